@@ -1,0 +1,869 @@
+// SPDX-License-Identifier: Apache-2.0
+//! The download engine: connect (with sec_tag fallback), request, receive,
+//! hand body bytes to the slot writer, reconnect and resume at the exact byte
+//! after a failure, verify, and request the upgrade.
+//!
+//! It is generic over [`Port`], so the same code runs over the C port table on
+//! a device and over in-memory fakes in unit tests.
+
+use crate::diag::{Diag, TcpProbe};
+use crate::error::{Errno, Error, Stage};
+use crate::http::{self, ContentRange, Event as HttpEvent, Head, Range, ResponseParser};
+use crate::image::{self, ImageType, DETECT_LEN};
+use crate::mcuboot::{SlotWriter, Verified};
+use crate::port::{ConnectError, ConnectParams, ConnectStage, FlashGeometry, Handle, Port, Tls};
+use crate::url::{Limits, Url};
+use core::sync::atomic::{AtomicBool, Ordering};
+
+/// Most sec_tags in one request plus fallbacks (NCS v2.6 allows 5 by default).
+pub const MAX_TAGS: usize = 8;
+/// Receive buffer: the nRF91 modem delivers TLS records of at most ~2 KB.
+pub const RX_BUF: usize = 2048;
+/// Longest wait in one recv call, so a cancel is seen promptly.
+const POLL_SLICE_MS: u32 = 250;
+/// Upper bound for one backoff sleep.
+const MAX_BACKOFF_MS: u32 = 30_000;
+
+/// Settings (from Kconfig on Zephyr, flags in fota-sim).
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub frag_size: u32,
+    pub retries: u8,
+    pub retry_backoff_ms: u32,
+    pub socket_timeout_ms: u32,
+    pub fallback_sec_tags: heapless::Vec<i32, MAX_TAGS>,
+    pub max_redirects: u8,
+    pub permanent: bool,
+    pub progress_events: bool,
+    pub limits: Limits,
+}
+
+impl Config {
+    /// NCS-compatible defaults: 2 KiB fragments, 30 s socket timeout.
+    pub const DEFAULT: Config = Config {
+        frag_size: 2048,
+        retries: 3,
+        retry_backoff_ms: 1000,
+        socket_timeout_ms: 30_000,
+        fallback_sec_tags: heapless::Vec::new(),
+        max_redirects: 5,
+        permanent: false,
+        progress_events: true,
+        limits: Limits::DEFAULT,
+    };
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::DEFAULT
+    }
+}
+
+/// One download as the caller asks for it.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    pub host: &'a str,
+    pub file: &'a str,
+    /// Empty: no TLS unless the URL says https.
+    pub sec_tags: &'a [i32],
+    pub pdn_id: u8,
+    /// 0: the configured default.
+    pub frag_size: u32,
+    pub expected: ImageType,
+}
+
+/// Why an ERROR event happened, in NCS terms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Cause {
+    None = 0,
+    ConnectFailed = 1,
+    DownloadFailed = 2,
+    InvalidUpdate = 3,
+    TypeMismatch = 4,
+    Internal = 5,
+}
+
+impl Cause {
+    pub fn of(e: Error) -> Cause {
+        match (e.stage, e.errno) {
+            (_, Errno::NoExec) => Cause::TypeMismatch,
+            (Stage::Url | Stage::Dns | Stage::Connect | Stage::Tls, _) => Cause::ConnectFailed,
+            (Stage::Image, _) | (_, Errno::FileTooBig) => Cause::InvalidUpdate,
+            (Stage::Http, _) => Cause::DownloadFailed,
+            _ => Cause::Internal,
+        }
+    }
+}
+
+/// Progress report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    pub image_type: ImageType,
+    pub percent: u8,
+    pub offset: u32,
+    pub total: u32,
+}
+
+/// How one request/response exchange ended.
+enum Outcome {
+    /// The image is complete.
+    Done,
+    /// More ranges to fetch.
+    Continue,
+    /// Follow the new URL (already stored).
+    Redirect,
+    /// Server asked to come back later (5xx), after this many ms.
+    RetryLater(u32),
+}
+
+/// Where received body bytes go.
+struct Sink {
+    geo: FlashGeometry,
+    expected: ImageType,
+    found: ImageType,
+    first: [u8; DETECT_LEN],
+    writer: Option<SlotWriter>,
+    offset: u32,
+    total: Option<u32>,
+    last_percent: Option<u8>,
+}
+
+impl Sink {
+    const fn new(expected: ImageType) -> Sink {
+        Sink {
+            geo: FlashGeometry {
+                slot_size: 0,
+                page_size: 1,
+                write_block: 1,
+                erased_value: 0xff,
+            },
+            expected,
+            found: ImageType::Any,
+            first: [0; DETECT_LEN],
+            writer: None,
+            offset: 0,
+            total: None,
+            last_percent: None,
+        }
+    }
+
+    fn deliver<P: Port>(&mut self, port: &mut P, mut data: &[u8]) -> Result<(), Error> {
+        let img = |e| Error::new(Stage::Image, e);
+        if let Some(total) = self.total {
+            if u64::from(self.offset) + data.len() as u64 > u64::from(total) {
+                return Err(Error::new(Stage::Http, Errno::BadMsg));
+            }
+        }
+        if self.writer.is_none() {
+            let at = self.offset as usize;
+            let take = (DETECT_LEN - at).min(data.len());
+            self.first[at..at + take].copy_from_slice(&data[..take]);
+            self.offset += take as u32;
+            data = &data[take..];
+            if (self.offset as usize) < DETECT_LEN {
+                return Ok(());
+            }
+            let found = image::detect(&self.first).map_err(img)?;
+            self.found = found;
+            image::check_expected(found, self.expected).map_err(img)?;
+            if found != ImageType::Mcuboot {
+                log::error!("{} images are not supported on this device", found.name());
+                return Err(img(Errno::NotSup));
+            }
+            let total = self.total.unwrap_or(SlotWriter::capacity(&self.geo));
+            let mut w = SlotWriter::new(self.geo, total).map_err(img)?;
+            let first = self.first;
+            w.write(port, &first).map_err(flash_or_image)?;
+            self.writer = Some(w);
+        }
+        if let Some(w) = self.writer.as_mut() {
+            w.write(port, data).map_err(flash_or_image)?;
+            self.offset += data.len() as u32;
+        }
+        Ok(())
+    }
+
+    fn progress(&mut self) -> Option<Progress> {
+        let total = self.total?;
+        if total == 0 {
+            return None;
+        }
+        let percent = (u64::from(self.offset) * 100 / u64::from(total)) as u8;
+        if self.last_percent == Some(percent) {
+            return None;
+        }
+        self.last_percent = Some(percent);
+        Some(Progress {
+            image_type: self.found,
+            percent,
+            offset: self.offset,
+            total,
+        })
+    }
+}
+
+fn flash_or_image(e: Errno) -> Error {
+    match e {
+        Errno::Io | Errno::Inval | Errno::NotSup => Error::new(Stage::Flash, e),
+        _ => Error::new(Stage::Image, e),
+    }
+}
+
+/// The engine. One download at a time.
+pub struct Engine {
+    cfg: Config,
+    url: Url,
+    tags: heapless::Vec<i32, MAX_TAGS>,
+    pdn_id: u8,
+    frag_size: u32,
+    /// Ask for ranges (TLS fragments); false once a server answered 200.
+    ranged: bool,
+    conn: Option<Handle>,
+    rx: [u8; RX_BUF],
+    filled: usize,
+    sink: Sink,
+    diag: Diag,
+}
+
+impl Engine {
+    pub fn new(cfg: Config) -> Engine {
+        let mut e = Engine::new_const();
+        e.cfg = cfg;
+        e
+    }
+
+    /// An engine with the default configuration, buildable in a `static`
+    /// (no multi-kilobyte value ever passes through a small stack).
+    pub const fn new_const() -> Engine {
+        Engine {
+            cfg: Config::DEFAULT,
+            url: Url {
+                scheme: crate::url::Scheme::Https,
+                host: heapless::String::new(),
+                port: 443,
+                path: heapless::String::new(),
+            },
+            tags: heapless::Vec::new(),
+            pdn_id: 0,
+            frag_size: 2048,
+            ranged: true,
+            conn: None,
+            rx: [0; RX_BUF],
+            filled: 0,
+            sink: Sink::new(ImageType::Any),
+            diag: Diag::new(),
+        }
+    }
+
+    pub fn set_config(&mut self, cfg: Config) {
+        self.cfg = cfg;
+    }
+
+    /// Drop the connection of a started download that will not run.
+    pub fn abort<P: Port>(&mut self, port: &mut P) {
+        self.close(port);
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    pub fn diag(&self) -> &Diag {
+        &self.diag
+    }
+
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// Image type found in the download so far (`Any` before 32 bytes).
+    pub fn image_type(&self) -> ImageType {
+        self.sink.found
+    }
+
+    fn fail(&mut self, e: Error) -> Error {
+        self.diag.stage = e.stage;
+        self.diag.errno = Some(e.errno);
+        self.diag.offset = self.sink.offset;
+        e
+    }
+
+    /// Check the request, parse the URL and connect (DNS, TCP, TLS with
+    /// fallback tags). Runs on the caller's thread so a connect error can be
+    /// the return value of `fota_download_start`, as NCS callers expect.
+    pub fn start<P: Port>(&mut self, port: &mut P, req: &Request) -> Result<(), Error> {
+        self.close(port);
+        self.diag = Diag::new();
+        self.sink = Sink::new(req.expected);
+        self.filled = 0;
+        self.ranged = true;
+        self.pdn_id = req.pdn_id;
+        self.frag_size = if req.frag_size == 0 {
+            self.cfg.frag_size
+        } else {
+            req.frag_size
+        };
+        if self.frag_size == 0 {
+            return Err(self.fail(Error::new(Stage::Url, Errno::Inval)));
+        }
+        self.tags.clear();
+        for &t in req.sec_tags {
+            if self.tags.push(t).is_err() {
+                return Err(self.fail(Error::new(Stage::Url, Errno::TooBig)));
+            }
+        }
+        let limits = self.cfg.limits;
+        self.url = match Url::from_host_file(req.host, req.file, !req.sec_tags.is_empty(), limits) {
+            Ok(u) => u,
+            Err(e) => return Err(self.fail(Error::new(Stage::Url, e))),
+        };
+        log::info!("Downloading {}", crate::diag::Redacted(&self.url));
+        self.connect(port)
+    }
+
+    fn close<P: Port>(&mut self, port: &mut P) {
+        if let Some(h) = self.conn.take() {
+            port.close(h);
+        }
+        self.filled = 0;
+    }
+
+    fn try_connect<P: Port>(&mut self, port: &mut P, tags: &[i32]) -> Result<Handle, ConnectError> {
+        let hostname = if self.url.host_is_ip() {
+            None
+        } else {
+            Some(self.url.host.as_str())
+        };
+        let params = ConnectParams {
+            host: &self.url.host,
+            port: self.url.port,
+            tls: if self.url.is_tls() {
+                Some(Tls {
+                    sec_tags: tags,
+                    hostname,
+                })
+            } else {
+                None
+            },
+            pdn_id: self.pdn_id,
+            timeout_ms: self.cfg.socket_timeout_ms,
+        };
+        port.connect(&params)
+    }
+
+    fn connect_error(&mut self, e: &ConnectError) -> Error {
+        self.diag.detail = e.detail.clone();
+        let stage = match e.stage {
+            ConnectStage::Dns => Stage::Dns,
+            ConnectStage::Tls => Stage::Tls,
+            _ if e.errno == Errno::HostUnreach => Stage::Dns,
+            _ => Stage::Connect,
+        };
+        self.fail(Error::new(stage, e.errno))
+    }
+
+    /// Connect with the active tags; on a refused handshake try each fallback
+    /// tag in order; if none works, find out whether the port or the
+    /// certificate was refused.
+    fn connect<P: Port>(&mut self, port: &mut P) -> Result<(), Error> {
+        self.close(port);
+        if !self.url.is_tls() {
+            let r = self.try_connect(port, &[]);
+            return match r {
+                Ok(h) => {
+                    self.conn = Some(h);
+                    Ok(())
+                }
+                Err(e) => Err(self.connect_error(&e)),
+            };
+        }
+        let first = self.tags.clone();
+        let mut last_err = None;
+        if !first.is_empty() {
+            self.note_tags(&first);
+            match self.try_connect(port, &first) {
+                Ok(h) => {
+                    self.conn = Some(h);
+                    self.diag.working_tag = first.first().copied();
+                    return Ok(());
+                }
+                Err(e) if e.errno == Errno::ConnRefused && e.stage != ConnectStage::Tcp => {
+                    log::warn!(
+                        "TLS handshake refused with sec_tag(s) {}: {}",
+                        crate::diag::Tags(&first),
+                        e.detail
+                    );
+                    last_err = Some(e);
+                }
+                Err(e) => return Err(self.connect_error(&e)),
+            }
+        }
+        let fallback = self.cfg.fallback_sec_tags.clone();
+        for &tag in fallback.iter().filter(|t| !first.contains(t)) {
+            self.note_tags(&[tag]);
+            log::info!("Trying fallback sec_tag {}", tag);
+            match self.try_connect(port, &[tag]) {
+                Ok(h) => {
+                    log::warn!(
+                        "sec_tag {} works for {} (refused: {}); using it for this download",
+                        tag,
+                        self.url.host,
+                        crate::diag::Tags(&first)
+                    );
+                    self.conn = Some(h);
+                    self.tags.clear();
+                    let _ = self.tags.push(tag);
+                    self.diag.working_tag = Some(tag);
+                    return Ok(());
+                }
+                Err(e) if e.errno == Errno::ConnRefused && e.stage != ConnectStage::Tcp => {
+                    log::warn!("TLS handshake refused with sec_tag {}: {}", tag, e.detail);
+                    last_err = Some(e);
+                }
+                Err(e) => return Err(self.connect_error(&e)),
+            }
+        }
+        let Some(e) = last_err else {
+            // https with no tag at all: nothing to verify the server with.
+            log::error!("https URL but no sec_tag given and no fallback sec_tag configured");
+            return Err(self.fail(Error::new(Stage::Tls, Errno::Inval)));
+        };
+        // The modem reports a refused certificate and a refused port alike;
+        // one plain TCP connect tells them apart.
+        let err = self.connect_error(&e);
+        let saved = self.url.scheme;
+        self.url.scheme = crate::url::Scheme::Http;
+        let probe = self.try_connect(port, &[]);
+        self.url.scheme = saved;
+        match probe {
+            Ok(h) => {
+                port.close(h);
+                self.diag.tcp_probe = TcpProbe::PortOpen;
+                Err(self.fail(Error::new(Stage::Tls, err.errno)))
+            }
+            Err(p) if p.errno == Errno::ConnRefused => {
+                self.diag.tcp_probe = TcpProbe::Refused;
+                Err(self.fail(Error::new(Stage::Connect, err.errno)))
+            }
+            Err(_) => Err(err),
+        }
+    }
+
+    fn note_tags(&mut self, tags: &[i32]) {
+        for &t in tags {
+            if !self.diag.tags_tried.contains(&t) {
+                let _ = self.diag.tags_tried.push(t);
+            }
+        }
+    }
+
+    /// Run the download to the end. `emit` gets progress reports. Returns the
+    /// verified image after the upgrade was requested.
+    pub fn run<P: Port>(
+        &mut self,
+        port: &mut P,
+        cancel: &AtomicBool,
+        emit: &mut dyn FnMut(Progress),
+    ) -> Result<Verified, Error> {
+        let r = self.run_inner(port, cancel, emit);
+        self.close(port);
+        match r {
+            Ok(v) => Ok(v),
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    fn run_inner<P: Port>(
+        &mut self,
+        port: &mut P,
+        cancel: &AtomicBool,
+        emit: &mut dyn FnMut(Progress),
+    ) -> Result<Verified, Error> {
+        let geo = port
+            .flash_geometry()
+            .map_err(|e| Error::new(Stage::Flash, e))?;
+        self.sink.geo = geo;
+        // No stale upgrade request may survive into a half-written slot.
+        let trailer = crate::mcuboot::trailer_size(geo.write_block);
+        let from = geo.slot_size.saturating_sub(trailer);
+        crate::mcuboot::ensure_erased(port, &geo, from, geo.slot_size, &mut self.rx)
+            .map_err(|e| Error::new(Stage::Flash, e))?;
+        let mut retries_left = self.cfg.retries;
+        let mut attempt: u32 = 0;
+        let mut redirects: u8 = 0;
+        loop {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(Error::new(Stage::None, Errno::Canceled));
+            }
+            let before = self.sink.offset;
+            let step = if self.conn.is_none() {
+                self.connect(port).map(|_| Outcome::Continue)
+            } else {
+                self.exchange(port, cancel, emit)
+            };
+            let progressed = self.sink.offset > before;
+            if progressed {
+                retries_left = self.cfg.retries;
+                attempt = 0;
+            }
+            let wait = match step {
+                Ok(Outcome::Done) => break,
+                Ok(Outcome::Continue) => continue,
+                Ok(Outcome::Redirect) => {
+                    redirects += 1;
+                    if redirects > self.cfg.max_redirects {
+                        log::error!("more than {} redirects", self.cfg.max_redirects);
+                        return Err(Error::new(Stage::Http, Errno::BadMsg));
+                    }
+                    log::info!("Redirected to {}", crate::diag::Redacted(&self.url));
+                    self.close(port);
+                    continue;
+                }
+                Ok(Outcome::RetryLater(ms)) => {
+                    self.close(port);
+                    if retries_left == 0 {
+                        return Err(Error::new(Stage::Http, Errno::Again));
+                    }
+                    ms
+                }
+                Err(e) if e.errno.is_transient() && retries_left > 0 => {
+                    self.close(port);
+                    log::warn!(
+                        "{} at byte {} ({} retries left)",
+                        e.errno.describe(),
+                        self.sink.offset,
+                        retries_left
+                    );
+                    let shift = attempt.min(5);
+                    self.cfg
+                        .retry_backoff_ms
+                        .saturating_mul(1 << shift)
+                        .min(MAX_BACKOFF_MS)
+                }
+                Err(e) => return Err(e),
+            };
+            retries_left -= 1;
+            attempt += 1;
+            self.sleep(port, wait, cancel)?;
+        }
+        self.close(port);
+        let writer = self
+            .sink
+            .writer
+            .as_mut()
+            .ok_or(Error::new(Stage::Image, Errno::IlSeq))?;
+        let verified = writer.finish(port, &mut self.rx).map_err(flash_or_image)?;
+        log::info!(
+            "Image verified: version {}.{}.{}+{}, {} bytes, SHA-256 matches",
+            verified.header.version.major,
+            verified.header.version.minor,
+            verified.header.version.revision,
+            verified.header.version.build,
+            verified.image_len
+        );
+        port.request_upgrade(self.cfg.permanent)
+            .map_err(|e| Error::new(Stage::Schedule, e))?;
+        log::info!(
+            "Upgrade requested ({})",
+            if self.cfg.permanent {
+                "permanent"
+            } else {
+                "test"
+            }
+        );
+        Ok(verified)
+    }
+
+    fn sleep<P: Port>(&mut self, port: &mut P, ms: u32, cancel: &AtomicBool) -> Result<(), Error> {
+        let mut left = ms;
+        while left > 0 {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(Error::new(Stage::None, Errno::Canceled));
+            }
+            let s = left.min(POLL_SLICE_MS);
+            port.sleep_ms(s);
+            left -= s;
+        }
+        Ok(())
+    }
+
+    fn next_range(&self) -> Option<Range> {
+        let off = u64::from(self.sink.offset);
+        if self.url.is_tls() && self.ranged {
+            let mut last = off + u64::from(self.frag_size) - 1;
+            if let Some(total) = self.sink.total {
+                last = last.min(u64::from(total).saturating_sub(1));
+            }
+            Some(Range {
+                first: off,
+                last: Some(last),
+            })
+        } else if off > 0 {
+            Some(Range {
+                first: off,
+                last: None,
+            })
+        } else {
+            None
+        }
+    }
+
+    /// Send one request and consume its response.
+    fn exchange<P: Port>(
+        &mut self,
+        port: &mut P,
+        cancel: &AtomicBool,
+        emit: &mut dyn FnMut(Progress),
+    ) -> Result<Outcome, Error> {
+        let h = self.conn.ok_or(Error::new(Stage::Http, Errno::NotConn))?;
+        let range = self.next_range();
+        {
+            // The request goes out through a small buffer in pieces.
+            let mut out = Chunked::<P> {
+                port,
+                h,
+                buf: heapless::Vec::new(),
+                err: None,
+            };
+            let ok = http::write_request(&mut out, &self.url, range).is_ok() && out.flush();
+            if !ok {
+                return Err(Error::new(Stage::Http, out.err.unwrap_or(Errno::NoMem)));
+            }
+        }
+        let mut parser = ResponseParser::new();
+        let mut head: Option<Head> = None;
+        let mut discard = false;
+        let mut waited: u32 = 0;
+        loop {
+            let (used, ev) = parser
+                .advance(&self.rx[..self.filled])
+                .map_err(|e| Error::new(Stage::Http, e))?;
+            match ev {
+                HttpEvent::Head(hd) => {
+                    head = Some(hd);
+                    self.diag.http_status = hd.status;
+                    discard = self.check_head(&hd, range)?;
+                }
+                HttpEvent::Body { start, end } => {
+                    if !discard {
+                        self.sink.deliver(port, &self.rx[start..end])?;
+                        if self.cfg.progress_events {
+                            if let Some(p) = self.sink.progress() {
+                                emit(p);
+                            }
+                        }
+                    }
+                }
+                HttpEvent::End => {
+                    self.consume(used);
+                    let hd = head.ok_or(Error::new(Stage::Http, Errno::BadMsg))?;
+                    return self.end_of_response(port, &hd, discard);
+                }
+                HttpEvent::NeedMore if used > 0 => {}
+                HttpEvent::NeedMore => {
+                    if self.filled == RX_BUF {
+                        // A head (or chunk line) that does not fit.
+                        return Err(Error::new(Stage::Http, Errno::TooBig));
+                    }
+                    if cancel.load(Ordering::Relaxed) {
+                        return Err(Error::new(Stage::None, Errno::Canceled));
+                    }
+                    let slice = POLL_SLICE_MS
+                        .min(self.cfg.socket_timeout_ms.saturating_sub(waited))
+                        .max(1);
+                    match port.recv(h, &mut self.rx[self.filled..], slice) {
+                        Ok(0) => {
+                            parser.eof().map_err(|e| Error::new(Stage::Http, e))?;
+                            let hd = head.ok_or(Error::new(Stage::Http, Errno::ConnReset))?;
+                            self.close(port);
+                            return self.end_of_response(port, &hd, discard);
+                        }
+                        Ok(n) => {
+                            self.filled += n;
+                            waited = 0;
+                        }
+                        Err(Errno::TimedOut) => {
+                            waited = waited.saturating_add(slice);
+                            if waited >= self.cfg.socket_timeout_ms {
+                                return Err(Error::new(Stage::Http, Errno::TimedOut));
+                            }
+                        }
+                        Err(e) => return Err(Error::new(Stage::Http, e)),
+                    }
+                }
+            }
+            self.consume(used);
+        }
+    }
+
+    fn consume(&mut self, n: usize) {
+        let n = n.min(self.filled);
+        self.rx.copy_within(n..self.filled, 0);
+        self.filled -= n;
+    }
+
+    /// Validate a response head against the request. Returns true when the
+    /// body is to be skipped (redirects).
+    fn check_head(&mut self, hd: &Head, asked: Option<Range>) -> Result<bool, Error> {
+        let http = |e| Error::new(Stage::Http, e);
+        let off = u64::from(self.sink.offset);
+        match hd.status {
+            206 => {
+                let Some(asked) = asked else {
+                    return Err(http(Errno::BadMsg));
+                };
+                let ContentRange { first, last, total } =
+                    hd.content_range.ok_or(http(Errno::BadMsg))?;
+                if first != off || asked.last.is_some_and(|l| last > l) {
+                    log::error!("asked for bytes {}-, got {}-{}", off, first, last);
+                    return Err(http(Errno::Range));
+                }
+                if hd.content_length.is_some_and(|l| l != last - first + 1) {
+                    return Err(http(Errno::BadMsg));
+                }
+                if let Some(t) = total {
+                    self.set_total(t)?;
+                }
+                Ok(false)
+            }
+            200 => {
+                if off != 0 {
+                    // A server that ignores Range cannot resume us.
+                    log::error!("server answered 200 to a request for bytes {}-", off);
+                    return Err(http(Errno::Range));
+                }
+                if asked.is_some() {
+                    log::info!("server ignores Range; streaming the whole file");
+                }
+                self.ranged = false;
+                if let Some(l) = hd.content_length {
+                    self.set_total(l)?;
+                }
+                Ok(false)
+            }
+            301 | 302 | 303 | 307 | 308 => {
+                let (s, e) = hd.location.ok_or(http(Errno::BadMsg))?;
+                let loc = self.rx.get(s..e).ok_or(http(Errno::BadMsg))?;
+                let loc = core::str::from_utf8(loc).map_err(|_| http(Errno::BadMsg))?;
+                let mut url = self.url.clone();
+                url.redirect(loc, self.cfg.limits).map_err(|e| {
+                    if e == Errno::Access {
+                        log::error!("refusing redirect from https to http");
+                    }
+                    http(e)
+                })?;
+                self.url = url;
+                Ok(true)
+            }
+            500 | 502 | 503 | 504 => Ok(true),
+            s => {
+                let errno = match s {
+                    401 | 403 => Errno::Access,
+                    404 | 410 => Errno::NoEnt,
+                    416 => Errno::Range,
+                    _ => Errno::BadMsg,
+                };
+                log::error!("HTTP {} from server", s);
+                Err(http(errno))
+            }
+        }
+    }
+
+    fn set_total(&mut self, t: u64) -> Result<(), Error> {
+        let t32 = u32::try_from(t).map_err(|_| Error::new(Stage::Image, Errno::FileTooBig))?;
+        match self.sink.total {
+            Some(known) if known != t32 => {
+                log::error!("file size changed from {} to {}", known, t32);
+                Err(Error::new(Stage::Http, Errno::Range))
+            }
+            _ => {
+                self.sink.total = Some(t32);
+                Ok(())
+            }
+        }
+    }
+
+    fn end_of_response<P: Port>(
+        &mut self,
+        port: &mut P,
+        hd: &Head,
+        discard: bool,
+    ) -> Result<Outcome, Error> {
+        if hd.close {
+            self.close(port);
+        }
+        match hd.status {
+            301 | 302 | 303 | 307 | 308 => return Ok(Outcome::Redirect),
+            500 | 502 | 503 | 504 => {
+                let ms = hd
+                    .retry_after
+                    .map(|s| s.saturating_mul(1000))
+                    .unwrap_or(self.cfg.retry_backoff_ms)
+                    .min(MAX_BACKOFF_MS);
+                log::warn!("HTTP {} from server; retrying in {} ms", hd.status, ms);
+                return Ok(Outcome::RetryLater(ms));
+            }
+            _ => {}
+        }
+        debug_assert!(!discard);
+        match self.sink.total {
+            Some(t) if self.sink.offset >= t => Ok(Outcome::Done),
+            Some(_) => {
+                if !self.ranged {
+                    // A full-stream response ended early.
+                    return Err(Error::new(Stage::Http, Errno::ConnReset));
+                }
+                Ok(Outcome::Continue)
+            }
+            None if !self.ranged => {
+                // Chunked or close-delimited stream without a size: it is all there.
+                let n = self.sink.offset;
+                self.sink.total = Some(n);
+                if let Some(w) = self.sink.writer.as_mut() {
+                    w.set_total(n);
+                }
+                Ok(Outcome::Done)
+            }
+            None => Err(Error::new(Stage::Http, Errno::BadMsg)),
+        }
+    }
+}
+
+/// Writes a request through a small stack buffer, flushing to the socket when
+/// it fills, so the URL (up to 1 KiB) needs no request-sized buffer.
+struct Chunked<'a, P: Port> {
+    port: &'a mut P,
+    h: Handle,
+    buf: heapless::Vec<u8, 256>,
+    err: Option<Errno>,
+}
+
+impl<P: Port> Chunked<'_, P> {
+    fn flush(&mut self) -> bool {
+        let mut data: &[u8] = &self.buf;
+        while !data.is_empty() {
+            match self.port.send(self.h, data) {
+                Ok(n) => data = data.get(n..).unwrap_or(&[]),
+                Err(e) => {
+                    self.err = Some(e);
+                    return false;
+                }
+            }
+        }
+        self.buf.clear();
+        true
+    }
+}
+
+impl<P: Port> core::fmt::Write for Chunked<'_, P> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        for &b in s.as_bytes() {
+            if self.buf.is_full() && !self.flush() {
+                return Err(core::fmt::Error);
+            }
+            let _ = self.buf.push(b);
+        }
+        Ok(())
+    }
+}

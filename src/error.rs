@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: Apache-2.0
+//! Error codes shared with C (`enum fota_rs_errno` in `include/fota_rs/port.h`)
+//! and the stage a download failed in.
+//!
+//! The numbers are the project's own, never errno: errno tables differ between
+//! newlib, Zephyr's minimal libc and Linux, so the conversion happens only in C
+//! where the real `<errno.h>` is in scope.
+
+/// One failure kind. Discriminants equal `enum fota_rs_errno` (checked by a test
+/// against the bindgen output).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(i32)]
+pub enum Errno {
+    Inval = 1,
+    Already = 2,
+    Again = 3,
+    NameTooLong = 4,
+    HostUnreach = 5,
+    ConnRefused = 6,
+    ConnReset = 7,
+    TimedOut = 8,
+    NotConn = 9,
+    BadMsg = 10,
+    TooBig = 11,
+    FileTooBig = 12,
+    Io = 13,
+    NoEnt = 14,
+    NotSup = 15,
+    NoMem = 16,
+    Access = 17,
+    Range = 18,
+    Canceled = 19,
+    IlSeq = 20,
+    MsgSize = 21,
+    ConnAborted = 22,
+    NetUnreach = 23,
+    NoExec = 24,
+    Fault = 25,
+}
+
+impl Errno {
+    /// From a negative (or positive) code returned by a port function.
+    pub fn from_code(code: i32) -> Errno {
+        use Errno::*;
+        match code.unsigned_abs() {
+            1 => Inval,
+            2 => Already,
+            3 => Again,
+            4 => NameTooLong,
+            5 => HostUnreach,
+            6 => ConnRefused,
+            7 => ConnReset,
+            8 => TimedOut,
+            9 => NotConn,
+            10 => BadMsg,
+            11 => TooBig,
+            12 => FileTooBig,
+            13 => Io,
+            14 => NoEnt,
+            15 => NotSup,
+            16 => NoMem,
+            17 => Access,
+            18 => Range,
+            19 => Canceled,
+            20 => IlSeq,
+            21 => MsgSize,
+            22 => ConnAborted,
+            23 => NetUnreach,
+            24 => NoExec,
+            _ => Fault,
+        }
+    }
+
+    /// The negative code handed to C.
+    pub fn code(self) -> i32 {
+        -(self as i32)
+    }
+
+    /// The POSIX name the C layer turns this into (for messages).
+    pub fn name(self) -> &'static str {
+        self.cname().to_str().unwrap_or("E?")
+    }
+
+    /// The same name as a C string.
+    pub fn cname(self) -> &'static core::ffi::CStr {
+        use Errno::*;
+        match self {
+            Inval => c"EINVAL",
+            Already => c"EALREADY",
+            Again => c"EAGAIN",
+            NameTooLong => c"ENAMETOOLONG",
+            HostUnreach => c"EHOSTUNREACH",
+            ConnRefused => c"ECONNREFUSED",
+            ConnReset => c"ECONNRESET",
+            TimedOut => c"ETIMEDOUT",
+            NotConn => c"ENOTCONN",
+            BadMsg => c"EBADMSG",
+            TooBig => c"E2BIG",
+            FileTooBig => c"EFBIG",
+            Io => c"EIO",
+            NoEnt => c"ENOENT",
+            NotSup => c"ENOTSUP",
+            NoMem => c"ENOMEM",
+            Access => c"EACCES",
+            Range => c"ERANGE",
+            Canceled => c"ECANCELED",
+            IlSeq => c"EILSEQ",
+            MsgSize => c"EMSGSIZE",
+            ConnAborted => c"ECONNABORTED",
+            NetUnreach => c"ENETUNREACH",
+            NoExec => c"ENOEXEC",
+            Fault => c"EFAULT",
+        }
+    }
+
+    /// Short description.
+    pub fn describe(self) -> &'static str {
+        use Errno::*;
+        match self {
+            Inval => "invalid argument",
+            Already => "a download is already running",
+            Again => "no download to cancel",
+            NameTooLong => "URL or host name longer than the configured limit",
+            HostUnreach => "host name did not resolve",
+            ConnRefused => "connection refused",
+            ConnReset => "connection reset",
+            TimedOut => "timed out",
+            NotConn => "not connected",
+            BadMsg => "malformed or unexpected HTTP response",
+            TooBig => "response head larger than the receive buffer",
+            FileTooBig => "image larger than the slot",
+            Io => "flash or storage I/O error",
+            NoEnt => "not found",
+            NotSup => "not supported",
+            NoMem => "out of buffer space",
+            Access => "access denied",
+            Range => "response does not match the requested range",
+            Canceled => "cancelled",
+            IlSeq => "image integrity check failed",
+            MsgSize => "message too large for the transport",
+            ConnAborted => "connection aborted",
+            NetUnreach => "network unreachable",
+            NoExec => "image type does not match the expected type",
+            Fault => "internal error",
+        }
+    }
+
+    /// Whether reconnecting and resuming can help.
+    pub fn is_transient(self) -> bool {
+        matches!(
+            self,
+            Errno::ConnReset
+                | Errno::TimedOut
+                | Errno::NotConn
+                | Errno::ConnAborted
+                | Errno::NetUnreach
+                | Errno::HostUnreach
+        )
+    }
+}
+
+impl embedded_io::Error for Errno {
+    fn kind(&self) -> embedded_io::ErrorKind {
+        use embedded_io::ErrorKind as K;
+        match self {
+            Errno::ConnRefused => K::ConnectionRefused,
+            Errno::ConnReset => K::ConnectionReset,
+            Errno::ConnAborted => K::ConnectionAborted,
+            Errno::NotConn => K::NotConnected,
+            Errno::TimedOut => K::TimedOut,
+            Errno::Inval => K::InvalidInput,
+            Errno::BadMsg | Errno::IlSeq => K::InvalidData,
+            Errno::NoMem => K::OutOfMemory,
+            Errno::NotSup => K::Unsupported,
+            Errno::Access => K::PermissionDenied,
+            Errno::NoEnt => K::NotFound,
+            _ => K::Other,
+        }
+    }
+}
+
+/// Where a download stopped. Discriminants equal `enum fota_rs_stage`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Stage {
+    None = 0,
+    Url = 1,
+    Dns = 2,
+    Connect = 3,
+    Tls = 4,
+    Http = 5,
+    Image = 6,
+    Flash = 7,
+    Schedule = 8,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 9] = [
+        Stage::None,
+        Stage::Url,
+        Stage::Dns,
+        Stage::Connect,
+        Stage::Tls,
+        Stage::Http,
+        Stage::Image,
+        Stage::Flash,
+        Stage::Schedule,
+    ];
+
+    pub fn cname(self) -> &'static core::ffi::CStr {
+        match self {
+            Stage::None => c"none",
+            Stage::Url => c"url",
+            Stage::Dns => c"dns",
+            Stage::Connect => c"connect",
+            Stage::Tls => c"tls",
+            Stage::Http => c"http",
+            Stage::Image => c"image",
+            Stage::Flash => c"flash",
+            Stage::Schedule => c"schedule",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        self.cname().to_str().unwrap_or("?")
+    }
+}
+
+/// A failure: what went wrong and where.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Error {
+    pub stage: Stage,
+    pub errno: Errno,
+}
+
+impl Error {
+    pub const fn new(stage: Stage, errno: Errno) -> Self {
+        Error { stage, errno }
+    }
+}

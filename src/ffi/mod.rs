@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: Apache-2.0
+//! The C side of the port: bindings generated from `include/fota_rs/port.h`,
+//! the adapter that makes a `struct fota_rs_port` table a [`Port`], and the
+//! logger that routes `log` records to the table's log function.
+
+#![allow(non_upper_case_globals)]
+
+#[rustfmt::skip]
+pub mod port_bindings;
+
+use crate::error::Errno;
+use crate::port::{ConnectError, ConnectParams, ConnectStage, Detail, FlashGeometry, Handle, Port};
+use core::sync::atomic::{AtomicPtr, Ordering};
+pub use port_bindings::*;
+
+/// A platform table handed over by C. The table (and its ctx) must stay
+/// valid for as long as the engine uses it: ports keep it in static storage.
+#[derive(Clone, Copy)]
+pub struct CPort {
+    table: *const fota_rs_port,
+}
+
+// SAFETY: the port contract (port.h) requires the table's functions to be
+// callable from the download thread and the caller's thread; the pointer is
+// only read.
+unsafe impl Send for CPort {}
+
+impl CPort {
+    /// # Safety
+    /// `table` must point to a `fota_rs_port` that stays valid and unchanged
+    /// while this value is used.
+    pub const unsafe fn new(table: *const fota_rs_port) -> CPort {
+        CPort { table }
+    }
+
+    pub fn table(&self) -> *const fota_rs_port {
+        self.table
+    }
+
+    fn t(&self) -> &fota_rs_port {
+        // SAFETY: guaranteed valid by the contract of `CPort::new`.
+        unsafe { &*self.table }
+    }
+}
+
+fn result(code: i32) -> Result<(), Errno> {
+    if code < 0 {
+        Err(Errno::from_code(code))
+    } else {
+        Ok(())
+    }
+}
+
+/// Copy `s` into `buf` with a terminating NUL; `None` when it does not fit.
+fn cstr<'b>(s: &str, buf: &'b mut [u8]) -> Option<&'b [u8]> {
+    let n = s.len();
+    if n >= buf.len() || s.as_bytes().contains(&0) {
+        return None;
+    }
+    buf[..n].copy_from_slice(s.as_bytes());
+    buf[n] = 0;
+    Some(&buf[..=n])
+}
+
+impl Port for CPort {
+    fn connect(&mut self, p: &ConnectParams) -> Result<Handle, ConnectError> {
+        let no_detail = |errno| ConnectError {
+            errno,
+            stage: ConnectStage::Unknown,
+            detail: Detail::new(),
+        };
+        let f = self.t().connect.ok_or(no_detail(Errno::NotSup))?;
+        let mut host = [0u8; crate::url::HOST_CAP + 1];
+        let mut name = [0u8; crate::url::HOST_CAP + 1];
+        let host = cstr(p.host, &mut host).ok_or(no_detail(Errno::NameTooLong))?;
+        let tls_storage;
+        let tls_ptr = match p.tls {
+            Some(tls) => {
+                let hostname = match tls.hostname {
+                    Some(h) => cstr(h, &mut name)
+                        .ok_or(no_detail(Errno::NameTooLong))?
+                        .as_ptr(),
+                    None => core::ptr::null(),
+                };
+                tls_storage = fota_rs_tls {
+                    sec_tags: tls.sec_tags.as_ptr(),
+                    sec_tag_count: tls.sec_tags.len().min(u8::MAX as usize) as u8,
+                    hostname: hostname.cast(),
+                    peer_verify: fota_rs_peer_verify_FOTA_RS_PEER_VERIFY_REQUIRED as u8,
+                };
+                &tls_storage as *const fota_rs_tls
+            }
+            None => core::ptr::null(),
+        };
+        let params = fota_rs_connect_params {
+            host: host.as_ptr().cast(),
+            port: p.port,
+            tls: tls_ptr,
+            pdn_id: p.pdn_id,
+            timeout_ms: p.timeout_ms,
+        };
+        let mut res = fota_rs_connect_result {
+            handle: -1,
+            stage: fota_rs_connect_stage_FOTA_RS_CONNECT_STAGE_UNKNOWN as u8,
+            detail: [0; 96],
+        };
+        // SAFETY: all pointers in `params` point to locals that outlive the
+        // call; `res` is a valid, writable struct.
+        let rc = unsafe { f(self.t().ctx, &params, &mut res) };
+        if rc >= 0 {
+            return Ok(Handle(res.handle));
+        }
+        let mut detail = Detail::new();
+        for &c in res.detail.iter().take_while(|&&c| c != 0) {
+            let b = c as u8;
+            let ch = if b.is_ascii() && !b.is_ascii_control() {
+                b as char
+            } else {
+                '?'
+            };
+            if detail.push(ch).is_err() {
+                break;
+            }
+        }
+        let stage = match u32::from(res.stage) {
+            fota_rs_connect_stage_FOTA_RS_CONNECT_STAGE_DNS => ConnectStage::Dns,
+            fota_rs_connect_stage_FOTA_RS_CONNECT_STAGE_TCP => ConnectStage::Tcp,
+            fota_rs_connect_stage_FOTA_RS_CONNECT_STAGE_TLS => ConnectStage::Tls,
+            _ => ConnectStage::Unknown,
+        };
+        Err(ConnectError {
+            errno: Errno::from_code(rc),
+            stage,
+            detail,
+        })
+    }
+
+    fn send(&mut self, h: Handle, data: &[u8]) -> Result<usize, Errno> {
+        let f = self.t().send.ok_or(Errno::NotSup)?;
+        // SAFETY: `data` is a valid readable slice for the duration of the call.
+        let rc = unsafe { f(self.t().ctx, h.0, data.as_ptr(), data.len()) };
+        if rc <= 0 {
+            return Err(if rc == 0 {
+                Errno::ConnReset
+            } else {
+                Errno::from_code(rc)
+            });
+        }
+        Ok((rc as usize).min(data.len()))
+    }
+
+    fn recv(&mut self, h: Handle, buf: &mut [u8], timeout_ms: u32) -> Result<usize, Errno> {
+        let f = self.t().recv.ok_or(Errno::NotSup)?;
+        // SAFETY: `buf` is a valid writable slice for the duration of the call.
+        let rc = unsafe { f(self.t().ctx, h.0, buf.as_mut_ptr(), buf.len(), timeout_ms) };
+        if rc < 0 {
+            return Err(Errno::from_code(rc));
+        }
+        Ok((rc as usize).min(buf.len()))
+    }
+
+    fn close(&mut self, h: Handle) {
+        if let Some(f) = self.t().close {
+            // SAFETY: plain call with the handle connect() returned.
+            unsafe { f(self.t().ctx, h.0) }
+        }
+    }
+
+    fn flash_geometry(&mut self) -> Result<FlashGeometry, Errno> {
+        let f = self.t().flash_geometry.ok_or(Errno::NotSup)?;
+        let mut g = fota_rs_flash_geometry {
+            slot_size: 0,
+            page_size: 0,
+            write_block: 0,
+            erased_value: 0xff,
+        };
+        // SAFETY: `g` is a valid writable struct.
+        result(unsafe { f(self.t().ctx, &mut g) })?;
+        Ok(FlashGeometry {
+            slot_size: g.slot_size,
+            page_size: g.page_size,
+            write_block: g.write_block,
+            erased_value: g.erased_value,
+        })
+    }
+
+    fn flash_erase(&mut self, off: u32, len: u32) -> Result<(), Errno> {
+        let f = self.t().flash_erase.ok_or(Errno::NotSup)?;
+        // SAFETY: plain call with integer arguments.
+        result(unsafe { f(self.t().ctx, off, len) })
+    }
+
+    fn flash_write(&mut self, off: u32, data: &[u8]) -> Result<(), Errno> {
+        let f = self.t().flash_write.ok_or(Errno::NotSup)?;
+        let len = u32::try_from(data.len()).map_err(|_| Errno::Inval)?;
+        // SAFETY: `data` is a valid readable slice for the duration of the call.
+        result(unsafe { f(self.t().ctx, off, data.as_ptr(), len) })
+    }
+
+    fn flash_read(&mut self, off: u32, buf: &mut [u8]) -> Result<(), Errno> {
+        let f = self.t().flash_read.ok_or(Errno::NotSup)?;
+        let len = u32::try_from(buf.len()).map_err(|_| Errno::Inval)?;
+        // SAFETY: `buf` is a valid writable slice for the duration of the call.
+        result(unsafe { f(self.t().ctx, off, buf.as_mut_ptr(), len) })
+    }
+
+    fn request_upgrade(&mut self, permanent: bool) -> Result<(), Errno> {
+        let f = self.t().request_upgrade.ok_or(Errno::NotSup)?;
+        // SAFETY: plain call.
+        result(unsafe { f(self.t().ctx, permanent) })
+    }
+
+    fn kv_load(&mut self, key: &str, buf: &mut [u8]) -> Result<usize, Errno> {
+        let f = self.t().kv_load.ok_or(Errno::NotSup)?;
+        let mut k = [0u8; 48];
+        let k = cstr(key, &mut k).ok_or(Errno::NameTooLong)?;
+        // SAFETY: `k` is NUL-terminated; `buf` is a valid writable slice.
+        let rc = unsafe { f(self.t().ctx, k.as_ptr().cast(), buf.as_mut_ptr(), buf.len()) };
+        if rc < 0 {
+            return Err(Errno::from_code(rc));
+        }
+        Ok((rc as usize).min(buf.len()))
+    }
+
+    fn kv_save(&mut self, key: &str, value: &[u8]) -> Result<(), Errno> {
+        let f = self.t().kv_save.ok_or(Errno::NotSup)?;
+        let mut k = [0u8; 48];
+        let k = cstr(key, &mut k).ok_or(Errno::NameTooLong)?;
+        // SAFETY: `k` is NUL-terminated; `value` is a valid readable slice.
+        result(unsafe { f(self.t().ctx, k.as_ptr().cast(), value.as_ptr(), value.len()) })
+    }
+
+    fn kv_delete(&mut self, key: &str) -> Result<(), Errno> {
+        let f = self.t().kv_delete.ok_or(Errno::NotSup)?;
+        let mut k = [0u8; 48];
+        let k = cstr(key, &mut k).ok_or(Errno::NameTooLong)?;
+        // SAFETY: `k` is NUL-terminated.
+        result(unsafe { f(self.t().ctx, k.as_ptr().cast()) })
+    }
+
+    fn uptime_ms(&mut self) -> u64 {
+        match self.t().uptime_ms {
+            // SAFETY: plain call.
+            Some(f) => unsafe { f(self.t().ctx) },
+            None => 0,
+        }
+    }
+
+    fn sleep_ms(&mut self, ms: u32) {
+        if let Some(f) = self.t().sleep_ms {
+            // SAFETY: plain call.
+            unsafe { f(self.t().ctx, ms) }
+        }
+    }
+}
+
+/// Routes `log` records to the port's log function.
+pub struct PortLogger {
+    table: AtomicPtr<fota_rs_port>,
+}
+
+pub static LOGGER: PortLogger = PortLogger {
+    table: AtomicPtr::new(core::ptr::null_mut()),
+};
+
+impl PortLogger {
+    /// Install (once) and point at `table`.
+    pub fn install(table: *const fota_rs_port) {
+        LOGGER
+            .table
+            .store(table as *mut fota_rs_port, Ordering::Release);
+        if log::set_logger(&LOGGER).is_ok() {
+            log::set_max_level(log::LevelFilter::Info);
+        }
+    }
+}
+
+/// Formats into a fixed buffer, marking a cut line with "..." instead of
+/// failing (a log line is not worth an error).
+struct LineBuf {
+    buf: heapless::String<200>,
+    cut: bool,
+}
+
+impl core::fmt::Write for LineBuf {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        for c in s.chars() {
+            if self.buf.len() + c.len_utf8() > self.buf.capacity() - 3 {
+                self.cut = true;
+                return Ok(());
+            }
+            let _ = self.buf.push(c);
+        }
+        Ok(())
+    }
+}
+
+impl log::Log for PortLogger {
+    fn enabled(&self, _: &log::Metadata) -> bool {
+        !self.table.load(Ordering::Acquire).is_null()
+    }
+
+    fn log(&self, record: &log::Record) {
+        let table = self.table.load(Ordering::Acquire);
+        if table.is_null() {
+            return;
+        }
+        // SAFETY: the table was installed by fota_rs_init and stays valid
+        // (port contract); only read here.
+        let t = unsafe { &*table };
+        let Some(f) = t.log else { return };
+        let mut line = LineBuf {
+            buf: heapless::String::new(),
+            cut: false,
+        };
+        let _ = core::fmt::write(&mut line, *record.args());
+        if line.cut {
+            let _ = line.buf.push_str("...");
+        }
+        let level = match record.level() {
+            log::Level::Error => fota_rs_log_level_FOTA_RS_LOG_ERR,
+            log::Level::Warn => fota_rs_log_level_FOTA_RS_LOG_WRN,
+            log::Level::Info => fota_rs_log_level_FOTA_RS_LOG_INF,
+            _ => fota_rs_log_level_FOTA_RS_LOG_DBG,
+        };
+        // SAFETY: msg points to `len` valid bytes for the duration of the call.
+        unsafe { f(t.ctx, level as u8, line.buf.as_ptr().cast(), line.buf.len()) }
+    }
+
+    fn flush(&self) {}
+}

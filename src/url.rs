@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: Apache-2.0
+//! URL handling for the forms NCS callers use.
+//!
+//! `fota_download_start(host, file, ...)` is called with a host ("example.com",
+//! "example.com:8443", "https://example.com") and a path, or (Memfault) with the
+//! same full pre-signed URL in both. Nothing is ever truncated: an input longer
+//! than the configured limit is an error, and bytes that could inject a header
+//! (CR, LF, NUL, space, other controls) are refused.
+
+use crate::error::Errno;
+
+/// Capacity for host names (DNS allows 253; 255 matches NCS v2.6).
+pub const HOST_CAP: usize = 255;
+/// Capacity for path plus query. Memfault's pre-signed S3 URLs need ~700.
+pub const PATH_CAP: usize = 1024;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scheme {
+    Http,
+    Https,
+}
+
+impl Scheme {
+    pub fn default_port(self) -> u16 {
+        match self {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+}
+
+/// Runtime length limits (at most the capacities above).
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub host_max: usize,
+    pub path_max: usize,
+}
+
+impl Limits {
+    pub const DEFAULT: Limits = Limits {
+        host_max: HOST_CAP,
+        path_max: PATH_CAP,
+    };
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::DEFAULT
+    }
+}
+
+/// A parsed, owned URL.
+#[derive(Clone, Debug)]
+pub struct Url {
+    pub scheme: Scheme,
+    /// Without brackets for IPv6 literals.
+    pub host: heapless::String<HOST_CAP>,
+    pub port: u16,
+    /// Starts with '/', includes the query.
+    pub path: heapless::String<PATH_CAP>,
+}
+
+/// Borrowed pieces of an authority-form or absolute URL.
+struct Parts<'a> {
+    scheme: Option<Scheme>,
+    host: &'a str,
+    port: Option<u16>,
+    /// Whatever follows the authority ('/...', '?...' or empty).
+    rest: &'a str,
+}
+
+fn check_bytes(s: &str) -> Result<(), Errno> {
+    // Printable ASCII only: anything else must be percent-encoded, and CR/LF/NUL/space
+    // would let a URL write its own request headers.
+    if s.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+        Ok(())
+    } else {
+        Err(Errno::Inval)
+    }
+}
+
+fn split_scheme(s: &str) -> Result<(Option<Scheme>, &str), Errno> {
+    match s.find("://") {
+        Some(i) => {
+            let (name, rest) = (&s[..i], &s[i + 3..]);
+            let scheme = if name.eq_ignore_ascii_case("https") {
+                Scheme::Https
+            } else if name.eq_ignore_ascii_case("http") {
+                Scheme::Http
+            } else {
+                return Err(Errno::NotSup);
+            };
+            Ok((Some(scheme), rest))
+        }
+        None => Ok((None, s)),
+    }
+}
+
+fn parse_port(s: &str) -> Result<Option<u16>, Errno> {
+    if s.is_empty() {
+        return Ok(None);
+    }
+    if s.len() > 5 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Errno::Inval);
+    }
+    let mut v: u32 = 0;
+    for b in s.bytes() {
+        v = v * 10 + u32::from(b - b'0');
+    }
+    if v == 0 || v > 65535 {
+        return Err(Errno::Inval);
+    }
+    Ok(Some(v as u16))
+}
+
+fn valid_host(h: &str, ipv6: bool) -> bool {
+    if h.is_empty() {
+        return false;
+    }
+    if ipv6 {
+        h.bytes()
+            .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+    } else {
+        h.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_')
+    }
+}
+
+/// Parse "[scheme://]host[:port][/path][?query]". The host ends at the first of
+/// ':', '/', '?' (so a ':' in the query cannot be taken for a port).
+fn parse_parts(s: &str) -> Result<(Parts<'_>, bool), Errno> {
+    let (scheme, rest) = split_scheme(s)?;
+    let (host, ipv6, after_host) = if let Some(r) = rest.strip_prefix('[') {
+        let end = r.find(']').ok_or(Errno::Inval)?;
+        (&r[..end], true, &r[end + 1..])
+    } else {
+        let end = rest.find([':', '/', '?']).unwrap_or(rest.len());
+        (&rest[..end], false, &rest[end..])
+    };
+    if !valid_host(host, ipv6) {
+        return Err(Errno::Inval);
+    }
+    let (port, rest) = match after_host.strip_prefix(':') {
+        Some(p) => {
+            let end = p.find(['/', '?']).unwrap_or(p.len());
+            (parse_port(&p[..end])?, &p[end..])
+        }
+        None => (None, after_host),
+    };
+    Ok((
+        Parts {
+            scheme,
+            host,
+            port,
+            rest,
+        },
+        ipv6,
+    ))
+}
+
+fn push_str<const N: usize>(
+    dst: &mut heapless::String<N>,
+    s: &str,
+    max: usize,
+) -> Result<(), Errno> {
+    if dst.len() + s.len() > max.min(N) {
+        return Err(Errno::NameTooLong);
+    }
+    dst.push_str(s).map_err(|_| Errno::NameTooLong)
+}
+
+impl Url {
+    /// Build the URL from the two strings an NCS caller passes.
+    ///
+    /// `tls_default` picks https when the host carries no scheme (NCS: a
+    /// sec_tag other than -1 means TLS).
+    pub fn from_host_file(
+        host: &str,
+        file: &str,
+        tls_default: bool,
+        limits: Limits,
+    ) -> Result<Url, Errno> {
+        check_bytes(host)?;
+        check_bytes(file)?;
+        let (parts, _) = parse_parts(host)?;
+        let scheme = parts.scheme.unwrap_or(if tls_default {
+            Scheme::Https
+        } else {
+            Scheme::Http
+        });
+        let mut url = Url {
+            scheme,
+            host: heapless::String::new(),
+            port: parts.port.unwrap_or(scheme.default_port()),
+            path: heapless::String::new(),
+        };
+        push_str(&mut url.host, parts.host, limits.host_max)?;
+        // A file that is a full URL (Memfault passes the pre-signed URL as both
+        // arguments) contributes only its path and query.
+        let path = if file.contains("://") {
+            let (fparts, _) = parse_parts(file)?;
+            fparts.rest
+        } else {
+            file
+        };
+        url.set_path(path, limits)?;
+        Ok(url)
+    }
+
+    /// Parse one absolute URL.
+    pub fn parse(s: &str, limits: Limits) -> Result<Url, Errno> {
+        check_bytes(s)?;
+        let (parts, _) = parse_parts(s)?;
+        let scheme = parts.scheme.ok_or(Errno::Inval)?;
+        let mut url = Url {
+            scheme,
+            host: heapless::String::new(),
+            port: parts.port.unwrap_or(scheme.default_port()),
+            path: heapless::String::new(),
+        };
+        push_str(&mut url.host, parts.host, limits.host_max)?;
+        url.set_path(parts.rest, limits)?;
+        Ok(url)
+    }
+
+    fn set_path(&mut self, path: &str, limits: Limits) -> Result<(), Errno> {
+        self.path.clear();
+        if !path.starts_with('/') {
+            push_str(&mut self.path, "/", limits.path_max)?;
+        }
+        push_str(&mut self.path, path, limits.path_max)
+    }
+
+    pub fn is_tls(&self) -> bool {
+        self.scheme == Scheme::Https
+    }
+
+    /// True for IPv4 and IPv6 literals (no TLS host name is set for them).
+    pub fn host_is_ip(&self) -> bool {
+        self.host.contains(':')
+            || (!self.host.is_empty() && self.host.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
+    }
+
+    /// Value of the Host header: host, brackets for IPv6, port when not default.
+    pub fn write_authority<W: core::fmt::Write>(&self, w: &mut W) -> core::fmt::Result {
+        if self.host.contains(':') {
+            write!(w, "[{}]", self.host)?;
+        } else {
+            w.write_str(&self.host)?;
+        }
+        if self.port != self.scheme.default_port() {
+            write!(w, ":{}", self.port)?;
+        }
+        Ok(())
+    }
+
+    /// Follow a `Location` header: absolute, scheme-relative, absolute-path or
+    /// relative. A redirect from https to http is refused: it would send the
+    /// rest of the download in clear text.
+    pub fn redirect(&mut self, location: &str, limits: Limits) -> Result<(), Errno> {
+        check_bytes(location)?;
+        if location.contains("://") && !location.starts_with('/') {
+            let next = Url::parse(location, limits)?;
+            if self.scheme == Scheme::Https && next.scheme == Scheme::Http {
+                return Err(Errno::Access);
+            }
+            *self = next;
+            return Ok(());
+        }
+        if let Some(rest) = location.strip_prefix("//") {
+            let (parts, _) = parse_parts(rest)?;
+            let mut host = heapless::String::new();
+            push_str(&mut host, parts.host, limits.host_max)?;
+            self.host = host;
+            self.port = parts.port.unwrap_or(self.scheme.default_port());
+            return self.set_path(parts.rest, limits);
+        }
+        if location.starts_with('/') {
+            return self.set_path(location, limits);
+        }
+        // Relative reference: replace the last segment of the current path.
+        let base_end = self.path.find('?').unwrap_or(self.path.len());
+        let dir_end = self.path[..base_end].rfind('/').map(|i| i + 1).unwrap_or(0);
+        let mut path: heapless::String<PATH_CAP> = heapless::String::new();
+        push_str(&mut path, &self.path[..dir_end], limits.path_max)?;
+        push_str(&mut path, location, limits.path_max)?;
+        self.path = path;
+        Ok(())
+    }
+
+    /// The path with credential-bearing query parameters redacted, for logs
+    /// and diagnostics (a pre-signed URL is a credential).
+    pub fn write_redacted<W: core::fmt::Write>(&self, w: &mut W) -> core::fmt::Result {
+        write!(w, "{}://", self.scheme.as_str())?;
+        self.write_authority(w)?;
+        let (path, query) = match self.path.find('?') {
+            Some(i) => (&self.path[..i], Some(&self.path[i + 1..])),
+            None => (self.path.as_str(), None),
+        };
+        w.write_str(path)?;
+        if let Some(q) = query {
+            w.write_char('?')?;
+            for (i, param) in q.split('&').enumerate() {
+                if i > 0 {
+                    w.write_char('&')?;
+                }
+                let (k, v) = match param.find('=') {
+                    Some(j) => (&param[..j], Some(&param[j + 1..])),
+                    None => (param, None),
+                };
+                w.write_str(k)?;
+                if let Some(v) = v {
+                    if is_secret_param(k) {
+                        w.write_str("=REDACTED")?;
+                    } else {
+                        write!(w, "={}", v)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn is_secret_param(k: &str) -> bool {
+    const SECRET: [&str; 8] = [
+        "x-amz-signature",
+        "x-amz-credential",
+        "x-amz-security-token",
+        "signature",
+        "sig",
+        "token",
+        "access_token",
+        "awsaccesskeyid",
+    ];
+    SECRET.iter().any(|s| k.eq_ignore_ascii_case(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    extern crate std;
+    use std::string::String;
+
+    fn l() -> Limits {
+        Limits::default()
+    }
+
+    #[test]
+    fn host_and_path() {
+        let u = Url::from_host_file("example.com", "fw/app.bin", true, l()).unwrap();
+        assert_eq!(u.scheme, Scheme::Https);
+        assert_eq!(u.host.as_str(), "example.com");
+        assert_eq!(u.port, 443);
+        assert_eq!(u.path.as_str(), "/fw/app.bin");
+        let u = Url::from_host_file("example.com:8080", "/a", false, l()).unwrap();
+        assert_eq!((u.scheme, u.port), (Scheme::Http, 8080));
+    }
+
+    #[test]
+    fn full_url_in_both_with_colon_in_query() {
+        let url = "https://memfault-test.s3.amazonaws.com/abc/2655598254?X-Amz-Credential=AKIA%2F20220727%2Fus-east-1&X-Amz-Date=20220727T141720Z&t=12:30";
+        let u = Url::from_host_file(url, url, true, l()).unwrap();
+        assert_eq!(u.host.as_str(), "memfault-test.s3.amazonaws.com");
+        assert_eq!(u.port, 443);
+        assert!(u
+            .path
+            .starts_with("/abc/2655598254?X-Amz-Credential=AKIA%2F"));
+        assert!(u.path.ends_with("t=12:30"));
+    }
+
+    #[test]
+    fn ipv6_literal() {
+        let u = Url::parse("https://[::1]:8443/x", l()).unwrap();
+        assert_eq!(u.host.as_str(), "::1");
+        assert_eq!(u.port, 8443);
+        assert!(u.host_is_ip());
+        let mut s = String::new();
+        u.write_authority(&mut s).unwrap();
+        assert_eq!(s, "[::1]:8443");
+    }
+
+    #[test]
+    fn http_scheme_overrides_tag() {
+        let u = Url::from_host_file("http://h", "/f", true, l()).unwrap();
+        assert_eq!(u.scheme, Scheme::Http);
+        assert_eq!(u.port, 80);
+    }
+
+    #[test]
+    fn rejects_injection_and_garbage() {
+        assert_eq!(
+            Url::from_host_file("h", "/a\r\nX: y", true, l()).unwrap_err(),
+            Errno::Inval
+        );
+        assert_eq!(
+            Url::from_host_file("h", "/a b", true, l()).unwrap_err(),
+            Errno::Inval
+        );
+        assert_eq!(
+            Url::from_host_file("h\0", "/a", true, l()).unwrap_err(),
+            Errno::Inval
+        );
+        assert_eq!(
+            Url::from_host_file("", "/a", true, l()).unwrap_err(),
+            Errno::Inval
+        );
+        assert_eq!(
+            Url::from_host_file("h:99999", "/a", true, l()).unwrap_err(),
+            Errno::Inval
+        );
+        assert_eq!(
+            Url::from_host_file("ftp://h", "/a", true, l()).unwrap_err(),
+            Errno::NotSup
+        );
+        assert_eq!(
+            Url::from_host_file("user@h", "/a", true, l()).unwrap_err(),
+            Errno::Inval
+        );
+    }
+
+    #[test]
+    fn too_long_is_an_error_not_truncation() {
+        let long: String = core::iter::repeat('a').take(PATH_CAP).collect();
+        assert_eq!(
+            Url::from_host_file("h", &long, true, l()).unwrap_err(),
+            Errno::NameTooLong
+        );
+        let limits = Limits {
+            host_max: 10,
+            path_max: 20,
+        };
+        assert_eq!(
+            Url::from_host_file("abcdefghijk", "/a", true, limits).unwrap_err(),
+            Errno::NameTooLong
+        );
+        assert!(Url::from_host_file("abcdefghij", "/a", true, limits).is_ok());
+    }
+
+    #[test]
+    fn redirects() {
+        let mut u = Url::parse("https://a.test/d/e/f.bin?q=1", l()).unwrap();
+        u.redirect("g.bin?z=2", l()).unwrap();
+        assert_eq!(u.path.as_str(), "/d/e/g.bin?z=2");
+        u.redirect("/root.bin", l()).unwrap();
+        assert_eq!(u.path.as_str(), "/root.bin");
+        u.redirect("//b.test:444/x", l()).unwrap();
+        assert_eq!(
+            (u.host.as_str(), u.port, u.path.as_str()),
+            ("b.test", 444, "/x")
+        );
+        u.redirect("https://c.test/y", l()).unwrap();
+        assert_eq!((u.host.as_str(), u.port), ("c.test", 443));
+        assert_eq!(
+            u.redirect("http://c.test/y", l()).unwrap_err(),
+            Errno::Access
+        );
+    }
+
+    #[test]
+    fn redaction() {
+        let u = Url::parse("https://s3.test/o?X-Amz-Algorithm=AWS4&X-Amz-Credential=AKIA%2Fx&X-Amz-Signature=deadbeef&X-Amz-Security-Token=tok", l()).unwrap();
+        let mut s = String::new();
+        u.write_redacted(&mut s).unwrap();
+        assert_eq!(s, "https://s3.test/o?X-Amz-Algorithm=AWS4&X-Amz-Credential=REDACTED&X-Amz-Signature=REDACTED&X-Amz-Security-Token=REDACTED");
+    }
+}
