@@ -867,3 +867,451 @@ impl<P: Port> core::fmt::Write for Chunked<'_, P> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The engine against an in-memory server and NOR flash.
+    use super::*;
+    extern crate std;
+    use crate::port::Detail;
+    use sha2::{Digest, Sha256};
+    use std::vec::Vec;
+
+    const SLOT: u32 = 64 * 1024;
+    const PAGE: u32 = 4096;
+
+    /// A synthetic but well-formed MCUboot image.
+    fn image(payload_len: usize) -> Vec<u8> {
+        let hdr_size = 0x200usize;
+        let mut v = std::vec![0u8; hdr_size];
+        v[..4].copy_from_slice(&crate::mcuboot::IMAGE_MAGIC.to_le_bytes());
+        v[8..10].copy_from_slice(&(hdr_size as u16).to_le_bytes());
+        v[12..16].copy_from_slice(&(payload_len as u32).to_le_bytes());
+        v[20] = 1;
+        v.extend((0..payload_len).map(|i| (i * 7 + i / 251) as u8));
+        let digest = Sha256::digest(&v);
+        v.extend_from_slice(&0x6907u16.to_le_bytes());
+        v.extend_from_slice(&(4u16 + 36).to_le_bytes());
+        v.extend_from_slice(&0x10u16.to_le_bytes());
+        v.extend_from_slice(&32u16.to_le_bytes());
+        v.extend_from_slice(&digest);
+        v
+    }
+
+    #[derive(Default, Clone)]
+    struct Behaviour {
+        chunked: bool,
+        close_each: bool,
+        ignore_range: bool,
+        /// Cut the connection once when this file offset is reached.
+        reset_at: Option<usize>,
+        /// Tags whose CA validates the server.
+        good_tags: Vec<i32>,
+        port_closed: bool,
+        status: Option<u16>,
+    }
+
+    struct Fake {
+        file: Vec<u8>,
+        b: Behaviour,
+        inbox: Vec<u8>,
+        outbox: Vec<u8>,
+        closed: bool,
+        cut: bool,
+        connects: Vec<Vec<i32>>,
+        requests: Vec<std::string::String>,
+        flash: Vec<u8>,
+        upgraded: Option<bool>,
+    }
+
+    impl Fake {
+        fn new(file: Vec<u8>, b: Behaviour) -> Fake {
+            Fake {
+                file,
+                b,
+                inbox: Vec::new(),
+                outbox: Vec::new(),
+                closed: false,
+                cut: false,
+                connects: Vec::new(),
+                requests: Vec::new(),
+                flash: std::vec![0x5a; SLOT as usize],
+                upgraded: None,
+            }
+        }
+
+        fn respond(&mut self, req: &str) {
+            let range = req
+                .lines()
+                .find_map(|l| l.strip_prefix("Range: bytes="))
+                .map(|r| {
+                    let (a, b) = r.split_once('-').unwrap();
+                    let a: usize = a.parse().unwrap();
+                    let b = if b.is_empty() {
+                        self.file.len() - 1
+                    } else {
+                        b.parse::<usize>().unwrap().min(self.file.len() - 1)
+                    };
+                    (a, b)
+                });
+            let total = self.file.len();
+            let mut head = std::string::String::new();
+            if let Some(s) = self.b.status {
+                head += &std::format!("HTTP/1.1 {} X\r\nContent-Length: 0\r\n\r\n", s);
+                self.outbox.extend_from_slice(head.as_bytes());
+                return;
+            }
+            let (a, b, status) = match range {
+                Some((a, b)) if !self.b.ignore_range => (a, b, 206),
+                _ => (0, total - 1, 200),
+            };
+            head += &std::format!("HTTP/1.1 {} X\r\nServer: fake\r\n", status);
+            if status == 206 {
+                head += &std::format!("Content-Range: bytes {}-{}/{}\r\n", a, b, total);
+            }
+            if self.b.close_each {
+                head += "Connection: close\r\n";
+            }
+            let body = &self.file[a..=b];
+            let mut bytes = Vec::new();
+            if self.b.chunked {
+                head += "Transfer-Encoding: chunked\r\n\r\n";
+                bytes.extend_from_slice(head.as_bytes());
+                for c in body.chunks(333) {
+                    bytes.extend_from_slice(std::format!("{:x}\r\n", c.len()).as_bytes());
+                    bytes.extend_from_slice(c);
+                    bytes.extend_from_slice(b"\r\n");
+                }
+                bytes.extend_from_slice(b"0\r\n\r\n");
+            } else {
+                head += &std::format!("Content-Length: {}\r\n\r\n", body.len());
+                bytes.extend_from_slice(head.as_bytes());
+                if let Some(at) = self
+                    .b
+                    .reset_at
+                    .filter(|&at| at >= a && at <= b && !self.cut)
+                {
+                    bytes.extend_from_slice(&body[..at - a]);
+                    self.cut = true;
+                    self.outbox.extend_from_slice(&bytes);
+                    self.closed = true;
+                    return;
+                }
+                bytes.extend_from_slice(body);
+            }
+            self.outbox.extend_from_slice(&bytes);
+            if self.b.close_each {
+                self.closed = true;
+            }
+        }
+    }
+
+    impl Port for Fake {
+        fn connect(&mut self, p: &ConnectParams) -> Result<Handle, ConnectError> {
+            let refuse = |stage| ConnectError {
+                errno: Errno::ConnRefused,
+                stage,
+                detail: Detail::new(),
+            };
+            if self.b.port_closed {
+                return Err(refuse(ConnectStage::Unknown));
+            }
+            if let Some(tls) = p.tls {
+                self.connects.push(tls.sec_tags.to_vec());
+                if !tls.sec_tags.iter().any(|t| self.b.good_tags.contains(t)) {
+                    return Err(refuse(ConnectStage::Unknown));
+                }
+            }
+            self.inbox.clear();
+            self.outbox.clear();
+            self.closed = false;
+            Ok(Handle(1))
+        }
+        fn send(&mut self, _: Handle, data: &[u8]) -> Result<usize, Errno> {
+            if self.closed {
+                return Err(Errno::ConnReset);
+            }
+            self.inbox.extend_from_slice(data);
+            while let Some(end) = self.inbox.windows(4).position(|w| w == b"\r\n\r\n") {
+                let req: Vec<u8> = self.inbox.drain(..end + 4).collect();
+                let req = std::string::String::from_utf8(req).unwrap();
+                self.requests.push(req.clone());
+                self.respond(&req);
+            }
+            Ok(data.len())
+        }
+        fn recv(&mut self, _: Handle, buf: &mut [u8], _: u32) -> Result<usize, Errno> {
+            if self.outbox.is_empty() {
+                return if self.closed {
+                    Ok(0)
+                } else {
+                    Err(Errno::TimedOut)
+                };
+            }
+            let n = buf.len().min(self.outbox.len()).min(700);
+            buf[..n].copy_from_slice(&self.outbox[..n]);
+            self.outbox.drain(..n);
+            Ok(n)
+        }
+        fn close(&mut self, _: Handle) {
+            self.closed = true;
+            self.outbox.clear();
+        }
+        fn flash_geometry(&mut self) -> Result<FlashGeometry, Errno> {
+            Ok(FlashGeometry {
+                slot_size: SLOT,
+                page_size: PAGE,
+                write_block: 4,
+                erased_value: 0xff,
+            })
+        }
+        fn flash_erase(&mut self, off: u32, len: u32) -> Result<(), Errno> {
+            assert_eq!(off % PAGE, 0);
+            self.flash[off as usize..(off + len) as usize].fill(0xff);
+            Ok(())
+        }
+        fn flash_write(&mut self, off: u32, data: &[u8]) -> Result<(), Errno> {
+            assert_eq!(off % 4, 0);
+            assert_eq!(data.len() % 4, 0);
+            for (i, &d) in data.iter().enumerate() {
+                let cell = &mut self.flash[off as usize + i];
+                assert_eq!(*cell & d, d, "write needs an erase at {}", off as usize + i);
+                *cell &= d;
+            }
+            Ok(())
+        }
+        fn flash_read(&mut self, off: u32, buf: &mut [u8]) -> Result<(), Errno> {
+            buf.copy_from_slice(&self.flash[off as usize..off as usize + buf.len()]);
+            Ok(())
+        }
+        fn request_upgrade(&mut self, permanent: bool) -> Result<(), Errno> {
+            self.upgraded = Some(permanent);
+            Ok(())
+        }
+        fn kv_load(&mut self, _: &str, _: &mut [u8]) -> Result<usize, Errno> {
+            Err(Errno::NoEnt)
+        }
+        fn kv_save(&mut self, _: &str, _: &[u8]) -> Result<(), Errno> {
+            Ok(())
+        }
+        fn kv_delete(&mut self, _: &str) -> Result<(), Errno> {
+            Ok(())
+        }
+        fn uptime_ms(&mut self) -> u64 {
+            0
+        }
+        fn sleep_ms(&mut self, _: u32) {}
+    }
+
+    fn download(fake: &mut Fake, url: &str, tags: &[i32], cfg: Config) -> Result<Verified, Error> {
+        let mut e = Engine::new(cfg);
+        let req = Request {
+            host: url,
+            file: url,
+            sec_tags: tags,
+            pdn_id: 0,
+            frag_size: 0,
+            expected: ImageType::Any,
+        };
+        e.start(fake, &req)?;
+        let cancel = AtomicBool::new(false);
+        e.run(fake, &cancel, &mut |_| {})
+    }
+
+    fn check_slot(fake: &Fake, img: &[u8]) {
+        assert_eq!(&fake.flash[..img.len()], img);
+        assert!(
+            fake.flash[img.len()..].iter().all(|&b| b == 0xff),
+            "tail not erased"
+        );
+    }
+
+    fn tls() -> Behaviour {
+        Behaviour {
+            good_tags: std::vec![42],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn https_fragments() {
+        let img = image(10_000);
+        let mut f = Fake::new(img.clone(), tls());
+        let v = download(
+            &mut f,
+            "https://s3.test/fw.bin?X-Amz-Signature=abc",
+            &[42],
+            Config::default(),
+        )
+        .unwrap();
+        assert_eq!(v.image_len as usize, img.len());
+        check_slot(&f, &img);
+        assert_eq!(f.upgraded, Some(false));
+        assert_eq!(f.requests.len(), img.len().div_ceil(2048));
+        assert_eq!(f.requests[0], "GET /fw.bin?X-Amz-Signature=abc HTTP/1.1\r\nHost: s3.test\r\nRange: bytes=0-2047\r\n\r\n");
+    }
+
+    #[test]
+    fn plain_http_stream_chunked_and_close() {
+        for b in [
+            Behaviour::default(),
+            Behaviour {
+                chunked: true,
+                ..Default::default()
+            },
+            Behaviour {
+                close_each: true,
+                ..Default::default()
+            },
+        ] {
+            let img = image(9_999);
+            let mut f = Fake::new(img.clone(), b);
+            download(&mut f, "http://h.test/fw.bin", &[], Config::default()).unwrap();
+            check_slot(&f, &img);
+            assert_eq!(f.requests.len(), 1);
+        }
+    }
+
+    #[test]
+    fn https_chunked_close_each_and_ignored_range() {
+        for b in [
+            Behaviour {
+                chunked: true,
+                ..tls()
+            },
+            Behaviour {
+                close_each: true,
+                ..tls()
+            },
+            Behaviour {
+                ignore_range: true,
+                ..tls()
+            },
+        ] {
+            let img = image(7_000);
+            let mut f = Fake::new(img.clone(), b);
+            download(&mut f, "https://h.test/fw.bin", &[42], Config::default()).unwrap();
+            check_slot(&f, &img);
+        }
+    }
+
+    #[test]
+    fn reset_mid_body_resumes_at_the_exact_byte() {
+        for (url, at) in [("http://h.test/f", 5_001usize), ("https://h.test/f", 3_333)] {
+            let img = image(12_000);
+            let mut f = Fake::new(
+                img.clone(),
+                Behaviour {
+                    reset_at: Some(at),
+                    ..tls()
+                },
+            );
+            download(&mut f, url, &[42], Config::default()).unwrap();
+            check_slot(&f, &img);
+            let resumed = std::format!("Range: bytes={}-", at);
+            assert!(
+                f.requests.iter().any(|r| r.contains(&resumed)),
+                "{:?}",
+                f.requests
+            );
+        }
+    }
+
+    #[test]
+    fn fallback_tag_and_diagnostics() {
+        let img = image(3_000);
+        let mut f = Fake::new(
+            img.clone(),
+            Behaviour {
+                good_tags: std::vec![1004],
+                ..Default::default()
+            },
+        );
+        let mut cfg = Config::default();
+        cfg.fallback_sec_tags.push(1004).unwrap();
+        download(&mut f, "https://s3.test/f", &[1003], cfg).unwrap();
+        assert_eq!(f.connects[0], [1003]);
+        assert_eq!(f.connects[1], [1004]);
+        assert!(f.connects[2..].iter().all(|c| c == &[1004]));
+        check_slot(&f, &img);
+
+        let mut f = Fake::new(
+            img,
+            Behaviour {
+                good_tags: std::vec![1004],
+                ..Default::default()
+            },
+        );
+        let mut e = Engine::new(Config::default());
+        let req = Request {
+            host: "https://s3.test/f",
+            file: "https://s3.test/f",
+            sec_tags: &[1003],
+            pdn_id: 0,
+            frag_size: 0,
+            expected: ImageType::Any,
+        };
+        let err = e.start(&mut f, &req).unwrap_err();
+        assert_eq!(err, Error::new(Stage::Tls, Errno::ConnRefused));
+        assert_eq!(e.diag().tcp_probe, TcpProbe::PortOpen);
+        let mut text = std::string::String::new();
+        e.diag().write_text(&mut text, e.url()).unwrap();
+        assert!(text.contains("sec_tags_tried=1003"), "{text}");
+        assert!(text.contains("TCP to s3.test:443 works"), "{text}");
+    }
+
+    #[test]
+    fn closed_port_is_not_a_certificate_problem() {
+        let mut f = Fake::new(
+            image(100),
+            Behaviour {
+                port_closed: true,
+                ..tls()
+            },
+        );
+        let mut e = Engine::new(Config::default());
+        let req = Request {
+            host: "s3.test",
+            file: "f",
+            sec_tags: &[42],
+            pdn_id: 0,
+            frag_size: 0,
+            expected: ImageType::Any,
+        };
+        let err = e.start(&mut f, &req).unwrap_err();
+        assert_eq!(err, Error::new(Stage::Connect, Errno::ConnRefused));
+        assert_eq!(e.diag().tcp_probe, TcpProbe::Refused);
+    }
+
+    #[test]
+    fn corrupted_payload_is_never_scheduled() {
+        let mut img = image(5_000);
+        img[0x300] ^= 1;
+        let mut f = Fake::new(img, tls());
+        let err = download(&mut f, "https://h.test/f", &[42], Config::default()).unwrap_err();
+        assert_eq!(err, Error::new(Stage::Image, Errno::IlSeq));
+        assert_eq!(f.upgraded, None);
+    }
+
+    #[test]
+    fn too_big_and_wrong_type_and_http_errors() {
+        let mut f = Fake::new(image(SLOT as usize), tls());
+        let err = download(&mut f, "https://h.test/f", &[42], Config::default()).unwrap_err();
+        assert_eq!(err, Error::new(Stage::Image, Errno::FileTooBig));
+        let mut f = Fake::new(std::vec![0u8; 5000], tls());
+        let err = download(&mut f, "https://h.test/f", &[42], Config::default()).unwrap_err();
+        assert_eq!(err, Error::new(Stage::Image, Errno::IlSeq));
+        for (s, e) in [(404, Errno::NoEnt), (403, Errno::Access)] {
+            let mut f = Fake::new(
+                image(100),
+                Behaviour {
+                    status: Some(s),
+                    ..tls()
+                },
+            );
+            let err = download(&mut f, "https://h.test/f", &[42], Config::default()).unwrap_err();
+            assert_eq!(err, Error::new(Stage::Http, e));
+            assert_eq!(f.upgraded, None);
+        }
+    }
+}
