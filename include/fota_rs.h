@@ -218,7 +218,7 @@ void fota_rs_config_default(struct fota_rs_config *cfg);
 // # Safety
 // `port` must point to a table that stays valid for the program's life;
 // `cfg` is NULL (defaults) or points to a valid `fota_rs_config`.
-int32_t fota_rs_init(const fota_rs_port *port,
+int32_t fota_rs_init(const struct fota_rs_port *port,
                      const struct fota_rs_config *cfg,
                      fota_rs_callback cb,
                      void *user);
@@ -247,7 +247,7 @@ bool fota_rs_busy(void);
 
 // Type of the image being downloaded (`enum fota_rs_image_type`); 0 until
 // its first 32 bytes have arrived.
-uint8_t fota_rs_image_type(void);
+uint8_t fota_rs_current_image_type(void);
 
 // Copy the last diagnostic. Call when no download runs or from the final
 // event's callback; `-FOTA_RS_EALREADY` otherwise, `-FOTA_RS_EINVAL` for NULL.

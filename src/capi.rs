@@ -506,7 +506,7 @@ pub extern "C" fn fota_rs_busy() -> bool {
 /// Type of the image being downloaded (`enum fota_rs_image_type`); 0 until
 /// its first 32 bytes have arrived.
 #[no_mangle]
-pub extern "C" fn fota_rs_image_type() -> u8 {
+pub extern "C" fn fota_rs_current_image_type() -> u8 {
     G.image_type.load(Ordering::Acquire)
 }
 

@@ -86,11 +86,8 @@ impl Diag {
             }
             (Stage::Tls, Errno::Inval) => w.write_str("an https URL needs a sec_tag holding the server's root CA"),
             (Stage::Connect, Errno::ConnRefused) => {
-                if self.tcp_probe == TcpProbe::Refused {
-                    write!(w, "nothing accepts TCP connections on {}:{} (checked with a plain TCP connect), so this is not a certificate problem: check the URL's port and the server", host, port)
-                } else {
-                    write!(w, "the connection to {}:{} was refused: check the URL's port and the server", host, port)
-                }
+                let how = if self.tcp_probe == TcpProbe::Refused { " (checked with a plain TCP connect)" } else { "" };
+                write!(w, "nothing accepts TCP connections on {}:{}{}, so this is not a certificate problem: check the URL's port and the server", host, port, how)
             }
             (Stage::Dns, _) => write!(w, "{} did not resolve: check the host name, the PDN and that the network is up", host),
             (Stage::Url, Errno::NameTooLong) => w.write_str("the URL is longer than CONFIG_FOTA_RS_URL_MAX_LEN / the host longer than CONFIG_FOTA_RS_HOST_MAX_LEN; raise the limit"),

@@ -427,7 +427,7 @@ mod tests {
 
     #[test]
     fn too_long_is_an_error_not_truncation() {
-        let long: String = core::iter::repeat('a').take(PATH_CAP).collect();
+        let long: String = "a".repeat(PATH_CAP);
         assert_eq!(
             Url::from_host_file("h", &long, true, l()).unwrap_err(),
             Errno::NameTooLong

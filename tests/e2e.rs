@@ -1,1 +1,565 @@
 // SPDX-License-Identifier: Apache-2.0
+//! End-to-end tests: `fota-sim` (C compatibility layer, Rust core, host port
+//! with OpenSSL and NOR-like file flash) against the test server on 127.0.0.1
+//! with real certificates and real imgtool-signed MCUboot images. Each test
+//! checks the slot file byte for byte with scripts/check-slot.py or by hand.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn run(cmd: &mut Command) -> Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Certificates and images, made once per test run.
+struct Fixtures {
+    dir: PathBuf,
+    www: PathBuf,
+    image: PathBuf,
+    image_len: usize,
+}
+
+fn fixtures() -> &'static Fixtures {
+    static F: OnceLock<Fixtures> = OnceLock::new();
+    F.get_or_init(|| {
+        let dir = root().join("target/e2e-fixtures");
+        let www = dir.join("www");
+        std::fs::create_dir_all(&www).unwrap();
+        run(Command::new(root().join("scripts/make-certs.sh")).arg(dir.join("certs")));
+        let key = dir.join("key.pem");
+        if !key.exists() {
+            run(Command::new("imgtool")
+                .args(["keygen", "-t", "ecdsa-p256", "-k"])
+                .arg(&key));
+        }
+        let image = www.join("app.bin");
+        run(Command::new("python3")
+            .arg(root().join("scripts/make-image.py"))
+            .arg("--out")
+            .arg(&image)
+            .args(["--size", "100000", "--version", "0.1.3", "--key"])
+            .arg(&key));
+        let bytes = std::fs::read(&image).unwrap();
+        // Same image with one payload byte flipped: its SHA256 TLV no longer matches.
+        let mut bad = bytes.clone();
+        bad[0x200 + 5000] ^= 0x40;
+        std::fs::write(www.join("corrupt.bin"), &bad).unwrap();
+        // An image that cannot fit a 128 KiB slot.
+        run(Command::new("python3")
+            .arg(root().join("scripts/make-image.py"))
+            .arg("--out")
+            .arg(www.join("big.bin"))
+            .args(["--size", "200000", "--version", "0.2.0"]));
+        Fixtures {
+            dir,
+            www,
+            image_len: bytes.len(),
+            image,
+        }
+    })
+}
+
+struct Server {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start(tls: bool, tag: &str) -> Server {
+        let f = fixtures();
+        let work = f.dir.join(format!("srv-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&work).unwrap();
+        let port_file = work.join("port");
+        let log = work.join("log.jsonl");
+        let _ = std::fs::remove_file(&port_file);
+        let _ = std::fs::remove_file(&log);
+        let mut cmd = Command::new("python3");
+        cmd.arg(root().join("tests/server/fota_server.py"))
+            .arg("--root")
+            .arg(&f.www)
+            .arg("--port-file")
+            .arg(&port_file)
+            .arg("--log")
+            .arg(&log)
+            .stdout(Stdio::null());
+        if tls {
+            cmd.arg("--cert").arg(f.dir.join("certs/server.pem"));
+            cmd.arg("--key").arg(f.dir.join("certs/server.key"));
+            cmd.arg("--tls12");
+        }
+        // The guard owns the child from here on, so it is killed and
+        // reaped whatever happens.
+        let mut srv = Server {
+            child: cmd.spawn().expect("start test server"),
+            port: 0,
+            log,
+        };
+        let t0 = Instant::now();
+        while srv.port == 0 {
+            if let Some(port) = std::fs::read_to_string(&port_file)
+                .ok()
+                .and_then(|s| s.trim().parse().ok())
+            {
+                srv.port = port;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(10),
+                "server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        srv
+    }
+
+    fn log(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(String::from)
+            .collect()
+    }
+
+    fn gets(&self) -> Vec<String> {
+        self.log()
+            .into_iter()
+            .filter(|l| l.contains("\"method\":\"GET\""))
+            .collect()
+    }
+}
+
+struct Sim {
+    slot: PathBuf,
+    out: Output,
+}
+
+impl Sim {
+    fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.out.stdout).into_owned()
+    }
+    fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.out.stderr).into_owned()
+    }
+    fn code(&self) -> i32 {
+        self.out.status.code().unwrap_or(-1)
+    }
+    fn slot_bytes(&self) -> Vec<u8> {
+        std::fs::read(&self.slot).unwrap()
+    }
+    /// The last page (trailer) still erased: nothing was scheduled.
+    fn assert_not_scheduled(&self) {
+        let s = self.slot_bytes();
+        assert!(
+            s[s.len() - 4096..].iter().all(|&b| b == 0xff),
+            "trailer page not erased"
+        );
+    }
+    fn assert_scheduled(&self, image: &Path) {
+        run(Command::new("python3")
+            .arg(root().join("scripts/check-slot.py"))
+            .arg("--flash")
+            .arg(&self.slot)
+            .arg("--image")
+            .arg(image)
+            .args(["--expect", "test"]));
+    }
+}
+
+/// Run fota-sim with a fresh slot file.
+fn sim(name: &str, args: &[&str]) -> Sim {
+    let f = fixtures();
+    let slot = f.dir.join(format!("slot-{name}.bin"));
+    let _ = std::fs::remove_file(&slot);
+    let _ = std::fs::remove_file(slot.with_extension("bin.state"));
+    let out = Command::new(env!("CARGO_BIN_EXE_fota-sim"))
+        .args(args)
+        .arg("--cred-dir")
+        .arg(f.dir.join("certs/creds"))
+        .arg("--flash")
+        .arg(&slot)
+        .args(["--backoff-ms", "50", "--timeout-ms", "5000"])
+        .output()
+        .expect("run fota-sim");
+    let s = Sim { slot, out };
+    eprintln!(
+        "--- fota-sim {args:?} exit {}\n{}{}",
+        s.code(),
+        s.stdout(),
+        s.stderr()
+    );
+    s
+}
+
+fn https_url(srv: &Server, path: &str) -> (String, String) {
+    (
+        format!("https://fota.test:{}/{path}", srv.port),
+        format!("fota.test:{}:127.0.0.1", srv.port),
+    )
+}
+
+#[test]
+fn plain_http_single_streamed_get() {
+    let srv = Server::start(false, "plain");
+    let url = format!("http://127.0.0.1:{}/app.bin", srv.port);
+    let s = sim("plain", &[&url]);
+    assert_eq!(s.code(), 0);
+    assert!(s.stdout().contains("OK: image 0.1.3+0"), "{}", s.stdout());
+    s.assert_scheduled(&fixtures().image);
+    let gets = srv.gets();
+    assert_eq!(gets.len(), 1, "{gets:?}");
+    assert!(gets[0].contains("\"range\":null"), "{gets:?}");
+}
+
+#[test]
+fn https_in_2k_fragments_on_one_connection() {
+    let srv = Server::start(true, "frag");
+    let (url, resolve) = https_url(&srv, "app.bin");
+    let s = sim("frag", &[&url, "--sec-tag", "42", "--resolve", &resolve]);
+    assert_eq!(s.code(), 0);
+    s.assert_scheduled(&fixtures().image);
+    let gets = srv.gets();
+    assert_eq!(gets.len(), fixtures().image_len.div_ceil(2048));
+    assert!(gets[0].contains("bytes=0-2047"), "{}", gets[0]);
+    let conn = |l: &str| {
+        l.split("\"conn\":")
+            .nth(1)
+            .and_then(|r| r.split([',', '}']).next())
+            .map(String::from)
+    };
+    assert!(
+        gets.iter().all(|l| conn(l) == conn(&gets[0])),
+        "keep-alive not used"
+    );
+}
+
+#[test]
+fn permanent_upgrade_writes_image_ok() {
+    let srv = Server::start(true, "perm");
+    let (url, resolve) = https_url(&srv, "app.bin");
+    let s = sim(
+        "perm",
+        &[
+            &url,
+            "--sec-tag",
+            "42",
+            "--resolve",
+            &resolve,
+            "--permanent",
+        ],
+    );
+    assert_eq!(s.code(), 0);
+    run(Command::new("python3")
+        .arg(root().join("scripts/check-slot.py"))
+        .arg("--flash")
+        .arg(&s.slot)
+        .arg("--image")
+        .arg(&fixtures().image)
+        .args(["--expect", "perm"]));
+}
+
+#[test]
+fn chunked_over_http_and_https() {
+    let srv = Server::start(false, "chunk-h");
+    let s = sim(
+        "chunk-h",
+        &[&format!("http://127.0.0.1:{}/chunked/app.bin", srv.port)],
+    );
+    assert_eq!(s.code(), 0);
+    s.assert_scheduled(&fixtures().image);
+    let srv = Server::start(true, "chunk-s");
+    let (url, resolve) = https_url(&srv, "chunked/app.bin");
+    let s = sim("chunk-s", &[&url, "--sec-tag", "42", "--resolve", &resolve]);
+    assert_eq!(s.code(), 0);
+    s.assert_scheduled(&fixtures().image);
+}
+
+#[test]
+fn redirects_relative_and_absolute() {
+    let srv = Server::start(true, "redir");
+    let (url, resolve) = https_url(&srv, "redirect/3/app.bin?X-Amz-Signature=secret");
+    let s = sim("redir", &[&url, "--sec-tag", "42", "--resolve", &resolve]);
+    assert_eq!(s.code(), 0);
+    s.assert_scheduled(&fixtures().image);
+    assert!(
+        !s.stderr().contains("secret"),
+        "signature leaked into the log"
+    );
+    let srv = Server::start(true, "redir-loop");
+    let (url, resolve) = https_url(&srv, "redirect/9/app.bin");
+    let s = sim(
+        "redir-loop",
+        &[&url, "--sec-tag", "42", "--resolve", &resolve],
+    );
+    assert_eq!(s.code(), 4, "more than 5 hops must fail");
+    s.assert_not_scheduled();
+}
+
+#[test]
+fn connection_reset_mid_body_resumes() {
+    let srv = Server::start(false, "reset-h");
+    let s = sim(
+        "reset-h",
+        &[&format!(
+            "http://127.0.0.1:{}/reset-once/50001/app.bin",
+            srv.port
+        )],
+    );
+    assert_eq!(s.code(), 0);
+    s.assert_scheduled(&fixtures().image);
+    let gets = srv.gets();
+    assert_eq!(gets.len(), 2, "{gets:?}");
+    assert!(
+        gets[1].contains("\"range\":\"bytes="),
+        "resume must ask for a range: {gets:?}"
+    );
+
+    let srv = Server::start(true, "reset-s");
+    let (url, resolve) = https_url(&srv, "reset-once/50001/app.bin");
+    let s = sim("reset-s", &[&url, "--sec-tag", "42", "--resolve", &resolve]);
+    assert_eq!(s.code(), 0);
+    s.assert_scheduled(&fixtures().image);
+    assert!(srv.log().iter().any(|l| l.contains("\"event\":\"reset\"")));
+}
+
+#[test]
+fn not_found_and_forbidden() {
+    let srv = Server::start(true, "status");
+    for (code, errno, hint) in [
+        ("404", "ENOENT", "not on the server"),
+        ("403", "EACCES", "pre-signed URL may have expired"),
+    ] {
+        let (url, resolve) = https_url(&srv, &format!("status/{code}/app.bin"));
+        let s = sim(
+            &format!("status-{code}"),
+            &[&url, "--sec-tag", "42", "--resolve", &resolve],
+        );
+        assert_eq!(s.code(), 4);
+        let out = s.stdout();
+        assert!(
+            out.contains("stage=http")
+                && out.contains(errno)
+                && out.contains(&format!("http_status={code}")),
+            "{out}"
+        );
+        assert!(out.contains(hint), "{out}");
+        s.assert_not_scheduled();
+    }
+}
+
+#[test]
+fn wrong_ca_is_refused_like_the_modem_and_explained() {
+    let srv = Server::start(true, "wrongca");
+    let (url, resolve) = https_url(&srv, "app.bin");
+    let s = sim(
+        "wrongca",
+        &[
+            "--host",
+            &url,
+            "--file",
+            &url,
+            "--sec-tag",
+            "1003",
+            "--resolve",
+            &resolve,
+        ],
+    );
+    assert_eq!(s.code(), 3);
+    let out = s.stdout();
+    assert!(
+        out.contains("fota_download_start returned -111 (ECONNREFUSED"),
+        "{out}"
+    );
+    assert!(
+        out.contains("stage=tls") && out.contains("sec_tags_tried=1003"),
+        "{out}"
+    );
+    assert!(
+        out.contains("TCP to fota.test:")
+            && out.contains("works but the TLS handshake was refused"),
+        "{out}"
+    );
+    s.assert_not_scheduled();
+}
+
+#[test]
+fn fallback_tag_fixes_the_reported_failure() {
+    let srv = Server::start(true, "fallback");
+    let (url, resolve) = https_url(&srv, "app.bin");
+    let s = sim(
+        "fallback",
+        &[
+            "--host",
+            &url,
+            "--file",
+            &url,
+            "--sec-tag",
+            "1003",
+            "--fallback-sec-tag",
+            "1004",
+            "--resolve",
+            &resolve,
+        ],
+    );
+    assert_eq!(s.code(), 0);
+    s.assert_scheduled(&fixtures().image);
+    assert!(s.stderr().contains("sec_tag 1004 works"), "{}", s.stderr());
+}
+
+#[test]
+fn wrong_host_name_is_refused() {
+    let srv = Server::start(true, "wrongname");
+    let url = format!("https://other.test:{}/app.bin", srv.port);
+    let resolve = format!("other.test:{}:127.0.0.1", srv.port);
+    let s = sim(
+        "wrongname",
+        &[&url, "--sec-tag", "42", "--resolve", &resolve],
+    );
+    assert_eq!(s.code(), 3);
+    assert!(
+        s.stdout().contains("ECONNREFUSED") && s.stdout().contains("stage=tls"),
+        "{}",
+        s.stdout()
+    );
+    s.assert_not_scheduled();
+}
+
+#[test]
+fn closed_port_is_diagnosed_as_port_not_certificate() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let url = format!("https://fota.test:{port}/app.bin");
+    let resolve = format!("fota.test:{port}:127.0.0.1");
+    let s = sim("closed", &[&url, "--sec-tag", "42", "--resolve", &resolve]);
+    assert_eq!(s.code(), 3);
+    let out = s.stdout();
+    assert!(
+        out.contains("stage=connect") && out.contains("nothing accepts TCP connections"),
+        "{out}"
+    );
+    assert!(
+        out.contains("checked with a plain TCP connect"),
+        "the modem-like port must be probed: {out}"
+    );
+}
+
+#[test]
+fn image_larger_than_slot_is_refused() {
+    let srv = Server::start(true, "big");
+    let (url, resolve) = https_url(&srv, "big.bin");
+    let s = sim(
+        "big",
+        &[
+            &url,
+            "--sec-tag",
+            "42",
+            "--resolve",
+            &resolve,
+            "--slot-size",
+            "0x20000",
+        ],
+    );
+    assert_eq!(s.code(), 5);
+    assert!(s.stdout().contains("EFBIG"), "{}", s.stdout());
+    s.assert_not_scheduled();
+}
+
+#[test]
+fn corrupted_payload_is_never_scheduled() {
+    let srv = Server::start(true, "corrupt");
+    let (url, resolve) = https_url(&srv, "corrupt.bin");
+    let s = sim("corrupt", &[&url, "--sec-tag", "42", "--resolve", &resolve]);
+    assert_eq!(s.code(), 5);
+    assert!(
+        s.stdout().contains("EILSEQ") && s.stdout().contains("stage=image"),
+        "{}",
+        s.stdout()
+    );
+    s.assert_not_scheduled();
+}
+
+#[test]
+fn cancel_stops_without_scheduling() {
+    let srv = Server::start(true, "cancel");
+    let (url, resolve) = https_url(&srv, "app.bin");
+    let s = sim(
+        "cancel",
+        &[
+            &url,
+            "--sec-tag",
+            "42",
+            "--resolve",
+            &resolve,
+            "--cancel-at",
+            "30",
+        ],
+    );
+    assert_eq!(s.code(), 7);
+    assert!(s.stdout().contains("CANCELLED"), "{}", s.stdout());
+    s.assert_not_scheduled();
+    assert!(srv.gets().len() < fixtures().image_len.div_ceil(2048));
+}
+
+#[test]
+fn long_presigned_url_with_colons_and_escapes() {
+    let srv = Server::start(true, "longurl");
+    let query = format!(
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20221124%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20221124T141720Z&X-Amz-Expires=3600&response-content-disposition=attachment%3Bfilename%3Dapp.bin&t=14:17:20&X-Amz-Security-Token={}&X-Amz-SignedHeaders=host&X-Amz-Signature={}",
+        "IQoJb3JpZ2luX2VjE".repeat(20),
+        "ab12".repeat(16)
+    );
+    let url = format!(
+        "https://memfault-test.s3.localhost:{}/app.bin?{query}",
+        srv.port
+    );
+    assert!(url.len() > 700, "{}", url.len());
+    let resolve = format!("memfault-test.s3.localhost:{}:127.0.0.1", srv.port);
+    let s = sim(
+        "longurl",
+        &[
+            "--host",
+            &url,
+            "--file",
+            &url,
+            "--sec-tag",
+            "42",
+            "--resolve",
+            &resolve,
+        ],
+    );
+    assert_eq!(s.code(), 0);
+    s.assert_scheduled(&fixtures().image);
+    let gets = srv.gets();
+    assert!(
+        gets[0].contains("t=14:17:20"),
+        "query not passed intact: {}",
+        gets[0]
+    );
+    assert!(
+        !s.stderr().contains("ab12ab12"),
+        "signature leaked into the log"
+    );
+}

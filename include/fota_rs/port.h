@@ -161,15 +161,21 @@ struct fota_rs_port {
 
 	/* --- network ---------------------------------------------------- */
 
-	/** Resolve, connect and (tls != NULL) handshake. 0 and res->handle, or -FOTA_RS_E*. */
+	/**
+	 * Resolve, connect and (tls != NULL) handshake. 0 and res->handle, or
+	 * -FOTA_RS_E*. timeout_ms bounds TCP and TLS (and DNS where the
+	 * platform's resolver can be bounded). The core calls it with TLS only
+	 * when it has at least one sec_tag.
+	 */
 	int32_t (*connect)(void *ctx, const struct fota_rs_connect_params *params,
 			   struct fota_rs_connect_result *res);
 	/** Send up to len bytes; returns bytes sent (> 0) or -FOTA_RS_E*. */
 	int32_t (*send)(void *ctx, int32_t handle, const uint8_t *buf, size_t len);
 	/**
-	 * Receive up to len bytes, waiting at most timeout_ms.
+	 * Receive up to len bytes, waiting at most timeout_ms (0: do not wait).
 	 * Returns bytes received (> 0), 0 when the peer closed the connection,
 	 * -FOTA_RS_ETIMEDOUT when nothing arrived in time, or -FOTA_RS_E*.
+	 * The core never calls close() on a handle while a recv() on it runs.
 	 */
 	int32_t (*recv)(void *ctx, int32_t handle, uint8_t *buf, size_t len, uint32_t timeout_ms);
 	/** Close the connection. Safe to call once per successful connect. */
@@ -189,9 +195,10 @@ struct fota_rs_port {
 
 	/* --- persistent key/value store (progress across reboots) --------- */
 
-	/** Copy the value into buf; returns its length, or -FOTA_RS_ENOENT. */
+	/** Copy the value into buf; returns its length, -FOTA_RS_ENOENT, or -FOTA_RS_ENOMEM when buf is too small. */
 	int32_t (*kv_load)(void *ctx, const char *key, uint8_t *buf, size_t len);
 	int32_t (*kv_save)(void *ctx, const char *key, const uint8_t *buf, size_t len);
+	/** Deleting a missing key succeeds. */
 	int32_t (*kv_delete)(void *ctx, const char *key);
 
 	/* --- time, logging, execution ------------------------------------ */

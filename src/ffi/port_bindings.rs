@@ -128,7 +128,7 @@ pub struct fota_rs_flash_geometry {
 #[derive(Debug, Copy, Clone)]
 pub struct fota_rs_port {
     pub ctx: *mut cty::c_void,
-    #[doc = " Resolve, connect and (tls != NULL) handshake. 0 and res->handle, or -FOTA_RS_E*."]
+    #[doc = " Resolve, connect and (tls != NULL) handshake. 0 and res->handle, or\n -FOTA_RS_E*. timeout_ms bounds TCP and TLS (and DNS where the\n platform's resolver can be bounded). The core calls it with TLS only\n when it has at least one sec_tag."]
     pub connect: ::core::option::Option<
         unsafe extern "C" fn(
             ctx: *mut cty::c_void,
@@ -140,7 +140,7 @@ pub struct fota_rs_port {
     pub send: ::core::option::Option<
         unsafe extern "C" fn(ctx: *mut cty::c_void, handle: i32, buf: *const u8, len: usize) -> i32,
     >,
-    #[doc = " Receive up to len bytes, waiting at most timeout_ms.\n Returns bytes received (> 0), 0 when the peer closed the connection,\n -FOTA_RS_ETIMEDOUT when nothing arrived in time, or -FOTA_RS_E*."]
+    #[doc = " Receive up to len bytes, waiting at most timeout_ms (0: do not wait).\n Returns bytes received (> 0), 0 when the peer closed the connection,\n -FOTA_RS_ETIMEDOUT when nothing arrived in time, or -FOTA_RS_E*.\n The core never calls close() on a handle while a recv() on it runs."]
     pub recv: ::core::option::Option<
         unsafe extern "C" fn(
             ctx: *mut cty::c_void,
@@ -169,7 +169,7 @@ pub struct fota_rs_port {
     #[doc = " Mark the secondary slot for the bootloader (MCUboot boot_request_upgrade)."]
     pub request_upgrade:
         ::core::option::Option<unsafe extern "C" fn(ctx: *mut cty::c_void, permanent: bool) -> i32>,
-    #[doc = " Copy the value into buf; returns its length, or -FOTA_RS_ENOENT."]
+    #[doc = " Copy the value into buf; returns its length, -FOTA_RS_ENOENT, or -FOTA_RS_ENOMEM when buf is too small."]
     pub kv_load: ::core::option::Option<
         unsafe extern "C" fn(
             ctx: *mut cty::c_void,
@@ -186,6 +186,7 @@ pub struct fota_rs_port {
             len: usize,
         ) -> i32,
     >,
+    #[doc = " Deleting a missing key succeeds."]
     pub kv_delete: ::core::option::Option<
         unsafe extern "C" fn(ctx: *mut cty::c_void, key: *const cty::c_char) -> i32,
     >,
