@@ -1,0 +1,49 @@
+# SPDX-License-Identifier: Apache-2.0
+# Entry points. `make demo` and `make test` install what they need first.
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+.PHONY: demo test setup setup-arm build headers check-headers lint unit e2e server-selftest clean
+
+setup:
+	scripts/setup.sh
+
+setup-arm:
+	scripts/setup.sh --arm
+
+build: setup
+	cargo build --release -p fota-sim
+
+demo: build
+	scripts/demo.sh
+
+headers:
+	scripts/gen-headers.sh
+
+check-headers:
+	scripts/gen-headers.sh --check
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+unit:
+	cargo test -p fota-rs --lib
+
+e2e: build
+	cargo test --release -p fota-sim --test e2e
+
+server-selftest:
+	python3 tests/server/test_fota_server.py
+
+test: setup
+	$(MAKE) check-headers
+	$(MAKE) lint
+	$(MAKE) unit
+	$(MAKE) server-selftest
+	$(MAKE) e2e
+	@echo "make test: all checks passed"
+
+clean:
+	cargo clean
+	rm -rf build
