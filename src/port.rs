@@ -52,6 +52,15 @@ pub struct FlashGeometry {
     pub erased_value: u8,
 }
 
+/// Where the running image lives (for checks before the upgrade).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeviceLayout {
+    pub primary_addr: u32,
+    pub primary_size: u32,
+    pub ram_addr: u32,
+    pub ram_size: u32,
+}
+
 pub trait Port {
     fn connect(&mut self, params: &ConnectParams) -> Result<Handle, ConnectError>;
     /// Bytes sent, at least one.
@@ -72,6 +81,31 @@ pub trait Port {
 
     fn uptime_ms(&mut self) -> u64;
     fn sleep_ms(&mut self, ms: u32);
+
+    // Optional: a platform without them answers `NotSup` and the checks or
+    // targets that need them are skipped or refused.
+
+    fn running_version(&mut self) -> Result<crate::mcuboot::Version, Errno> {
+        Err(Errno::NotSup)
+    }
+    fn device_layout(&mut self) -> Result<DeviceLayout, Errno> {
+        Err(Errno::NotSup)
+    }
+    fn s0_active(&mut self) -> Result<bool, Errno> {
+        Err(Errno::NotSup)
+    }
+    fn modem_delta_offset(&mut self) -> Result<u32, Errno> {
+        Err(Errno::NotSup)
+    }
+    fn modem_delta_erase(&mut self) -> Result<(), Errno> {
+        Err(Errno::NotSup)
+    }
+    fn modem_delta_write(&mut self, _data: &[u8]) -> Result<(), Errno> {
+        Err(Errno::NotSup)
+    }
+    fn modem_delta_done(&mut self, _apply: bool) -> Result<(), Errno> {
+        Err(Errno::NotSup)
+    }
 }
 
 /// An open connection as an `embedded-io` byte stream, with the receive

@@ -152,6 +152,24 @@ struct fota_rs_flash_geometry {
 	uint8_t erased_value;
 };
 
+/** MCUboot image version (as in the image header). */
+struct fota_rs_image_version {
+	uint8_t major;
+	uint8_t minor;
+	uint16_t revision;
+	uint32_t build;
+};
+
+/** Where the running image lives, for checks made before an upgrade. */
+struct fota_rs_device_layout {
+	/** Absolute address and size of the MCUboot primary slot. */
+	uint32_t primary_addr;
+	uint32_t primary_size;
+	/** RAM the application's initial stack pointer must point into. */
+	uint32_t ram_addr;
+	uint32_t ram_size;
+};
+
 /**
  * The platform table. Every member is required unless it says otherwise.
  * ctx is passed back unchanged as the first argument of every call.
@@ -213,6 +231,30 @@ struct fota_rs_port {
 	 * once. The event callback is called from that thread.
 	 */
 	int32_t (*start_worker)(void *ctx, void (*entry)(void *arg), void *arg);
+
+	/* --- optional: device facts for checks before the upgrade ---------- */
+	/* NULL members skip the check that needs them (and the log says so). */
+
+	/** Version of the running application image. */
+	int32_t (*running_version)(void *ctx, struct fota_rs_image_version *out);
+	/** Primary slot and RAM of this device. */
+	int32_t (*device_layout)(void *ctx, struct fota_rs_device_layout *out);
+	/**
+	 * B1 bootloader with two upgradable slots (NCS "s0.bin s1.bin" form):
+	 * true when S0 runs, so the download must be the S1 image.
+	 */
+	int32_t (*s0_active)(void *ctx, bool *active);
+
+	/* --- optional: nRF91 modem delta DFU (nrf_modem_delta_dfu_*) -------- */
+
+	/** Bytes of a delta image the modem already holds (resume point). */
+	int32_t (*modem_delta_offset)(void *ctx, uint32_t *offset);
+	/** Erase the modem's DFU area; returns when done (may take seconds). */
+	int32_t (*modem_delta_erase)(void *ctx);
+	/** Append bytes at the modem's current offset. */
+	int32_t (*modem_delta_write)(void *ctx, const uint8_t *data, uint32_t len);
+	/** Finish the transfer; apply (schedule the update) when apply is true. */
+	int32_t (*modem_delta_done)(void *ctx, bool apply);
 };
 
 #ifdef __cplusplus

@@ -9,7 +9,9 @@
 pub mod port_bindings;
 
 use crate::error::Errno;
-use crate::port::{ConnectError, ConnectParams, ConnectStage, Detail, FlashGeometry, Handle, Port};
+use crate::port::{
+    ConnectError, ConnectParams, ConnectStage, Detail, DeviceLayout, FlashGeometry, Handle, Port,
+};
 use core::sync::atomic::{AtomicPtr, Ordering};
 pub use port_bindings::*;
 
@@ -251,6 +253,77 @@ impl Port for CPort {
             // SAFETY: plain call.
             unsafe { f(self.t().ctx, ms) }
         }
+    }
+
+    fn running_version(&mut self) -> Result<crate::mcuboot::Version, Errno> {
+        let f = self.t().running_version.ok_or(Errno::NotSup)?;
+        let mut v = fota_rs_image_version {
+            major: 0,
+            minor: 0,
+            revision: 0,
+            build: 0,
+        };
+        // SAFETY: `v` is a valid writable struct.
+        result(unsafe { f(self.t().ctx, &mut v) })?;
+        Ok(crate::mcuboot::Version {
+            major: v.major,
+            minor: v.minor,
+            revision: v.revision,
+            build: v.build,
+        })
+    }
+
+    fn device_layout(&mut self) -> Result<DeviceLayout, Errno> {
+        let f = self.t().device_layout.ok_or(Errno::NotSup)?;
+        let mut l = fota_rs_device_layout {
+            primary_addr: 0,
+            primary_size: 0,
+            ram_addr: 0,
+            ram_size: 0,
+        };
+        // SAFETY: `l` is a valid writable struct.
+        result(unsafe { f(self.t().ctx, &mut l) })?;
+        Ok(DeviceLayout {
+            primary_addr: l.primary_addr,
+            primary_size: l.primary_size,
+            ram_addr: l.ram_addr,
+            ram_size: l.ram_size,
+        })
+    }
+
+    fn s0_active(&mut self) -> Result<bool, Errno> {
+        let f = self.t().s0_active.ok_or(Errno::NotSup)?;
+        let mut active = false;
+        // SAFETY: `active` is a valid writable bool.
+        result(unsafe { f(self.t().ctx, &mut active) })?;
+        Ok(active)
+    }
+
+    fn modem_delta_offset(&mut self) -> Result<u32, Errno> {
+        let f = self.t().modem_delta_offset.ok_or(Errno::NotSup)?;
+        let mut off = 0u32;
+        // SAFETY: `off` is a valid writable u32.
+        result(unsafe { f(self.t().ctx, &mut off) })?;
+        Ok(off)
+    }
+
+    fn modem_delta_erase(&mut self) -> Result<(), Errno> {
+        let f = self.t().modem_delta_erase.ok_or(Errno::NotSup)?;
+        // SAFETY: plain call.
+        result(unsafe { f(self.t().ctx) })
+    }
+
+    fn modem_delta_write(&mut self, data: &[u8]) -> Result<(), Errno> {
+        let f = self.t().modem_delta_write.ok_or(Errno::NotSup)?;
+        let len = u32::try_from(data.len()).map_err(|_| Errno::Inval)?;
+        // SAFETY: `data` is a valid readable slice for the duration of the call.
+        result(unsafe { f(self.t().ctx, data.as_ptr(), len) })
+    }
+
+    fn modem_delta_done(&mut self, apply: bool) -> Result<(), Errno> {
+        let f = self.t().modem_delta_done.ok_or(Errno::NotSup)?;
+        // SAFETY: plain call.
+        result(unsafe { f(self.t().ctx, apply) })
     }
 }
 

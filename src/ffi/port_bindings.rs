@@ -123,6 +123,26 @@ pub struct fota_rs_flash_geometry {
     #[doc = " Value of an erased byte (0xff on NOR flash)."]
     pub erased_value: u8,
 }
+#[doc = " MCUboot image version (as in the image header)."]
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct fota_rs_image_version {
+    pub major: u8,
+    pub minor: u8,
+    pub revision: u16,
+    pub build: u32,
+}
+#[doc = " Where the running image lives, for checks made before an upgrade."]
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct fota_rs_device_layout {
+    #[doc = " Absolute address and size of the MCUboot primary slot."]
+    pub primary_addr: u32,
+    pub primary_size: u32,
+    #[doc = " RAM the application's initial stack pointer must point into."]
+    pub ram_addr: u32,
+    pub ram_size: u32,
+}
 #[doc = " The platform table. Every member is required unless it says otherwise.\n ctx is passed back unchanged as the first argument of every call."]
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
@@ -205,4 +225,30 @@ pub struct fota_rs_port {
             arg: *mut cty::c_void,
         ) -> i32,
     >,
+    #[doc = " Version of the running application image."]
+    pub running_version: ::core::option::Option<
+        unsafe extern "C" fn(ctx: *mut cty::c_void, out: *mut fota_rs_image_version) -> i32,
+    >,
+    #[doc = " Primary slot and RAM of this device."]
+    pub device_layout: ::core::option::Option<
+        unsafe extern "C" fn(ctx: *mut cty::c_void, out: *mut fota_rs_device_layout) -> i32,
+    >,
+    #[doc = " B1 bootloader with two upgradable slots (NCS \"s0.bin s1.bin\" form):\n true when S0 runs, so the download must be the S1 image."]
+    pub s0_active: ::core::option::Option<
+        unsafe extern "C" fn(ctx: *mut cty::c_void, active: *mut bool) -> i32,
+    >,
+    #[doc = " Bytes of a delta image the modem already holds (resume point)."]
+    pub modem_delta_offset: ::core::option::Option<
+        unsafe extern "C" fn(ctx: *mut cty::c_void, offset: *mut u32) -> i32,
+    >,
+    #[doc = " Erase the modem's DFU area; returns when done (may take seconds)."]
+    pub modem_delta_erase:
+        ::core::option::Option<unsafe extern "C" fn(ctx: *mut cty::c_void) -> i32>,
+    #[doc = " Append bytes at the modem's current offset."]
+    pub modem_delta_write: ::core::option::Option<
+        unsafe extern "C" fn(ctx: *mut cty::c_void, data: *const u8, len: u32) -> i32,
+    >,
+    #[doc = " Finish the transfer; apply (schedule the update) when apply is true."]
+    pub modem_delta_done:
+        ::core::option::Option<unsafe extern "C" fn(ctx: *mut cty::c_void, apply: bool) -> i32>,
 }
