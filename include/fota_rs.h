@@ -143,6 +143,9 @@ struct fota_rs_config {
   bool permanent;
   // Emit PROGRESS events.
   bool progress_events;
+  // Save progress through the port's key/value store at every flash page
+  // and resume after a reboot.
+  bool progress_save;
 };
 
 // One event. Fields not named for an id are 0.

@@ -115,6 +115,9 @@ pub struct fota_rs_config {
     pub permanent: bool,
     /// Emit PROGRESS events.
     pub progress_events: bool,
+    /// Save progress through the port's key/value store at every flash page
+    /// and resume after a reboot.
+    pub progress_save: bool,
 }
 
 /// One download request.
@@ -219,6 +222,7 @@ pub unsafe extern "C" fn fota_rs_config_default(cfg: *mut fota_rs_config) {
         url_max_len: d.limits.path_max as u16,
         permanent: d.permanent,
         progress_events: d.progress_events,
+        progress_save: d.progress_save,
     };
     // SAFETY: caller guarantees `cfg` is valid for writes.
     unsafe { cfg.write(c) };
@@ -233,6 +237,7 @@ fn config_from_c(c: &fota_rs_config) -> Result<Config, Errno> {
         max_redirects: c.max_redirects,
         permanent: c.permanent,
         progress_events: c.progress_events,
+        progress_save: c.progress_save,
         ..Config::default()
     };
     if c.frag_size == 0 {

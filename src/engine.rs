@@ -10,7 +10,9 @@ use crate::diag::{Diag, TcpProbe};
 use crate::error::{Errno, Error, Stage};
 use crate::http::{self, ContentRange, Event as HttpEvent, Head, Range, ResponseParser};
 use crate::image::{self, ImageType, DETECT_LEN};
-use crate::mcuboot::{SlotWriter, Verified};
+use crate::mcuboot::{
+    Checkpoint, Progress as SavedProgress, SlotWriter, Verified, PROGRESS_KEY, PROGRESS_LEN,
+};
 use crate::port::{ConnectError, ConnectParams, ConnectStage, FlashGeometry, Handle, Port, Tls};
 use crate::url::{Limits, Url};
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -35,6 +37,8 @@ pub struct Config {
     pub max_redirects: u8,
     pub permanent: bool,
     pub progress_events: bool,
+    /// Keep progress in the port's key/value store and resume after a reboot.
+    pub progress_save: bool,
     pub limits: Limits,
 }
 
@@ -49,6 +53,7 @@ impl Config {
         max_redirects: 5,
         permanent: false,
         progress_events: true,
+        progress_save: true,
         limits: Limits::DEFAULT,
     };
 }
@@ -127,6 +132,10 @@ struct Sink {
     offset: u32,
     total: Option<u32>,
     last_percent: Option<u8>,
+    /// Identity of this download for saved progress (None: do not save).
+    url_id: Option<[u8; 8]>,
+    /// Offset this download resumed from after a reboot (0: fresh).
+    resumed_from: u32,
 }
 
 impl Sink {
@@ -145,6 +154,8 @@ impl Sink {
             offset: 0,
             total: None,
             last_percent: None,
+            url_id: None,
+            resumed_from: 0,
         }
     }
 
@@ -173,6 +184,9 @@ impl Sink {
             }
             let total = self.total.unwrap_or(SlotWriter::capacity(&self.geo));
             let mut w = SlotWriter::new(self.geo, total).map_err(img)?;
+            if let (Some(url_id), Some(total)) = (self.url_id, self.total) {
+                w.set_checkpoint(Checkpoint { url_id, total });
+            }
             let first = self.first;
             w.write(port, &first).map_err(flash_or_image)?;
             self.writer = Some(w);
@@ -224,6 +238,8 @@ pub struct Engine {
     filled: usize,
     sink: Sink,
     diag: Diag,
+    /// Identity of the requested URL (before redirects) for saved progress.
+    url_id: [u8; 8],
 }
 
 impl Engine {
@@ -253,6 +269,7 @@ impl Engine {
             filled: 0,
             sink: Sink::new(ImageType::Any),
             diag: Diag::new(),
+            url_id: [0; 8],
         }
     }
 
@@ -318,6 +335,7 @@ impl Engine {
             Ok(u) => u,
             Err(e) => return Err(self.fail(Error::new(Stage::Url, e))),
         };
+        self.url_id = url_id(&self.url);
         log::info!("Downloading {}", crate::diag::Redacted(&self.url));
         self.connect(port)
     }
@@ -468,6 +486,12 @@ impl Engine {
     ) -> Result<Verified, Error> {
         let r = self.run_inner(port, cancel, emit);
         self.close(port);
+        // Saved progress outlives only failures that a later attempt can
+        // continue from: the network's.
+        let keep = matches!(&r, Err(e) if e.errno.is_transient() || e.errno == Errno::Again);
+        if self.cfg.progress_save && !keep {
+            let _ = port.kv_delete(PROGRESS_KEY);
+        }
         match r {
             Ok(v) => Ok(v),
             Err(e) => Err(self.fail(e)),
@@ -489,6 +513,10 @@ impl Engine {
         let from = geo.slot_size.saturating_sub(trailer);
         crate::mcuboot::ensure_erased(port, &geo, from, geo.slot_size, &mut self.rx)
             .map_err(|e| Error::new(Stage::Flash, e))?;
+        if self.cfg.progress_save {
+            self.sink.url_id = Some(self.url_id);
+            self.try_resume(port);
+        }
         let mut retries_left = self.cfg.retries;
         let mut attempt: u32 = 0;
         let mut redirects: u8 = 0;
@@ -526,6 +554,21 @@ impl Engine {
                         return Err(Error::new(Stage::Http, Errno::Again));
                     }
                     ms
+                }
+                Err(e) if e.errno == Errno::Range && self.sink.resumed_from > 0 => {
+                    // The file is not the one the saved progress was for.
+                    log::warn!(
+                        "the server's file changed since byte {} was saved; starting over",
+                        self.sink.resumed_from
+                    );
+                    self.close(port);
+                    let _ = port.kv_delete(PROGRESS_KEY);
+                    let url_id = self.sink.url_id;
+                    self.sink = Sink::new(self.sink.expected);
+                    self.sink.geo = geo;
+                    self.sink.url_id = url_id;
+                    self.ranged = true;
+                    continue;
                 }
                 Err(e) if e.errno.is_transient() && retries_left > 0 => {
                     self.close(port);
@@ -573,6 +616,55 @@ impl Engine {
             }
         );
         Ok(verified)
+    }
+
+    /// Continue a download that a reboot interrupted, if the saved progress
+    /// is for this URL and matches what is in flash; otherwise start over.
+    fn try_resume<P: Port>(&mut self, port: &mut P) {
+        let mut buf = [0u8; PROGRESS_LEN];
+        let saved = match port.kv_load(PROGRESS_KEY, &mut buf) {
+            Ok(n) => buf.get(..n).and_then(SavedProgress::decode),
+            Err(_) => return,
+        };
+        let Some(saved) = saved else {
+            let _ = port.kv_delete(PROGRESS_KEY);
+            return;
+        };
+        if saved.checkpoint.url_id != self.url_id {
+            log::info!("saved progress belongs to another download; starting over");
+            let _ = port.kv_delete(PROGRESS_KEY);
+            return;
+        }
+        let writer = match SlotWriter::resume(port, self.sink.geo, &saved, &mut self.rx) {
+            Ok(w) => w,
+            Err(e) => {
+                log::warn!(
+                    "saved progress does not match the slot ({}); starting over",
+                    e.name()
+                );
+                let _ = port.kv_delete(PROGRESS_KEY);
+                return;
+            }
+        };
+        let first = *writer.first_bytes();
+        let found = match image::detect(&first) {
+            Ok(t) if image::check_expected(t, self.sink.expected).is_ok() => t,
+            _ => {
+                let _ = port.kv_delete(PROGRESS_KEY);
+                return;
+            }
+        };
+        log::info!(
+            "Resuming at byte {} of {} (hash rebuilt from flash)",
+            saved.offset,
+            saved.checkpoint.total
+        );
+        self.sink.first.copy_from_slice(&first);
+        self.sink.found = found;
+        self.sink.writer = Some(writer);
+        self.sink.offset = saved.offset;
+        self.sink.total = Some(saved.checkpoint.total);
+        self.sink.resumed_from = saved.offset;
     }
 
     fn sleep<P: Port>(&mut self, port: &mut P, ms: u32, cancel: &AtomicBool) -> Result<(), Error> {
@@ -830,6 +922,22 @@ impl Engine {
     }
 }
 
+/// Identity of a download for saved progress: the URL without its query
+/// (pre-signed URLs carry a fresh signature on every release query).
+fn url_id(url: &Url) -> [u8; 8] {
+    use sha2::{Digest, Sha256};
+    let path = url.path.split('?').next().unwrap_or("");
+    let mut h = Sha256::new();
+    h.update(url.scheme.as_str().as_bytes());
+    h.update(url.host.as_bytes());
+    h.update(url.port.to_le_bytes());
+    h.update(path.as_bytes());
+    let d: [u8; 32] = h.finalize().into();
+    let mut id = [0u8; 8];
+    id.copy_from_slice(&d[..8]);
+    id
+}
+
 /// Writes a request through a small stack buffer, flushing to the socket when
 /// it fills, so the URL (up to 1 KiB) needs no request-sized buffer.
 struct Chunked<'a, P: Port> {
@@ -922,6 +1030,7 @@ mod tests {
         requests: Vec<std::string::String>,
         flash: Vec<u8>,
         upgraded: Option<bool>,
+        kv: std::collections::BTreeMap<std::string::String, Vec<u8>>,
     }
 
     impl Fake {
@@ -937,6 +1046,7 @@ mod tests {
                 requests: Vec::new(),
                 flash: std::vec![0x5a; SLOT as usize],
                 upgraded: None,
+                kv: Default::default(),
             }
         }
 
@@ -1088,13 +1198,17 @@ mod tests {
             self.upgraded = Some(permanent);
             Ok(())
         }
-        fn kv_load(&mut self, _: &str, _: &mut [u8]) -> Result<usize, Errno> {
-            Err(Errno::NoEnt)
+        fn kv_load(&mut self, k: &str, buf: &mut [u8]) -> Result<usize, Errno> {
+            let v = self.kv.get(k).ok_or(Errno::NoEnt)?;
+            buf[..v.len()].copy_from_slice(v);
+            Ok(v.len())
         }
-        fn kv_save(&mut self, _: &str, _: &[u8]) -> Result<(), Errno> {
+        fn kv_save(&mut self, k: &str, v: &[u8]) -> Result<(), Errno> {
+            self.kv.insert(k.into(), v.to_vec());
             Ok(())
         }
-        fn kv_delete(&mut self, _: &str) -> Result<(), Errno> {
+        fn kv_delete(&mut self, k: &str) -> Result<(), Errno> {
+            self.kv.remove(k);
             Ok(())
         }
         fn uptime_ms(&mut self) -> u64 {
@@ -1313,5 +1427,79 @@ mod tests {
             assert_eq!(err, Error::new(Stage::Http, e));
             assert_eq!(f.upgraded, None);
         }
+    }
+
+    #[test]
+    fn resumes_after_a_reboot_from_the_saved_page() {
+        let img = image(30_000);
+        let cfg = Config { retries: 0, ..Config::default() };
+        // First boot: the link drops at byte 13_000 and no retry is left.
+        let mut f = Fake::new(
+            img.clone(),
+            Behaviour {
+                reset_at: Some(13_000),
+                ..tls()
+            },
+        );
+        let err = download(&mut f, "https://h.test/f?sig=1", &[42], cfg.clone()).unwrap_err();
+        assert_eq!(err.errno, Errno::ConnReset);
+        let saved = crate::mcuboot::Progress::decode(&f.kv[PROGRESS_KEY]).unwrap();
+        assert_eq!(saved.offset, 12_288, "last completed page before the cut");
+        // Garbage written after the checkpoint (a page being written at the
+        // power cut) must not matter: the page is erased again.
+        f.flash[12_300] = 0;
+        // Second boot: a fresh engine, a new pre-signed query, same flash and kv.
+        f.b.reset_at = None;
+        f.requests.clear();
+        download(&mut f, "https://h.test/f?sig=2", &[42], cfg.clone()).unwrap();
+        check_slot(&f, &img);
+        assert!(
+            f.requests[0].contains("Range: bytes=12288-14335"),
+            "{}",
+            f.requests[0]
+        );
+        assert!(
+            !f.kv.contains_key(PROGRESS_KEY),
+            "progress must be cleared after success"
+        );
+
+        // Saved progress whose digest does not match the flash: start over.
+        let mut f = Fake::new(
+            img.clone(),
+            Behaviour {
+                reset_at: Some(13_000),
+                ..tls()
+            },
+        );
+        let _ = download(&mut f, "https://h.test/f", &[42], cfg.clone());
+        f.flash[100] ^= 0xff;
+        f.b.reset_at = None;
+        f.requests.clear();
+        download(&mut f, "https://h.test/f", &[42], cfg.clone()).unwrap();
+        assert!(
+            f.requests[0].contains("Range: bytes=0-2047"),
+            "{}",
+            f.requests[0]
+        );
+        check_slot(&f, &img);
+
+        // A different URL starts over too.
+        let mut f = Fake::new(
+            img.clone(),
+            Behaviour {
+                reset_at: Some(13_000),
+                ..tls()
+            },
+        );
+        let _ = download(&mut f, "https://h.test/f", &[42], cfg.clone());
+        f.b.reset_at = None;
+        f.requests.clear();
+        download(&mut f, "https://h.test/other", &[42], cfg).unwrap();
+        assert!(
+            f.requests[0].contains("Range: bytes=0-2047"),
+            "{}",
+            f.requests[0]
+        );
+        check_slot(&f, &img);
     }
 }

@@ -102,6 +102,64 @@ pub struct SlotWriter {
     first: [u8; HEADER_LEN],
     header: Option<ImageHeader>,
     hasher: Sha256,
+    /// Bytes programmed to flash (and hashed) so far.
+    flashed_to: u32,
+    checkpoint: Option<Checkpoint>,
+}
+
+/// Key under which download progress is kept in the port's key/value store.
+pub const PROGRESS_KEY: &str = "progress";
+const PROGRESS_VERSION: u8 = 1;
+/// Encoded size of [`Progress`].
+pub const PROGRESS_LEN: usize = 36;
+
+/// What identifies a download across a reboot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// SHA-256 prefix of the original URL without its query (a pre-signed
+    /// URL's signature changes on every release query).
+    pub url_id: [u8; 8],
+    pub total: u32,
+}
+
+/// Saved progress: the first `offset` bytes (a page boundary) are in flash,
+/// and `digest` is the SHA-256 prefix of what the writer hashed up to there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    pub checkpoint: Checkpoint,
+    pub offset: u32,
+    pub digest: [u8; 16],
+}
+
+impl Progress {
+    pub fn encode(&self) -> [u8; PROGRESS_LEN] {
+        let mut b = [0u8; PROGRESS_LEN];
+        b[0] = PROGRESS_VERSION;
+        b[4..12].copy_from_slice(&self.checkpoint.url_id);
+        b[12..16].copy_from_slice(&self.checkpoint.total.to_le_bytes());
+        b[16..20].copy_from_slice(&self.offset.to_le_bytes());
+        b[20..36].copy_from_slice(&self.digest);
+        b
+    }
+
+    pub fn decode(b: &[u8]) -> Option<Progress> {
+        let b: &[u8; PROGRESS_LEN] = b.try_into().ok()?;
+        if b[0] != PROGRESS_VERSION {
+            return None;
+        }
+        let mut url_id = [0u8; 8];
+        url_id.copy_from_slice(&b[4..12]);
+        let mut digest = [0u8; 16];
+        digest.copy_from_slice(&b[20..36]);
+        Some(Progress {
+            checkpoint: Checkpoint {
+                url_id,
+                total: u32::from_le_bytes([b[12], b[13], b[14], b[15]]),
+            },
+            offset: u32::from_le_bytes([b[16], b[17], b[18], b[19]]),
+            digest,
+        })
+    }
 }
 
 /// Outcome of a successful [`SlotWriter::finish`].
@@ -139,7 +197,64 @@ impl SlotWriter {
             first: [0; HEADER_LEN],
             header: None,
             hasher: Sha256::new(),
+            flashed_to: 0,
+            checkpoint: None,
         })
+    }
+
+    /// Save progress under [`PROGRESS_KEY`] at every page boundary.
+    pub fn set_checkpoint(&mut self, cp: Checkpoint) {
+        self.checkpoint = Some(cp);
+    }
+
+    /// Rebuild a writer from saved progress: the hash state is recomputed
+    /// from the bytes in flash (never trusted from storage) and must match
+    /// the saved digest; the page at `offset` is erased again before use.
+    pub fn resume<P: Port>(
+        port: &mut P,
+        geo: FlashGeometry,
+        saved: &Progress,
+        scratch: &mut [u8],
+    ) -> Result<SlotWriter, Errno> {
+        let mut w = SlotWriter::new(geo, saved.checkpoint.total)?;
+        let off = saved.offset;
+        if off % geo.page_size != 0
+            || (off as usize) < HEADER_LEN
+            || off > w.total
+            || scratch.len() < HEADER_LEN
+        {
+            return Err(Errno::Inval);
+        }
+        port.flash_read(0, &mut w.first)?;
+        let first = w.first;
+        w.absorb_header(&first)?;
+        let mut at = 0u32;
+        while at < off {
+            let n = (scratch.len() as u32).min(off - at) as usize;
+            let chunk = scratch.get_mut(..n).ok_or(Errno::Fault)?;
+            port.flash_read(at, chunk)?;
+            w.hash_flashed(chunk);
+            at += n as u32;
+        }
+        if w.digest_prefix() != saved.digest {
+            return Err(Errno::IlSeq);
+        }
+        w.written = off;
+        w.erased_to = off;
+        w.checkpoint = Some(saved.checkpoint);
+        Ok(w)
+    }
+
+    /// The first bytes of the image (valid once 32 bytes were written).
+    pub fn first_bytes(&self) -> &[u8; HEADER_LEN] {
+        &self.first
+    }
+
+    fn digest_prefix(&self) -> [u8; 16] {
+        let full: [u8; 32] = self.hasher.clone().finalize().into();
+        let mut d = [0u8; 16];
+        d.copy_from_slice(&full[..16]);
+        d
     }
 
     /// Largest image the slot takes.
@@ -176,7 +291,6 @@ impl SlotWriter {
             return Err(Errno::FileTooBig);
         }
         self.absorb_header(data)?;
-        self.hash(data);
         let wb = self.geo.write_block as usize;
         // Complete a pending partial block first.
         if self.tail_len > 0 {
@@ -224,24 +338,65 @@ impl SlotWriter {
         Ok(())
     }
 
-    fn hash(&mut self, data: &[u8]) {
+    /// Hash bytes as they reach flash, so the hash state always matches
+    /// what a resume after a power cut can re-read.
+    fn hash_flashed(&mut self, data: &[u8]) {
         // Until the header is known the hashed length is unknown, but it is
         // at least the header itself, so hashing the first bytes is safe.
         let end = self.header.and_then(|h| h.hashed_len()).unwrap_or(u32::MAX);
-        if self.written >= end {
-            return;
+        if self.flashed_to < end {
+            let n = ((end - self.flashed_to) as usize).min(data.len());
+            self.hasher.update(&data[..n]);
         }
-        let n = ((end - self.written) as usize).min(data.len());
-        self.hasher.update(&data[..n]);
+        self.flashed_to = self.flashed_to.saturating_add(data.len() as u32);
     }
 
-    fn program<P: Port>(&mut self, port: &mut P, off: u32, data: &[u8]) -> Result<(), Errno> {
-        let end = off + data.len() as u32;
-        while self.erased_to < end {
-            port.flash_erase(self.erased_to, self.geo.page_size)?;
-            self.erased_to += self.geo.page_size;
+    /// Program whole write blocks, page by page: erase each page just before
+    /// its first write, and checkpoint at every completed page.
+    fn program<P: Port>(
+        &mut self,
+        port: &mut P,
+        mut off: u32,
+        mut data: &[u8],
+    ) -> Result<(), Errno> {
+        let page = self.geo.page_size;
+        while !data.is_empty() {
+            let page_end = (off / page)
+                .checked_add(1)
+                .and_then(|p| p.checked_mul(page))
+                .ok_or(Errno::Inval)?;
+            let n = ((page_end - off) as usize).min(data.len());
+            let end = off + n as u32;
+            while self.erased_to < end {
+                port.flash_erase(self.erased_to, page)?;
+                self.erased_to += page;
+            }
+            let (now, rest) = data.split_at(n);
+            port.flash_write(off, now)?;
+            self.hash_flashed(now);
+            off = end;
+            data = rest;
+            if off == page_end {
+                self.save_progress(port, off);
+            }
         }
-        port.flash_write(off, data)
+        Ok(())
+    }
+
+    fn save_progress<P: Port>(&mut self, port: &mut P, offset: u32) {
+        let Some(checkpoint) = self.checkpoint else {
+            return;
+        };
+        let p = Progress {
+            checkpoint,
+            offset,
+            digest: self.digest_prefix(),
+        };
+        // Losing a checkpoint costs a re-download, not correctness.
+        if let Err(e) = port.kv_save(PROGRESS_KEY, &p.encode()) {
+            log::warn!("could not save progress at {}: {}", offset, e.name());
+            self.checkpoint = None;
+        }
     }
 
     /// Flush, check the image against its SHA256 TLV, and leave everything
