@@ -146,6 +146,9 @@ struct fota_rs_config {
   // Save progress through the port's key/value store at every flash page
   // and resume after a reboot.
   bool progress_save;
+  // Most ranged GETs in flight on one keep-alive connection (HTTP/1.1
+  // pipelining, default 4, at most 8); 1 sends one request at a time.
+  uint8_t pipeline_depth;
 };
 
 // One event. Fields not named for an id are 0.

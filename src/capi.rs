@@ -118,6 +118,9 @@ pub struct fota_rs_config {
     /// Save progress through the port's key/value store at every flash page
     /// and resume after a reboot.
     pub progress_save: bool,
+    /// Most ranged GETs in flight on one keep-alive connection (HTTP/1.1
+    /// pipelining, default 4, at most 8); 1 sends one request at a time.
+    pub pipeline_depth: u8,
 }
 
 /// One download request.
@@ -223,6 +226,7 @@ pub unsafe extern "C" fn fota_rs_config_default(cfg: *mut fota_rs_config) {
         permanent: d.permanent,
         progress_events: d.progress_events,
         progress_save: d.progress_save,
+        pipeline_depth: d.pipeline_depth,
     };
     // SAFETY: caller guarantees `cfg` is valid for writes.
     unsafe { cfg.write(c) };
@@ -238,6 +242,7 @@ fn config_from_c(c: &fota_rs_config) -> Result<Config, Errno> {
         permanent: c.permanent,
         progress_events: c.progress_events,
         progress_save: c.progress_save,
+        pipeline_depth: c.pipeline_depth,
         ..Config::default()
     };
     if c.frag_size == 0 {

@@ -23,6 +23,10 @@ pub const MAX_TAGS: usize = 8;
 pub const RX_BUF: usize = 2048;
 /// Longest wait in one recv call, so a cancel is seen promptly.
 const POLL_SLICE_MS: u32 = 250;
+/// Most requests the engine tracks in flight (the configured depth is capped here).
+pub const MAX_PIPELINE: usize = 8;
+/// Pipelining starts this deep and grows by one per completed response.
+const START_DEPTH: u8 = 2;
 /// Upper bound for one backoff sleep.
 const MAX_BACKOFF_MS: u32 = 30_000;
 
@@ -39,6 +43,9 @@ pub struct Config {
     pub progress_events: bool,
     /// Keep progress in the port's key/value store and resume after a reboot.
     pub progress_save: bool,
+    /// Most ranged GETs in flight on one connection (HTTP/1.1 pipelining);
+    /// 1 disables pipelining.
+    pub pipeline_depth: u8,
     pub limits: Limits,
 }
 
@@ -54,6 +61,7 @@ impl Config {
         permanent: false,
         progress_events: true,
         progress_save: true,
+        pipeline_depth: 4,
         limits: Limits::DEFAULT,
     };
 }
@@ -233,6 +241,18 @@ pub struct Engine {
     frag_size: u32,
     /// Ask for ranges (TLS fragments); false once a server answered 200.
     ranged: bool,
+    /// Requests sent on this connection whose responses have not ended, in order.
+    in_flight: heapless::Deque<Option<Range>, MAX_PIPELINE>,
+    /// First byte not yet asked for.
+    next_request: u32,
+    /// Current pipelining depth, and the most this server gets (1 once it
+    /// mishandled pipelined requests).
+    depth: u8,
+    depth_cap: u8,
+    /// Set when a response did not match its pipelined request.
+    pipeline_broken: bool,
+    /// A send on this connection failed: read what already arrived, send no more.
+    send_failed: bool,
     conn: Option<Handle>,
     rx: [u8; RX_BUF],
     filled: usize,
@@ -264,6 +284,12 @@ impl Engine {
             pdn_id: 0,
             frag_size: 2048,
             ranged: true,
+            in_flight: heapless::Deque::new(),
+            next_request: 0,
+            depth: 1,
+            depth_cap: 1,
+            pipeline_broken: false,
+            send_failed: false,
             conn: None,
             rx: [0; RX_BUF],
             filled: 0,
@@ -315,6 +341,8 @@ impl Engine {
         self.sink = Sink::new(req.expected);
         self.filled = 0;
         self.ranged = true;
+        self.depth_cap = self.cfg.pipeline_depth.clamp(1, MAX_PIPELINE as u8);
+        self.depth = START_DEPTH.min(self.depth_cap);
         self.pdn_id = req.pdn_id;
         self.frag_size = if req.frag_size == 0 {
             self.cfg.frag_size
@@ -345,6 +373,19 @@ impl Engine {
             port.close(h);
         }
         self.filled = 0;
+        // Whatever was asked on this connection is asked again on the next.
+        self.in_flight.clear();
+        self.next_request = self.sink.offset;
+        self.send_failed = false;
+    }
+
+    /// The server mishandled pipelined requests: one at a time from now on.
+    fn stop_pipelining(&mut self, why: &str) {
+        if self.depth_cap > 1 {
+            log::warn!("{}: no more pipelined requests to {}", why, self.url.host);
+        }
+        self.depth = 1;
+        self.depth_cap = 1;
     }
 
     fn try_connect<P: Port>(&mut self, port: &mut P, tags: &[i32]) -> Result<Handle, ConnectError> {
@@ -517,6 +558,7 @@ impl Engine {
             self.sink.url_id = Some(self.url_id);
             self.try_resume(port);
         }
+        self.next_request = self.sink.offset;
         let mut retries_left = self.cfg.retries;
         let mut attempt: u32 = 0;
         let mut redirects: u8 = 0;
@@ -531,6 +573,11 @@ impl Engine {
                 self.exchange(port, cancel, emit)
             };
             let progressed = self.sink.offset > before;
+            if let Err(e) = &step {
+                if e.errno == Errno::TimedOut && self.in_flight.len() > 1 {
+                    self.stop_pipelining("no response to pipelined requests");
+                }
+            }
             if progressed {
                 retries_left = self.cfg.retries;
                 attempt = 0;
@@ -554,6 +601,12 @@ impl Engine {
                         return Err(Error::new(Stage::Http, Errno::Again));
                     }
                     ms
+                }
+                Err(e) if e.errno == Errno::Range && self.pipeline_broken => {
+                    self.pipeline_broken = false;
+                    self.stop_pipelining("a response did not match its pipelined request");
+                    self.close(port);
+                    continue;
                 }
                 Err(e) if e.errno == Errno::Range && self.sink.resumed_from > 0 => {
                     // The file is not the one the saved progress was for.
@@ -680,25 +733,73 @@ impl Engine {
         Ok(())
     }
 
-    fn next_range(&self) -> Option<Range> {
-        let off = u64::from(self.sink.offset);
-        if self.url.is_tls() && self.ranged {
-            let mut last = off + u64::from(self.frag_size) - 1;
-            if let Some(total) = self.sink.total {
-                last = last.min(u64::from(total).saturating_sub(1));
-            }
-            Some(Range {
-                first: off,
-                last: Some(last),
-            })
-        } else if off > 0 {
-            Some(Range {
-                first: off,
-                last: None,
-            })
-        } else {
-            None
+    /// The next request to send on this connection, if the pipeline has room.
+    fn plan_request(&self) -> Option<Option<Range>> {
+        if self.send_failed {
+            return None;
         }
+        if !(self.url.is_tls() && self.ranged) {
+            // One streamed GET; after a failure it resumes with an open range.
+            if !self.in_flight.is_empty() {
+                return None;
+            }
+            let off = self.sink.offset;
+            return Some((off > 0).then_some(Range {
+                first: u64::from(off),
+                last: None,
+            }));
+        }
+        if self.in_flight.len() >= usize::from(self.depth) {
+            return None;
+        }
+        let first = self.next_request;
+        let last = match self.sink.total {
+            Some(total) if first >= total => return None,
+            Some(total) => {
+                (u64::from(first) + u64::from(self.frag_size) - 1).min(u64::from(total) - 1)
+            }
+            // The size is unknown until the first response: ask once.
+            None if !self.in_flight.is_empty() => return None,
+            None => u64::from(first) + u64::from(self.frag_size) - 1,
+        };
+        Some(Some(Range {
+            first: u64::from(first),
+            last: Some(last),
+        }))
+    }
+
+    /// Send requests until the pipeline is full.
+    fn fill_pipeline<P: Port>(&mut self, port: &mut P, h: Handle) -> Result<(), Error> {
+        while let Some(range) = self.plan_request() {
+            // The request goes out through a small buffer in pieces.
+            let mut out = Chunked::<P> {
+                port,
+                h,
+                buf: heapless::Vec::new(),
+                err: None,
+            };
+            let ok = http::write_request(&mut out, &self.url, range).is_ok() && out.flush();
+            if !ok {
+                let e = Error::new(Stage::Http, out.err.unwrap_or(Errno::NoMem));
+                if self.in_flight.is_empty() {
+                    return Err(e);
+                }
+                // The peer may have closed after answering what is already
+                // asked: take those responses before reconnecting.
+                self.send_failed = true;
+                return Ok(());
+            }
+            if self.in_flight.push_back(range).is_err() {
+                return Err(Error::new(Stage::Http, Errno::Fault));
+            }
+            if let Some(Range {
+                last: Some(last), ..
+            }) = range
+            {
+                self.next_request = u32::try_from(last + 1).unwrap_or(u32::MAX);
+            }
+        }
+        Ok(())
     }
 
     /// Send one request and consume its response.
@@ -709,20 +810,12 @@ impl Engine {
         emit: &mut dyn FnMut(Progress),
     ) -> Result<Outcome, Error> {
         let h = self.conn.ok_or(Error::new(Stage::Http, Errno::NotConn))?;
-        let range = self.next_range();
-        {
-            // The request goes out through a small buffer in pieces.
-            let mut out = Chunked::<P> {
-                port,
-                h,
-                buf: heapless::Vec::new(),
-                err: None,
-            };
-            let ok = http::write_request(&mut out, &self.url, range).is_ok() && out.flush();
-            if !ok {
-                return Err(Error::new(Stage::Http, out.err.unwrap_or(Errno::NoMem)));
-            }
-        }
+        self.fill_pipeline(port, h)?;
+        // Responses come strictly in the order of the requests.
+        let range = *self
+            .in_flight
+            .front()
+            .ok_or(Error::new(Stage::Http, Errno::Fault))?;
         let mut parser = ResponseParser::new();
         let mut head: Option<Head> = None;
         let mut discard = false;
@@ -807,6 +900,12 @@ impl Engine {
                 };
                 let ContentRange { first, last, total } =
                     hd.content_range.ok_or(http(Errno::BadMsg))?;
+                let exact = asked.first == first && asked.last.map_or(true, |l| l == last);
+                if self.depth_cap > 1 && !exact {
+                    // Out of order, dropped or shortened pipelined responses.
+                    self.pipeline_broken = true;
+                    return Err(http(Errno::Range));
+                }
                 if first != off || asked.last.is_some_and(|l| last > l) {
                     log::error!("asked for bytes {}-, got {}-{}", off, first, last);
                     return Err(http(Errno::Range));
@@ -882,6 +981,11 @@ impl Engine {
         hd: &Head,
         discard: bool,
     ) -> Result<Outcome, Error> {
+        self.in_flight.pop_front();
+        if hd.status == 206 && self.depth < self.depth_cap {
+            // The server keeps up: allow one more request in flight.
+            self.depth += 1;
+        }
         if hd.close {
             self.close(port);
         }
@@ -1017,6 +1121,8 @@ mod tests {
         good_tags: Vec<i32>,
         port_closed: bool,
         status: Option<u16>,
+        /// Answer one pair of pipelined requests in the wrong order.
+        misorder_once: bool,
     }
 
     struct Fake {
@@ -1031,6 +1137,10 @@ mod tests {
         flash: Vec<u8>,
         upgraded: Option<bool>,
         kv: std::collections::BTreeMap<std::string::String, Vec<u8>>,
+        held: Option<std::string::String>,
+        /// Most requests received back to back without a recv in between.
+        max_burst: usize,
+        burst: usize,
     }
 
     impl Fake {
@@ -1047,6 +1157,9 @@ mod tests {
                 flash: std::vec![0x5a; SLOT as usize],
                 upgraded: None,
                 kv: Default::default(),
+                held: None,
+                max_burst: 0,
+                burst: 0,
             }
         }
 
@@ -1146,11 +1259,22 @@ mod tests {
                 let req: Vec<u8> = self.inbox.drain(..end + 4).collect();
                 let req = std::string::String::from_utf8(req).unwrap();
                 self.requests.push(req.clone());
+                self.burst += 1;
+                self.max_burst = self.max_burst.max(self.burst);
+                if self.b.misorder_once && self.requests.len() > 1 && self.held.is_none() {
+                    self.held = Some(req);
+                    continue;
+                }
                 self.respond(&req);
+                if let Some(first) = self.held.take() {
+                    self.b.misorder_once = false;
+                    self.respond(&first);
+                }
             }
             Ok(data.len())
         }
         fn recv(&mut self, _: Handle, buf: &mut [u8], _: u32) -> Result<usize, Errno> {
+            self.burst = 0;
             if self.outbox.is_empty() {
                 return if self.closed {
                     Ok(0)
@@ -1166,6 +1290,7 @@ mod tests {
         fn close(&mut self, _: Handle) {
             self.closed = true;
             self.outbox.clear();
+            self.held = None;
         }
         fn flash_geometry(&mut self) -> Result<FlashGeometry, Errno> {
             Ok(FlashGeometry {
@@ -1432,7 +1557,10 @@ mod tests {
     #[test]
     fn resumes_after_a_reboot_from_the_saved_page() {
         let img = image(30_000);
-        let cfg = Config { retries: 0, ..Config::default() };
+        let cfg = Config {
+            retries: 0,
+            ..Config::default()
+        };
         // First boot: the link drops at byte 13_000 and no retry is left.
         let mut f = Fake::new(
             img.clone(),
@@ -1501,5 +1629,52 @@ mod tests {
             f.requests[0]
         );
         check_slot(&f, &img);
+    }
+
+    #[test]
+    fn pipelines_ranges_and_falls_back_when_the_server_misorders() {
+        let img = image(40_000);
+        let mut f = Fake::new(img.clone(), tls());
+        download(&mut f, "https://h.test/f", &[42], Config::default()).unwrap();
+        check_slot(&f, &img);
+        assert!(
+            f.max_burst >= 3,
+            "requests were not pipelined: {}",
+            f.max_burst
+        );
+        assert_eq!(
+            f.requests.len(),
+            img.len().div_ceil(2048),
+            "no range asked twice"
+        );
+
+        let mut f = Fake::new(img.clone(), tls());
+        let cfg = Config {
+            pipeline_depth: 1,
+            ..Config::default()
+        };
+        download(&mut f, "https://h.test/f", &[42], cfg).unwrap();
+        assert_eq!(f.max_burst, 1, "depth 1 must not pipeline");
+
+        let mut f = Fake::new(
+            img.clone(),
+            Behaviour {
+                misorder_once: true,
+                ..tls()
+            },
+        );
+        let mut e = Engine::new(Config::default());
+        let req = Request {
+            host: "https://h.test/f",
+            file: "https://h.test/f",
+            sec_tags: &[42],
+            pdn_id: 0,
+            frag_size: 0,
+            expected: ImageType::Any,
+        };
+        e.start(&mut f, &req).unwrap();
+        e.run(&mut f, &AtomicBool::new(false), &mut |_| {}).unwrap();
+        check_slot(&f, &img);
+        assert_eq!(e.depth_cap, 1, "must fall back to one request at a time");
     }
 }
