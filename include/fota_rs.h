@@ -149,6 +149,8 @@ struct fota_rs_config {
   // Most ranged GETs in flight on one keep-alive connection (HTTP/1.1
   // pipelining, default 4, at most 8); 1 sends one request at a time.
   uint8_t pipeline_depth;
+  // Upper bound for a whole download in ms; 0: none.
+  uint32_t deadline_ms;
 };
 
 // One event. Fields not named for an id are 0.

@@ -121,6 +121,8 @@ pub struct fota_rs_config {
     /// Most ranged GETs in flight on one keep-alive connection (HTTP/1.1
     /// pipelining, default 4, at most 8); 1 sends one request at a time.
     pub pipeline_depth: u8,
+    /// Upper bound for a whole download in ms; 0: none.
+    pub deadline_ms: u32,
 }
 
 /// One download request.
@@ -227,6 +229,7 @@ pub unsafe extern "C" fn fota_rs_config_default(cfg: *mut fota_rs_config) {
         progress_events: d.progress_events,
         progress_save: d.progress_save,
         pipeline_depth: d.pipeline_depth,
+        deadline_ms: d.deadline_ms,
     };
     // SAFETY: caller guarantees `cfg` is valid for writes.
     unsafe { cfg.write(c) };
@@ -243,6 +246,7 @@ fn config_from_c(c: &fota_rs_config) -> Result<Config, Errno> {
         progress_events: c.progress_events,
         progress_save: c.progress_save,
         pipeline_depth: c.pipeline_depth,
+        deadline_ms: c.deadline_ms,
         ..Config::default()
     };
     if c.frag_size == 0 {

@@ -46,6 +46,9 @@ pub struct Config {
     /// Most ranged GETs in flight on one connection (HTTP/1.1 pipelining);
     /// 1 disables pipelining.
     pub pipeline_depth: u8,
+    /// Upper bound for a whole download in ms (0: none). A server that
+    /// trickles one byte per second never trips the socket timeout.
+    pub deadline_ms: u32,
     pub limits: Limits,
 }
 
@@ -62,6 +65,7 @@ impl Config {
         progress_events: true,
         progress_save: true,
         pipeline_depth: 4,
+        deadline_ms: 0,
         limits: Limits::DEFAULT,
     };
 }
@@ -253,6 +257,8 @@ pub struct Engine {
     pipeline_broken: bool,
     /// A send on this connection failed: read what already arrived, send no more.
     send_failed: bool,
+    /// Uptime (ms) by which the download must be complete.
+    deadline: Option<u64>,
     conn: Option<Handle>,
     rx: [u8; RX_BUF],
     filled: usize,
@@ -290,6 +296,7 @@ impl Engine {
             depth_cap: 1,
             pipeline_broken: false,
             send_failed: false,
+            deadline: None,
             conn: None,
             rx: [0; RX_BUF],
             filled: 0,
@@ -359,7 +366,11 @@ impl Engine {
             }
         }
         let limits = self.cfg.limits;
-        self.url = match Url::from_host_file(req.host, req.file, !req.sec_tags.is_empty(), limits) {
+        let file = match select_b1_image(port, req.file) {
+            Ok(f) => f,
+            Err(e) => return Err(self.fail(Error::new(Stage::Url, e))),
+        };
+        self.url = match Url::from_host_file(req.host, file, !req.sec_tags.is_empty(), limits) {
             Ok(u) => u,
             Err(e) => return Err(self.fail(Error::new(Stage::Url, e))),
         };
@@ -562,6 +573,10 @@ impl Engine {
         let mut retries_left = self.cfg.retries;
         let mut attempt: u32 = 0;
         let mut redirects: u8 = 0;
+        self.deadline = match self.cfg.deadline_ms {
+            0 => None,
+            ms => Some(port.uptime_ms().saturating_add(u64::from(ms))),
+        };
         loop {
             if cancel.load(Ordering::Relaxed) {
                 return Err(Error::new(Stage::None, Errno::Canceled));
@@ -622,6 +637,13 @@ impl Engine {
                     self.sink.url_id = url_id;
                     self.ranged = true;
                     continue;
+                }
+                Err(e) if e.errno == Errno::TimedOut && self.past_deadline(port) => {
+                    log::error!(
+                        "the download did not finish within {} ms",
+                        self.cfg.deadline_ms
+                    );
+                    return Err(e);
                 }
                 Err(e) if e.errno.is_transient() && retries_left > 0 => {
                     self.close(port);
@@ -718,6 +740,10 @@ impl Engine {
         self.sink.offset = saved.offset;
         self.sink.total = Some(saved.checkpoint.total);
         self.sink.resumed_from = saved.offset;
+    }
+
+    fn past_deadline<P: Port>(&self, port: &mut P) -> bool {
+        self.deadline.is_some_and(|d| port.uptime_ms() >= d)
     }
 
     fn sleep<P: Port>(&mut self, port: &mut P, ms: u32, cancel: &AtomicBool) -> Result<(), Error> {
@@ -867,6 +893,9 @@ impl Engine {
                         Ok(n) => {
                             self.filled += n;
                             waited = 0;
+                            if self.past_deadline(port) {
+                                return Err(Error::new(Stage::Http, Errno::TimedOut));
+                            }
                         }
                         Err(Errno::TimedOut) => {
                             waited = waited.saturating_add(slice);
@@ -1026,6 +1055,29 @@ impl Engine {
     }
 }
 
+/// NCS's dual-image form for the B1 bootloader: `file` is "s0.bin s1.bin"
+/// and the image for the slot that is not running is downloaded.
+fn select_b1_image<'a, P: Port>(port: &mut P, file: &'a str) -> Result<&'a str, Errno> {
+    let Some((s0, s1)) = file.split_once(' ') else {
+        return Ok(file);
+    };
+    let s1 = s1.trim_start_matches(' ');
+    if s0.is_empty() || s1.is_empty() || s1.contains(' ') {
+        return Err(Errno::Inval);
+    }
+    match port.s0_active() {
+        Ok(true) => Ok(s1),
+        Ok(false) => Ok(s0),
+        Err(e) => {
+            log::error!(
+                "\"s0 s1\" file form needs the active B1 slot from the port ({})",
+                e.name()
+            );
+            Err(Errno::NotSup)
+        }
+    }
+}
+
 /// Identity of a download for saved progress: the URL without its query
 /// (pre-signed URLs carry a fresh signature on every release query).
 fn url_id(url: &Url) -> [u8; 8] {
@@ -1123,6 +1175,9 @@ mod tests {
         status: Option<u16>,
         /// Answer one pair of pipelined requests in the wrong order.
         misorder_once: bool,
+        /// One byte per recv, one second per byte.
+        trickle: bool,
+        s0_active: Option<bool>,
     }
 
     struct Fake {
@@ -1138,6 +1193,7 @@ mod tests {
         upgraded: Option<bool>,
         kv: std::collections::BTreeMap<std::string::String, Vec<u8>>,
         held: Option<std::string::String>,
+        clock_ms: u64,
         /// Most requests received back to back without a recv in between.
         max_burst: usize,
         burst: usize,
@@ -1158,6 +1214,7 @@ mod tests {
                 upgraded: None,
                 kv: Default::default(),
                 held: None,
+                clock_ms: 0,
                 max_burst: 0,
                 burst: 0,
             }
@@ -1282,7 +1339,11 @@ mod tests {
                     Err(Errno::TimedOut)
                 };
             }
-            let n = buf.len().min(self.outbox.len()).min(700);
+            let mut n = buf.len().min(self.outbox.len()).min(700);
+            if self.b.trickle {
+                n = 1;
+                self.clock_ms += 1000;
+            }
             buf[..n].copy_from_slice(&self.outbox[..n]);
             self.outbox.drain(..n);
             Ok(n)
@@ -1337,9 +1398,14 @@ mod tests {
             Ok(())
         }
         fn uptime_ms(&mut self) -> u64 {
-            0
+            self.clock_ms
         }
-        fn sleep_ms(&mut self, _: u32) {}
+        fn sleep_ms(&mut self, ms: u32) {
+            self.clock_ms += u64::from(ms);
+        }
+        fn s0_active(&mut self) -> Result<bool, Errno> {
+            self.b.s0_active.ok_or(Errno::NotSup)
+        }
     }
 
     fn download(fake: &mut Fake, url: &str, tags: &[i32], cfg: Config) -> Result<Verified, Error> {
@@ -1676,5 +1742,66 @@ mod tests {
         e.run(&mut f, &AtomicBool::new(false), &mut |_| {}).unwrap();
         check_slot(&f, &img);
         assert_eq!(e.depth_cap, 1, "must fall back to one request at a time");
+    }
+
+    #[test]
+    fn a_trickling_server_is_bounded_by_the_deadline() {
+        let mut f = Fake::new(
+            image(5_000),
+            Behaviour {
+                trickle: true,
+                ..tls()
+            },
+        );
+        let cfg = Config {
+            deadline_ms: 60_000,
+            ..Config::default()
+        };
+        let err = download(&mut f, "https://h.test/f", &[42], cfg).unwrap_err();
+        assert_eq!(err, Error::new(Stage::Http, Errno::TimedOut));
+        assert!(
+            f.clock_ms <= 62_000,
+            "ran past the deadline: {} ms",
+            f.clock_ms
+        );
+        assert_eq!(f.upgraded, None);
+    }
+
+    #[test]
+    fn b1_dual_image_picks_the_inactive_slot() {
+        for (active, want) in [(true, "/fw/s1.bin"), (false, "/fw/s0.bin")] {
+            let mut f = Fake::new(
+                image(3_000),
+                Behaviour {
+                    s0_active: Some(active),
+                    ..tls()
+                },
+            );
+            let mut e = Engine::new(Config::default());
+            let req = Request {
+                host: "h.test",
+                file: "fw/s0.bin fw/s1.bin",
+                sec_tags: &[42],
+                pdn_id: 0,
+                frag_size: 0,
+                expected: ImageType::Any,
+            };
+            e.start(&mut f, &req).unwrap();
+            assert_eq!(e.url().path.as_str(), want);
+        }
+        let mut f = Fake::new(image(3_000), tls());
+        let mut e = Engine::new(Config::default());
+        let req = Request {
+            host: "h.test",
+            file: "s0.bin s1.bin",
+            sec_tags: &[42],
+            pdn_id: 0,
+            frag_size: 0,
+            expected: ImageType::Any,
+        };
+        assert_eq!(
+            e.start(&mut f, &req).unwrap_err(),
+            Error::new(Stage::Url, Errno::NotSup)
+        );
     }
 }
