@@ -8,7 +8,7 @@
 #![allow(non_camel_case_types)]
 
 use crate::diag::TcpProbe;
-use crate::engine::{Cause, Config, Engine, Progress, Request, MAX_TAGS};
+use crate::engine::{Cause, Config, Engine, Notice, Request, MAX_TAGS};
 use crate::error::{Errno, Error, Stage};
 use crate::ffi::{fota_rs_port, CPort, PortLogger};
 use crate::image::ImageType;
@@ -456,12 +456,19 @@ extern "C" fn worker_entry(_arg: *mut c_void) {
         return;
     };
     let (cb, user) = (inst.cb, inst.user);
-    let mut on_progress = |p: Progress| {
-        G.image_type.store(p.image_type as u8, Ordering::Release);
-        let mut e = event(fota_rs_event_id::FOTA_RS_EVT_PROGRESS);
-        e.progress = p.percent;
-        e.offset = p.offset;
-        e.total = p.total;
+    let mut on_progress = |n: Notice| {
+        let e = match n {
+            Notice::Progress(p) => {
+                G.image_type.store(p.image_type as u8, Ordering::Release);
+                let mut e = event(fota_rs_event_id::FOTA_RS_EVT_PROGRESS);
+                e.progress = p.percent;
+                e.offset = p.offset;
+                e.total = p.total;
+                e
+            }
+            Notice::ErasePending => event(fota_rs_event_id::FOTA_RS_EVT_ERASE_PENDING),
+            Notice::EraseDone => event(fota_rs_event_id::FOTA_RS_EVT_ERASE_DONE),
+        };
         emit(cb, user, &e);
     };
     let result = inst.engine.run(&mut port, &G.cancel, &mut on_progress);

@@ -103,7 +103,7 @@ impl Diag {
             (_, Errno::FileTooBig) => w.write_str("the image is larger than the secondary slot minus MCUboot's trailer: build a smaller image or enlarge the slot"),
             (_, Errno::IlSeq) => w.write_str("the image failed verification (SHA-256, TLVs or length): it was corrupted in transit or is not a signed MCUboot image; nothing was scheduled"),
             (_, Errno::NoExec) => w.write_str("the image type is not the one expected by the caller"),
-            (_, Errno::NotSup) if self.stage == Stage::Image => w.write_str("this device installs MCUboot images only"),
+            (_, Errno::NotSup) if self.stage == Stage::Image => w.write_str("this device cannot install this image type: MCUboot images go to the secondary slot, modem deltas need the platform's modem target, full modem images an external-flash target"),
             (Stage::Flash, _) => w.write_str("writing the secondary slot failed: check the flash partition"),
             (Stage::Schedule, _) => w.write_str("the image is in flash and verified, but marking it for MCUboot failed"),
             (_, Errno::Canceled) => w.write_str("the download was cancelled"),

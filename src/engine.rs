@@ -11,7 +11,7 @@ use crate::error::{Errno, Error, Stage};
 use crate::http::{self, ContentRange, Event as HttpEvent, Head, Range, ResponseParser};
 use crate::image::{self, ImageType, DETECT_LEN};
 use crate::mcuboot::{
-    Checkpoint, Progress as SavedProgress, SlotWriter, Verified, PROGRESS_KEY, PROGRESS_LEN,
+    Checkpoint, Progress as SavedProgress, SlotWriter, PROGRESS_KEY, PROGRESS_LEN,
 };
 use crate::port::{ConnectError, ConnectParams, ConnectStage, FlashGeometry, Handle, Port, Tls};
 use crate::url::{Limits, Url};
@@ -122,6 +122,31 @@ pub struct Progress {
     pub total: u32,
 }
 
+/// What the engine reports while it runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Notice {
+    Progress(Progress),
+    /// A target must erase before it can take the image (modem delta area).
+    ErasePending,
+    EraseDone,
+}
+
+/// A finished download: verified and scheduled.
+#[derive(Clone, Copy, Debug)]
+pub struct Finished {
+    pub image_type: ImageType,
+    pub image_len: u32,
+    /// MCUboot images: the verified header.
+    pub header: Option<crate::mcuboot::ImageHeader>,
+}
+
+/// Modem delta images go to the modem through the port.
+#[derive(Clone, Copy, Debug)]
+struct DeltaTarget {
+    /// Bytes the modem already held when the transfer began (resume point).
+    skip_below: u32,
+}
+
 /// How one request/response exchange ended.
 enum Outcome {
     /// The image is complete.
@@ -141,6 +166,8 @@ struct Sink {
     found: ImageType,
     first: [u8; DETECT_LEN],
     writer: Option<SlotWriter>,
+    delta: Option<DeltaTarget>,
+    notices: heapless::Deque<Notice, 4>,
     offset: u32,
     total: Option<u32>,
     last_percent: Option<u8>,
@@ -163,6 +190,8 @@ impl Sink {
             found: ImageType::Any,
             first: [0; DETECT_LEN],
             writer: None,
+            delta: None,
+            notices: heapless::Deque::new(),
             offset: 0,
             total: None,
             last_percent: None,
@@ -178,6 +207,11 @@ impl Sink {
                 return Err(Error::new(Stage::Http, Errno::BadMsg));
             }
         }
+        if let Some(d) = self.delta {
+            write_delta(port, d, self.offset, data)?;
+            self.offset += data.len() as u32;
+            return Ok(());
+        }
         if self.writer.is_none() {
             let at = self.offset as usize;
             let take = (DETECT_LEN - at).min(data.len());
@@ -190,9 +224,24 @@ impl Sink {
             let found = image::detect(&self.first).map_err(img)?;
             self.found = found;
             image::check_expected(found, self.expected).map_err(img)?;
-            if found != ImageType::Mcuboot {
-                log::error!("{} images are not supported on this device", found.name());
-                return Err(img(Errno::NotSup));
+            match found {
+                ImageType::Mcuboot => {}
+                ImageType::ModemDelta => {
+                    let d = self.begin_delta(port)?;
+                    let first = self.first;
+                    write_delta(port, d, 0, &first)?;
+                    write_delta(port, d, DETECT_LEN as u32, data)?;
+                    self.offset += data.len() as u32;
+                    self.delta = Some(d);
+                    return Ok(());
+                }
+                _ => {
+                    log::error!(
+                        "{} images need an external-flash target, which this device does not have",
+                        found.name()
+                    );
+                    return Err(img(Errno::NotSup));
+                }
             }
             let total = self.total.unwrap_or(SlotWriter::capacity(&self.geo));
             let mut w = SlotWriter::new(self.geo, total).map_err(img)?;
@@ -208,6 +257,38 @@ impl Sink {
             self.offset += data.len() as u32;
         }
         Ok(())
+    }
+
+    /// Ask the modem how much of a delta it holds; erase when it holds
+    /// something that cannot be continued.
+    fn begin_delta<P: Port>(&mut self, port: &mut P) -> Result<DeltaTarget, Error> {
+        let flash = |e| Error::new(Stage::Flash, e);
+        let held = match port.modem_delta_offset() {
+            Ok(off) => Some(off),
+            Err(Errno::Again) => None,
+            Err(Errno::NotSup) => {
+                log::error!("this platform has no modem delta target");
+                return Err(Error::new(Stage::Image, Errno::NotSup));
+            }
+            Err(e) => return Err(flash(e)),
+        };
+        match (held, self.total) {
+            (Some(0), _) => Ok(DeltaTarget { skip_below: 0 }),
+            (Some(off), Some(total)) if off < total => {
+                log::info!(
+                    "The modem holds {} bytes of this delta; continuing from there",
+                    off
+                );
+                Ok(DeltaTarget { skip_below: off })
+            }
+            _ => {
+                log::info!("Erasing the modem's firmware update area");
+                let _ = self.notices.push_back(Notice::ErasePending);
+                port.modem_delta_erase().map_err(flash)?;
+                let _ = self.notices.push_back(Notice::EraseDone);
+                Ok(DeltaTarget { skip_below: 0 })
+            }
+        }
     }
 
     fn progress(&mut self) -> Option<Progress> {
@@ -226,6 +307,17 @@ impl Sink {
             offset: self.offset,
             total,
         })
+    }
+}
+
+/// Write the part of `data` (at file offset `at`) the modem does not hold yet.
+fn write_delta<P: Port>(port: &mut P, d: DeltaTarget, at: u32, data: &[u8]) -> Result<(), Error> {
+    let skip = d.skip_below.saturating_sub(at) as usize;
+    match data.get(skip..) {
+        Some(rest) if !rest.is_empty() => port
+            .modem_delta_write(rest)
+            .map_err(|e| Error::new(Stage::Flash, e)),
+        _ => Ok(()),
     }
 }
 
@@ -534,10 +626,14 @@ impl Engine {
         &mut self,
         port: &mut P,
         cancel: &AtomicBool,
-        emit: &mut dyn FnMut(Progress),
-    ) -> Result<Verified, Error> {
+        emit: &mut dyn FnMut(Notice),
+    ) -> Result<Finished, Error> {
         let r = self.run_inner(port, cancel, emit);
         self.close(port);
+        if r.is_err() && self.sink.delta.is_some() {
+            // Keep what the modem holds for a later attempt, without applying it.
+            let _ = port.modem_delta_done(false);
+        }
         // Saved progress outlives only failures that a later attempt can
         // continue from: the network's.
         let keep = matches!(&r, Err(e) if e.errno.is_transient() || e.errno == Errno::Again);
@@ -554,8 +650,8 @@ impl Engine {
         &mut self,
         port: &mut P,
         cancel: &AtomicBool,
-        emit: &mut dyn FnMut(Progress),
-    ) -> Result<Verified, Error> {
+        emit: &mut dyn FnMut(Notice),
+    ) -> Result<Finished, Error> {
         let geo = port
             .flash_geometry()
             .map_err(|e| Error::new(Stage::Flash, e))?;
@@ -666,6 +762,23 @@ impl Engine {
             self.sleep(port, wait, cancel)?;
         }
         self.close(port);
+        if self.sink.delta.is_some() {
+            if self.sink.total != Some(self.sink.offset) {
+                return Err(Error::new(Stage::Image, Errno::IlSeq));
+            }
+            // The modem checks the delta itself when it applies it.
+            port.modem_delta_done(true)
+                .map_err(|e| Error::new(Stage::Schedule, e))?;
+            log::info!(
+                "Modem delta of {} bytes handed over; the modem applies it at its next start",
+                self.sink.offset
+            );
+            return Ok(Finished {
+                image_type: ImageType::ModemDelta,
+                image_len: self.sink.offset,
+                header: None,
+            });
+        }
         let writer = self
             .sink
             .writer
@@ -690,7 +803,11 @@ impl Engine {
                 "test"
             }
         );
-        Ok(verified)
+        Ok(Finished {
+            image_type: ImageType::Mcuboot,
+            image_len: verified.image_len,
+            header: Some(verified.header),
+        })
     }
 
     /// Continue a download that a reboot interrupted, if the saved progress
@@ -833,7 +950,7 @@ impl Engine {
         &mut self,
         port: &mut P,
         cancel: &AtomicBool,
-        emit: &mut dyn FnMut(Progress),
+        emit: &mut dyn FnMut(Notice),
     ) -> Result<Outcome, Error> {
         let h = self.conn.ok_or(Error::new(Stage::Http, Errno::NotConn))?;
         self.fill_pipeline(port, h)?;
@@ -859,9 +976,12 @@ impl Engine {
                 HttpEvent::Body { start, end } => {
                     if !discard {
                         self.sink.deliver(port, &self.rx[start..end])?;
+                        while let Some(n) = self.sink.notices.pop_front() {
+                            emit(n);
+                        }
                         if self.cfg.progress_events {
                             if let Some(p) = self.sink.progress() {
-                                emit(p);
+                                emit(Notice::Progress(p));
                             }
                         }
                     }
@@ -1178,6 +1298,8 @@ mod tests {
         /// One byte per recv, one second per byte.
         trickle: bool,
         s0_active: Option<bool>,
+        /// Simulated modem: None has no delta target; Some(Err(Again)) is dirty.
+        modem: Option<Result<u32, Errno>>,
     }
 
     struct Fake {
@@ -1194,6 +1316,8 @@ mod tests {
         kv: std::collections::BTreeMap<std::string::String, Vec<u8>>,
         held: Option<std::string::String>,
         clock_ms: u64,
+        modem_data: Vec<u8>,
+        modem_applied: Option<bool>,
         /// Most requests received back to back without a recv in between.
         max_burst: usize,
         burst: usize,
@@ -1215,6 +1339,8 @@ mod tests {
                 kv: Default::default(),
                 held: None,
                 clock_ms: 0,
+                modem_data: Vec::new(),
+                modem_applied: None,
                 max_burst: 0,
                 burst: 0,
             }
@@ -1406,9 +1532,25 @@ mod tests {
         fn s0_active(&mut self) -> Result<bool, Errno> {
             self.b.s0_active.ok_or(Errno::NotSup)
         }
+        fn modem_delta_offset(&mut self) -> Result<u32, Errno> {
+            self.b.modem.ok_or(Errno::NotSup)?
+        }
+        fn modem_delta_erase(&mut self) -> Result<(), Errno> {
+            self.modem_data.clear();
+            self.b.modem = Some(Ok(0));
+            Ok(())
+        }
+        fn modem_delta_write(&mut self, d: &[u8]) -> Result<(), Errno> {
+            self.modem_data.extend_from_slice(d);
+            Ok(())
+        }
+        fn modem_delta_done(&mut self, apply: bool) -> Result<(), Errno> {
+            self.modem_applied = Some(apply);
+            Ok(())
+        }
     }
 
-    fn download(fake: &mut Fake, url: &str, tags: &[i32], cfg: Config) -> Result<Verified, Error> {
+    fn download(fake: &mut Fake, url: &str, tags: &[i32], cfg: Config) -> Result<Finished, Error> {
         let mut e = Engine::new(cfg);
         let req = Request {
             host: url,
@@ -1803,5 +1945,83 @@ mod tests {
             e.start(&mut f, &req).unwrap_err(),
             Error::new(Stage::Url, Errno::NotSup)
         );
+    }
+
+    fn delta_image(len: usize) -> Vec<u8> {
+        let mut v: Vec<u8> = (0..len).map(|i| (i * 13) as u8).collect();
+        v[4..8].copy_from_slice(&0x7544_656du32.to_le_bytes());
+        v
+    }
+
+    #[test]
+    fn modem_delta_goes_to_the_modem_and_resumes_from_its_offset() {
+        let img = delta_image(9_000);
+        // Empty modem area.
+        let mut f = Fake::new(
+            img.clone(),
+            Behaviour {
+                modem: Some(Ok(0)),
+                ..tls()
+            },
+        );
+        let r = download(&mut f, "https://h.test/d.bin", &[42], Config::default()).unwrap();
+        assert_eq!(r.image_type, ImageType::ModemDelta);
+        assert_eq!(f.modem_data, img);
+        assert_eq!(f.modem_applied, Some(true));
+        assert_eq!(f.upgraded, None, "no MCUboot request for a modem image");
+        // The modem holds 5000 bytes already: only the rest is written.
+        let mut f = Fake::new(
+            img.clone(),
+            Behaviour {
+                modem: Some(Ok(5_000)),
+                ..tls()
+            },
+        );
+        f.modem_data = img[..5_000].to_vec();
+        download(&mut f, "https://h.test/d.bin", &[42], Config::default()).unwrap();
+        assert_eq!(f.modem_data, img);
+        // A dirty area is erased first, with ERASE_PENDING / ERASE_DONE.
+        let mut f = Fake::new(
+            img.clone(),
+            Behaviour {
+                modem: Some(Err(Errno::Again)),
+                ..tls()
+            },
+        );
+        f.modem_data = std::vec![1, 2, 3];
+        let mut e = Engine::new(Config::default());
+        let req = Request {
+            host: "h.test",
+            file: "d.bin",
+            sec_tags: &[42],
+            pdn_id: 0,
+            frag_size: 0,
+            expected: ImageType::Any,
+        };
+        e.start(&mut f, &req).unwrap();
+        let mut notices = Vec::new();
+        e.run(&mut f, &AtomicBool::new(false), &mut |n| notices.push(n))
+            .unwrap();
+        assert_eq!(f.modem_data, img);
+        let erase: Vec<_> = notices
+            .iter()
+            .filter(|n| !matches!(n, Notice::Progress(_)))
+            .collect();
+        assert_eq!(erase, [&Notice::ErasePending, &Notice::EraseDone]);
+        // No delta target on this platform, and full modem images: refused.
+        let mut f = Fake::new(img, tls());
+        let err = download(&mut f, "https://h.test/d.bin", &[42], Config::default()).unwrap_err();
+        assert_eq!(err, Error::new(Stage::Image, Errno::NotSup));
+        let mut full = std::vec![0u8; 4000];
+        full[..2].copy_from_slice(&0x84d2u16.to_le_bytes());
+        let mut f = Fake::new(
+            full,
+            Behaviour {
+                modem: Some(Ok(0)),
+                ..tls()
+            },
+        );
+        let err = download(&mut f, "https://h.test/m.bin", &[42], Config::default()).unwrap_err();
+        assert_eq!(err, Error::new(Stage::Image, Errno::NotSup));
     }
 }
