@@ -1550,16 +1550,20 @@ mod tests {
         }
     }
 
-    fn download(fake: &mut Fake, url: &str, tags: &[i32], cfg: Config) -> Result<Finished, Error> {
-        let mut e = Engine::new(cfg);
-        let req = Request {
-            host: url,
-            file: url,
-            sec_tags: tags,
+    fn req<'a>(host: &'a str, file: &'a str, sec_tags: &'a [i32]) -> Request<'a> {
+        Request {
+            host,
+            file,
+            sec_tags,
             pdn_id: 0,
             frag_size: 0,
             expected: ImageType::Any,
-        };
+        }
+    }
+
+    fn download(fake: &mut Fake, url: &str, tags: &[i32], cfg: Config) -> Result<Finished, Error> {
+        let mut e = Engine::new(cfg);
+        let req = req(url, url, tags);
         e.start(fake, &req)?;
         let cancel = AtomicBool::new(false);
         e.run(fake, &cancel, &mut |_| {})
@@ -1690,14 +1694,7 @@ mod tests {
             },
         );
         let mut e = Engine::new(Config::default());
-        let req = Request {
-            host: "https://s3.test/f",
-            file: "https://s3.test/f",
-            sec_tags: &[1003],
-            pdn_id: 0,
-            frag_size: 0,
-            expected: ImageType::Any,
-        };
+        let req = req("https://s3.test/f", "https://s3.test/f", &[1003]);
         let err = e.start(&mut f, &req).unwrap_err();
         assert_eq!(err, Error::new(Stage::Tls, Errno::ConnRefused));
         assert_eq!(e.diag().tcp_probe, TcpProbe::PortOpen);
@@ -1717,14 +1714,7 @@ mod tests {
             },
         );
         let mut e = Engine::new(Config::default());
-        let req = Request {
-            host: "s3.test",
-            file: "f",
-            sec_tags: &[42],
-            pdn_id: 0,
-            frag_size: 0,
-            expected: ImageType::Any,
-        };
+        let req = req("s3.test", "f", &[42]);
         let err = e.start(&mut f, &req).unwrap_err();
         assert_eq!(err, Error::new(Stage::Connect, Errno::ConnRefused));
         assert_eq!(e.diag().tcp_probe, TcpProbe::Refused);
@@ -1872,14 +1862,7 @@ mod tests {
             },
         );
         let mut e = Engine::new(Config::default());
-        let req = Request {
-            host: "https://h.test/f",
-            file: "https://h.test/f",
-            sec_tags: &[42],
-            pdn_id: 0,
-            frag_size: 0,
-            expected: ImageType::Any,
-        };
+        let req = req("https://h.test/f", "https://h.test/f", &[42]);
         e.start(&mut f, &req).unwrap();
         e.run(&mut f, &AtomicBool::new(false), &mut |_| {}).unwrap();
         check_slot(&f, &img);
@@ -1920,27 +1903,13 @@ mod tests {
                 },
             );
             let mut e = Engine::new(Config::default());
-            let req = Request {
-                host: "h.test",
-                file: "fw/s0.bin fw/s1.bin",
-                sec_tags: &[42],
-                pdn_id: 0,
-                frag_size: 0,
-                expected: ImageType::Any,
-            };
+            let req = req("h.test", "fw/s0.bin fw/s1.bin", &[42]);
             e.start(&mut f, &req).unwrap();
             assert_eq!(e.url().path.as_str(), want);
         }
         let mut f = Fake::new(image(3_000), tls());
         let mut e = Engine::new(Config::default());
-        let req = Request {
-            host: "h.test",
-            file: "s0.bin s1.bin",
-            sec_tags: &[42],
-            pdn_id: 0,
-            frag_size: 0,
-            expected: ImageType::Any,
-        };
+        let req = req("h.test", "s0.bin s1.bin", &[42]);
         assert_eq!(
             e.start(&mut f, &req).unwrap_err(),
             Error::new(Stage::Url, Errno::NotSup)
@@ -1990,14 +1959,7 @@ mod tests {
         );
         f.modem_data = std::vec![1, 2, 3];
         let mut e = Engine::new(Config::default());
-        let req = Request {
-            host: "h.test",
-            file: "d.bin",
-            sec_tags: &[42],
-            pdn_id: 0,
-            frag_size: 0,
-            expected: ImageType::Any,
-        };
+        let req = req("h.test", "d.bin", &[42]);
         e.start(&mut f, &req).unwrap();
         let mut notices = Vec::new();
         e.run(&mut f, &AtomicBool::new(false), &mut |n| notices.push(n))
