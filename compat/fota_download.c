@@ -7,20 +7,56 @@
  * elsewhere. Event ids, error causes, image types and errno values are all
  * written here by name and never by number, so what the caller receives is
  * what its own header and its own C library define. That matters: NCS
- * renumbered the events and causes in v2.6, and errno differs between
- * newlib, Zephyr's minimal libc and Linux (ECONNREFUSED is 111 on one and 61
- * on another). The Rust core therefore speaks FOTA_RS_E* codes only, and
- * this is where they become errno.
+ * renumbered the events and causes in v2.6 (ERASE_TIMEOUT was inserted
+ * before ERASE_DONE, CONNECT_FAILED before DOWNLOAD_FAILED), turned the image
+ * types into a bitmask, and errno differs between newlib, Zephyr's minimal
+ * libc and Linux (ECONNREFUSED is 111 on one and 61 on another). The Rust
+ * core therefore speaks FOTA_RS_E* codes only, and this is where they become
+ * errno. The core has no erase-timeout event, so ERASE_TIMEOUT is never
+ * named and headers without it build unchanged.
  *
- * Causes that only some SDK versions name are selected with feature macros,
- * set by the build or derived from <ncs_version.h> when it exists:
- *   FOTA_RS_NCS_HAS_CAUSE_INTERNAL        FOTA_DOWNLOAD_ERROR_CAUSE_INTERNAL (v2.2+)
- *   FOTA_RS_NCS_HAS_CAUSE_CONNECT_FAILED  FOTA_DOWNLOAD_ERROR_CAUSE_CONNECT_FAILED (v2.6+)
+ * What differs between SDK versions beyond numbering is selected with
+ * feature macros. Each is 0 or 1; a build may define any of them, otherwise
+ * they follow NCS_VERSION_NUMBER from <ncs_version.h> (NCS v1.4+ generates
+ * it) when the SDK's header is in use, and the v2.0.0 form of
+ * compat/include/net/fota_download.h when that one is:
+ *
+ *   FOTA_RS_NCS_START_APN                < v1.8: start takes `const char *apn`
+ *                                        instead of `uint8_t pdn_id`
+ *   FOTA_RS_NCS_HAS_CAUSE_INTERNAL       >= v2.2: ERROR_CAUSE_INTERNAL
+ *   FOTA_RS_NCS_HAS_CAUSE_CONNECT_FAILED >= v2.6: ERROR_CAUSE_CONNECT_FAILED
+ *   FOTA_RS_NCS_HAS_SEC_TAG_LIST         >= v2.6: fota_download() and
+ *                                        fota_download_any() with tag lists
+ *   FOTA_RS_NCS_HAS_S0_ACTIVE_GET        >= v2.0: fota_download_s0_active_get()
+ *                                        (forwarded to NCS in wrap mode only)
+ *
+ * FOTA_RS_COMPAT_MAX_SEC_TAGS (default 5, as NCS's
+ * CONFIG_FOTA_DOWNLOAD_SEC_TAG_LIST_SIZE_MAX) is the longest tag list
+ * fota_download() accepts; longer lists are -E2BIG.
+ *
+ * FOTA_RS_COMPAT_WRAP_NCS=1 (CONFIG_FOTA_DOWNLOAD=y, NCS's own
+ * implementation is linked too) defines __wrap_fota_download_* instead of
+ * the plain names; the link redirects every call with -Wl,--wrap.
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/*
+ * Renamed before the header is read, so the header's own prototypes declare
+ * the __wrap_ names and the compiler checks these definitions against the
+ * caller's signatures, whatever the SDK version.
+ */
+#if defined(FOTA_RS_COMPAT_WRAP_NCS) && FOTA_RS_COMPAT_WRAP_NCS
+#define fota_download_init __wrap_fota_download_init
+#define fota_download_start __wrap_fota_download_start
+#define fota_download_start_with_image_type __wrap_fota_download_start_with_image_type
+#define fota_download_cancel __wrap_fota_download_cancel
+#define fota_download_target __wrap_fota_download_target
+#define fota_download __wrap_fota_download
+#define fota_download_any __wrap_fota_download_any
+#endif
 
 #include <net/fota_download.h>
 
@@ -33,13 +69,41 @@
 #endif
 #endif
 
-#if defined(NCS_VERSION_NUMBER) && !defined(FOTA_RS_COMPAT_FOTA_DOWNLOAD_H)
-#if NCS_VERSION_NUMBER >= 0x020200 && !defined(FOTA_RS_NCS_HAS_CAUSE_INTERNAL)
-#define FOTA_RS_NCS_HAS_CAUSE_INTERNAL 1
+#if defined(FOTA_RS_COMPAT_FOTA_DOWNLOAD_H)
+#define FRS_SDK_HEADER 0
+#else
+#define FRS_SDK_HEADER 1
 #endif
-#if NCS_VERSION_NUMBER >= 0x020600 && !defined(FOTA_RS_NCS_HAS_CAUSE_CONNECT_FAILED)
-#define FOTA_RS_NCS_HAS_CAUSE_CONNECT_FAILED 1
+
+#if defined(NCS_VERSION_NUMBER) && FRS_SDK_HEADER
+#define FRS_NCS_VERSION NCS_VERSION_NUMBER
+#else
+/* compat/include's header, or an SDK header of unknown version: v2.0.0 form. */
+#define FRS_NCS_VERSION 0x020000
 #endif
+
+#ifndef FOTA_RS_NCS_START_APN
+#define FOTA_RS_NCS_START_APN (FRS_NCS_VERSION < 0x010800)
+#endif
+#ifndef FOTA_RS_NCS_HAS_CAUSE_INTERNAL
+#define FOTA_RS_NCS_HAS_CAUSE_INTERNAL (FRS_NCS_VERSION >= 0x020200)
+#endif
+#ifndef FOTA_RS_NCS_HAS_CAUSE_CONNECT_FAILED
+#define FOTA_RS_NCS_HAS_CAUSE_CONNECT_FAILED (FRS_NCS_VERSION >= 0x020600)
+#endif
+#ifndef FOTA_RS_NCS_HAS_SEC_TAG_LIST
+#define FOTA_RS_NCS_HAS_SEC_TAG_LIST (FRS_NCS_VERSION >= 0x020600)
+#endif
+#ifndef FOTA_RS_NCS_HAS_S0_ACTIVE_GET
+#define FOTA_RS_NCS_HAS_S0_ACTIVE_GET (FRS_SDK_HEADER && FRS_NCS_VERSION >= 0x020000)
+#endif
+
+#ifndef FOTA_RS_COMPAT_MAX_SEC_TAGS
+#define FOTA_RS_COMPAT_MAX_SEC_TAGS 5
+#endif
+/* The core holds at most FOTA_RS_DIAG_MAX_TAGS tags per connect. */
+#if FOTA_RS_COMPAT_MAX_SEC_TAGS < 1 || FOTA_RS_COMPAT_MAX_SEC_TAGS > FOTA_RS_DIAG_MAX_TAGS
+#error "FOTA_RS_COMPAT_MAX_SEC_TAGS must be between 1 and FOTA_RS_DIAG_MAX_TAGS"
 #endif
 
 /*
@@ -177,6 +241,18 @@
 static fota_download_callback_t client_cb;
 static bool initialized;
 
+/*
+ * A v2.6-style expectation of two image types (a bitmask the core cannot
+ * express) is checked here instead: the core is asked for any type, and the
+ * first progress event with a known type decides. 0 while the core checks
+ * the type itself or the check is done. Written only by the starting thread
+ * while no download runs; the core's start hands it over to the download
+ * thread and its idle state hands it back.
+ */
+static uint32_t pending_type_mask;
+/* The check failed: the download is being cancelled and ends as TYPE_MISMATCH. */
+static bool type_mismatch;
+
 int fota_rs_errno_to_posix(int32_t fota_rs_err)
 {
 	enum fota_rs_errno code;
@@ -259,7 +335,7 @@ static enum fota_download_error_cause map_cause(uint8_t cause)
 	case FOTA_RS_CAUSE_NONE:
 		return FOTA_DOWNLOAD_ERROR_CAUSE_NO_ERROR;
 	case FOTA_RS_CAUSE_CONNECT_FAILED:
-#if defined(FOTA_RS_NCS_HAS_CAUSE_CONNECT_FAILED)
+#if FOTA_RS_NCS_HAS_CAUSE_CONNECT_FAILED
 		return FOTA_DOWNLOAD_ERROR_CAUSE_CONNECT_FAILED;
 #else
 		/* Before v2.6 a connect failure was just a failed download. */
@@ -272,7 +348,7 @@ static enum fota_download_error_cause map_cause(uint8_t cause)
 	case FOTA_RS_CAUSE_TYPE_MISMATCH:
 		return FOTA_DOWNLOAD_ERROR_CAUSE_TYPE_MISMATCH;
 	case FOTA_RS_CAUSE_INTERNAL:
-#if defined(FOTA_RS_NCS_HAS_CAUSE_INTERNAL)
+#if FOTA_RS_NCS_HAS_CAUSE_INTERNAL
 		return FOTA_DOWNLOAD_ERROR_CAUSE_INTERNAL;
 #else
 		return FOTA_DOWNLOAD_ERROR_CAUSE_DOWNLOAD_FAILED;
@@ -282,9 +358,64 @@ static enum fota_download_error_cause map_cause(uint8_t cause)
 	return FOTA_DOWNLOAD_ERROR_CAUSE_DOWNLOAD_FAILED;
 }
 
-/* Image types by name: v2.0 counts 0..3, v2.6 uses a bitmask with ANY = 7. */
-static int map_expected_type(enum dfu_target_image_type type, uint8_t *out)
+/*
+ * v1.7 - v2.5 count the image types (ANY = 0, FULL_MODEM = 3); v2.6 made
+ * them bits (ANY = MCUBOOT | MODEM_DELTA | FULL_MODEM = 7) so a caller can
+ * accept a subset. The header's own ANY tells which form is in use; the
+ * comparison is a constant the compiler folds.
+ */
+static bool image_types_are_bits(void)
 {
+	return (int)DFU_TARGET_IMAGE_TYPE_ANY != 0;
+}
+
+/* The caller's bit for a core type, in the bitmask form. */
+static uint32_t image_type_bit(uint8_t type)
+{
+	switch ((enum fota_rs_image_type)type) {
+	case FOTA_RS_IMAGE_MCUBOOT:
+		return (uint32_t)DFU_TARGET_IMAGE_TYPE_MCUBOOT;
+	case FOTA_RS_IMAGE_MODEM_DELTA:
+		return (uint32_t)DFU_TARGET_IMAGE_TYPE_MODEM_DELTA;
+	case FOTA_RS_IMAGE_FULL_MODEM:
+		return (uint32_t)DFU_TARGET_IMAGE_TYPE_FULL_MODEM;
+	case FOTA_RS_IMAGE_ANY:
+		break;
+	}
+	return 0;
+}
+
+/*
+ * The caller's expectation as the core's (one type or any) plus, for a
+ * bitmask naming two types, the mask the trampoline checks.
+ */
+static int map_expected_type(enum dfu_target_image_type type, uint8_t *out, uint32_t *mask)
+{
+	*mask = 0;
+	if (image_types_are_bits()) {
+		const uint32_t mcuboot = (uint32_t)DFU_TARGET_IMAGE_TYPE_MCUBOOT;
+		const uint32_t delta = (uint32_t)DFU_TARGET_IMAGE_TYPE_MODEM_DELTA;
+		const uint32_t full = (uint32_t)DFU_TARGET_IMAGE_TYPE_FULL_MODEM;
+		/* Bits the core knows nothing of (SMP) cannot match a download here. */
+		const uint32_t want = (uint32_t)type & (mcuboot | delta | full);
+
+		if (want == 0) {
+			return -FR_EINVAL;
+		}
+		if (want == mcuboot) {
+			*out = FOTA_RS_IMAGE_MCUBOOT;
+		} else if (want == delta) {
+			*out = FOTA_RS_IMAGE_MODEM_DELTA;
+		} else if (want == full) {
+			*out = FOTA_RS_IMAGE_FULL_MODEM;
+		} else {
+			*out = FOTA_RS_IMAGE_ANY;
+			if (want != (mcuboot | delta | full)) {
+				*mask = want;
+			}
+		}
+		return 0;
+	}
 	switch (type) {
 	case DFU_TARGET_IMAGE_TYPE_ANY:
 		*out = FOTA_RS_IMAGE_ANY;
@@ -319,6 +450,60 @@ static int map_image_type_back(uint8_t type)
 	return 0;
 }
 
+/*
+ * The two-type check of pending_type_mask, on a progress event. Returns
+ * true when the event must not reach the caller: the type is wrong and the
+ * download is being stopped.
+ *
+ * A progress event comes after each received piece, so the check runs before
+ * the image is complete unless the whole image arrives in the piece that
+ * first names its type (smaller than one TLS fragment: not a real
+ * application image). The core itself would be the exact place; until it
+ * takes a set of types this is the closest.
+ */
+static bool type_check_on_progress(void)
+{
+	uint32_t bit;
+
+	if (type_mismatch) {
+		return true;
+	}
+	if (pending_type_mask == 0) {
+		return false;
+	}
+	bit = image_type_bit(fota_rs_current_image_type());
+	if (bit == 0) {
+		/* Fewer than the 32 bytes that tell the type so far. */
+		return false;
+	}
+	if ((bit & pending_type_mask) != 0) {
+		pending_type_mask = 0;
+		return false;
+	}
+	type_mismatch = true;
+	(void)fota_rs_cancel();
+	return true;
+}
+
+/*
+ * An ERROR before any progress (the core refuses some types as soon as it
+ * sees them) still owes the caller TYPE_MISMATCH when the type found is
+ * outside its set: that is what NCS checks first.
+ */
+static bool type_outside_mask(void)
+{
+	uint32_t bit;
+
+	if (type_mismatch) {
+		return true;
+	}
+	if (pending_type_mask == 0) {
+		return false;
+	}
+	bit = image_type_bit(fota_rs_current_image_type());
+	return bit != 0 && (bit & pending_type_mask) == 0;
+}
+
 static void trampoline(const struct fota_rs_event *e, void *user)
 {
 	fota_download_callback_t cb = client_cb;
@@ -330,10 +515,17 @@ static void trampoline(const struct fota_rs_event *e, void *user)
 	}
 	switch ((enum fota_rs_event_id)e->id) {
 	case FOTA_RS_EVT_PROGRESS:
+		if (type_check_on_progress()) {
+			return;
+		}
 		evt.id = FOTA_DOWNLOAD_EVT_PROGRESS;
 		evt.progress = e->progress;
 		break;
 	case FOTA_RS_EVT_FINISHED:
+		/*
+		 * Even a type found wrong only now is reported as what it is:
+		 * the image is in place and the upgrade requested.
+		 */
 		evt.id = FOTA_DOWNLOAD_EVT_FINISHED;
 		break;
 	case FOTA_RS_EVT_ERASE_PENDING:
@@ -344,10 +536,17 @@ static void trampoline(const struct fota_rs_event *e, void *user)
 		break;
 	case FOTA_RS_EVT_ERROR:
 		evt.id = FOTA_DOWNLOAD_EVT_ERROR;
-		evt.cause = map_cause(e->cause);
+		evt.cause = type_outside_mask() ? FOTA_DOWNLOAD_ERROR_CAUSE_TYPE_MISMATCH
+						: map_cause(e->cause);
 		break;
 	case FOTA_RS_EVT_CANCELLED:
-		evt.id = FOTA_DOWNLOAD_EVT_CANCELLED;
+		if (type_mismatch) {
+			/* Cancelled by type_check_on_progress, not by the caller. */
+			evt.id = FOTA_DOWNLOAD_EVT_ERROR;
+			evt.cause = FOTA_DOWNLOAD_ERROR_CAUSE_TYPE_MISMATCH;
+		} else {
+			evt.id = FOTA_DOWNLOAD_EVT_CANCELLED;
+		}
 		break;
 	default:
 		/* An event the caller's header has no name for: it cannot expect it. */
@@ -383,24 +582,32 @@ int fota_download_init(fota_download_callback_t client_callback)
 	return 0;
 }
 
-int fota_download_start_with_image_type(const char *host, const char *file, int sec_tag,
-					uint8_t pdn_id, size_t fragment_size,
-					enum dfu_target_image_type expected_type)
+/*
+ * Every start form ends here. sec_tags/count as NCS v2.6 takes them (NULL
+ * or 0: no TLS unless the URL says https); the core copies the tags and the
+ * strings during fota_rs_start.
+ */
+static int start_download(const char *host, const char *file, const int *sec_tags,
+			  size_t sec_tag_count, uint8_t pdn_id, size_t fragment_size,
+			  enum dfu_target_image_type expected_type)
 {
-	/* Static: the request may outlive this call on the download thread. */
-	static int32_t tag;
+	int32_t tags[FOTA_RS_COMPAT_MAX_SEC_TAGS];
 	struct fota_rs_request req = { 0 };
+	uint32_t mask;
 	int rc;
 
 	if (!initialized || host == NULL || file == NULL) {
 		return -FR_EINVAL;
+	}
+	if (sec_tag_count > FOTA_RS_COMPAT_MAX_SEC_TAGS) {
+		return -FR_E2BIG;
 	}
 #if SIZE_MAX > UINT32_MAX
 	if (fragment_size > UINT32_MAX) {
 		return -FR_EINVAL;
 	}
 #endif
-	rc = map_expected_type(expected_type, &req.expected_type);
+	rc = map_expected_type(expected_type, &req.expected_type, &mask);
 	if (rc != 0) {
 		return rc;
 	}
@@ -409,27 +616,102 @@ int fota_download_start_with_image_type(const char *host, const char *file, int 
 	}
 	req.host = host;
 	req.file = file;
-	/* -1 is the API's "no TLS" (plain http unless the URL says https). */
-	if (sec_tag == -1) {
-		req.sec_tags = NULL;
-		req.sec_tag_count = 0;
-	} else {
-		tag = (int32_t)sec_tag;
-		req.sec_tags = &tag;
-		req.sec_tag_count = 1;
+	if (sec_tags != NULL && sec_tag_count > 0) {
+		for (size_t i = 0; i < sec_tag_count; i++) {
+			tags[i] = (int32_t)sec_tags[i];
+		}
+		req.sec_tags = tags;
+		req.sec_tag_count = (uint8_t)sec_tag_count;
 	}
 	req.pdn_id = pdn_id;
 	req.frag_size = (uint32_t)fragment_size;
 
+	/* Before the start: the download thread may report progress at once. */
+	pending_type_mask = mask;
+	type_mismatch = false;
 	return fota_rs_errno_to_posix(fota_rs_start(&req));
+}
+
+/* A single tag as every version before v2.6 takes it: negative means no TLS. */
+static int start_single(const char *host, const char *file, int sec_tag, uint8_t pdn_id,
+			size_t fragment_size, enum dfu_target_image_type expected_type)
+{
+	const int tag = sec_tag;
+
+	return start_download(host, file, &tag, sec_tag < 0 ? 0 : 1, pdn_id, fragment_size,
+			      expected_type);
+}
+
+#if FOTA_RS_NCS_START_APN
+/*
+ * v1.7: the network is named by APN. The port contract selects a PDN by id
+ * only, so the default network (NULL or "") is all that can be honoured; a
+ * named APN is refused rather than silently downloaded over another one.
+ */
+static int pdn_of_apn(const char *apn, uint8_t *pdn_id)
+{
+	if (apn != NULL && apn[0] != '\0') {
+		return -FR_ENOTSUP;
+	}
+	*pdn_id = 0;
+	return 0;
+}
+
+int fota_download_start_with_image_type(const char *host, const char *file, int sec_tag,
+					const char *apn, size_t fragment_size,
+					enum dfu_target_image_type expected_type)
+{
+	uint8_t pdn_id;
+	int rc;
+
+	if (!initialized || host == NULL || file == NULL) {
+		return -FR_EINVAL;
+	}
+	rc = pdn_of_apn(apn, &pdn_id);
+	if (rc != 0) {
+		return rc;
+	}
+	return start_single(host, file, sec_tag, pdn_id, fragment_size, expected_type);
+}
+
+int fota_download_start(const char *host, const char *file, int sec_tag, const char *apn,
+			size_t fragment_size)
+{
+	return fota_download_start_with_image_type(host, file, sec_tag, apn, fragment_size,
+						   DFU_TARGET_IMAGE_TYPE_ANY);
+}
+#else
+int fota_download_start_with_image_type(const char *host, const char *file, int sec_tag,
+					uint8_t pdn_id, size_t fragment_size,
+					enum dfu_target_image_type expected_type)
+{
+	return start_single(host, file, sec_tag, pdn_id, fragment_size, expected_type);
 }
 
 int fota_download_start(const char *host, const char *file, int sec_tag, uint8_t pdn_id,
 			size_t fragment_size)
 {
-	return fota_download_start_with_image_type(host, file, sec_tag, pdn_id, fragment_size,
-						   DFU_TARGET_IMAGE_TYPE_ANY);
+	return start_single(host, file, sec_tag, pdn_id, fragment_size,
+			    DFU_TARGET_IMAGE_TYPE_ANY);
 }
+#endif /* FOTA_RS_NCS_START_APN */
+
+#if FOTA_RS_NCS_HAS_SEC_TAG_LIST
+int fota_download(const char *host, const char *file, const int *sec_tag_list,
+		  uint8_t sec_tag_count, uint8_t pdn_id, size_t fragment_size,
+		  enum dfu_target_image_type expected_type)
+{
+	return start_download(host, file, sec_tag_list, sec_tag_count, pdn_id, fragment_size,
+			      expected_type);
+}
+
+int fota_download_any(const char *host, const char *file, const int *sec_tag_list,
+		      uint8_t sec_tag_count, uint8_t pdn_id, size_t fragment_size)
+{
+	return start_download(host, file, sec_tag_list, sec_tag_count, pdn_id, fragment_size,
+			      DFU_TARGET_IMAGE_TYPE_ANY);
+}
+#endif /* FOTA_RS_NCS_HAS_SEC_TAG_LIST */
 
 int fota_download_cancel(void)
 {
@@ -449,3 +731,18 @@ int fota_download_target(void)
 	}
 	return map_image_type_back(fota_rs_current_image_type());
 }
+
+#if defined(FOTA_RS_COMPAT_WRAP_NCS) && FOTA_RS_COMPAT_WRAP_NCS && FOTA_RS_NCS_HAS_S0_ACTIVE_GET
+/*
+ * The build wraps every fota_download_* symbol, this one included. Which B1
+ * slot runs is a question about the device, not the download, and NCS's
+ * answer (linked in wrap mode) is the right one: pass the call through.
+ */
+int __real_fota_download_s0_active_get(bool *const s0_active);
+int __wrap_fota_download_s0_active_get(bool *const s0_active);
+
+int __wrap_fota_download_s0_active_get(bool *const s0_active)
+{
+	return __real_fota_download_s0_active_get(s0_active);
+}
+#endif

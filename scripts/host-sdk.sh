@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# scripts/host-sdk.sh [OUT]    (default OUT: build/host-sdk; `make host-sdk`)
+#
+# Builds the host SDK: what a C program on Linux needs to call the NCS
+# fota_download_* API (or the native fota_rs_* API) with the fota-rs core
+# behind it and the host port (POSIX sockets, OpenSSL, a file as flash).
+#
+#   OUT/include/net/fota_download.h   the NCS v2.0.0-form header (compat/include)
+#   OUT/include/fota_rs.h, fota_rs/port.h, fota_rs_port_host.h, fota_rs_platform.h
+#   OUT/lib/libfota_rs_host.a         Rust core + compat layer + host port, one archive
+#   OUT/lib/libfota_rs_core_host.a    Rust core + host port, without the compat layer,
+#                                     for programs that compile the compat layer
+#                                     themselves against another SDK's header
+#   OUT/src/compat/fota_download.c    that compat layer's source
+#   OUT/fota-rs-host.pc               pkg-config for libfota_rs_host.a
+#   OUT/fota-rs-core-host.pc          pkg-config for libfota_rs_core_host.a
+#
+# Use:  cc app.c $(PKG_CONFIG_PATH=OUT pkg-config --cflags --libs fota-rs-host)
+#
+# The .pc files locate everything relative to themselves, so OUT can be
+# moved. Environment: CARGO, CC, AR, RANLIB, OBJCOPY (the tools, by their
+# usual names by default), HOST_SDK_TARGET_DIR (cargo's target directory for this build,
+# default target/host-sdk).
+
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+OUT=$(realpath -m -- "${1:-$ROOT/build/host-sdk}")
+CARGO=${CARGO:-cargo}
+CC=${CC:-cc}
+AR=${AR:-ar}
+TARGET_DIR=${HOST_SDK_TARGET_DIR:-$ROOT/target/host-sdk}
+case $TARGET_DIR in /*) ;; *) TARGET_DIR=$ROOT/$TARGET_DIR ;; esac
+RUST_LIB=$TARGET_DIR/release/libfota_rs.a
+
+die() { echo "host-sdk.sh: error: $*" >&2; exit 1; }
+
+# OUT is emptied and refilled: never "/", a top-level directory, or the tree.
+case $ROOT/ in "$OUT"/*) die "refusing to use $OUT: it holds the source tree" ;; esac
+[ "$OUT" != / ] && [ "$(dirname "$OUT")" != / ] || die "refusing to empty $OUT"
+
+# -- Rust core ------------------------------------------------------------
+#
+# `cargo rustc --crate-type staticlib` rather than `cargo build`, and a
+# target directory of its own, for two reasons found the hard way:
+#  - With the crate's usual crate-type = ["rlib", "staticlib"] cargo applies
+#    no LTO and rustc embeds LLVM bitcode (.llvmbc) in every object for the
+#    rlib's sake. binutils loads every plugin in /usr/lib/bfd-plugins; with
+#    Debian's LLVMgold-14 there (llvm-14-linker-tools, which libclang-dev
+#    pulls in) ar, nm and ld fail to read those objects and see no symbols:
+#    the merged archive's index then lacks every fota_rs_* function.
+#    A staticlib alone gets the release profile's LTO and no bitcode.
+#  - target/release/libfota_rs.a is a copy of whichever build of the crate
+#    ran last (fota-sim's dependency build replaces it), so in a shared tree
+#    it is not necessarily this build's.
+# The same call prints the system libraries the staticlib needs (std's
+# runtime on hosted targets); cargo replays the note when the build is fresh.
+log=$TARGET_DIR/host-sdk-cargo.log
+mkdir -p "$TARGET_DIR"
+if ! (cd "$ROOT" && CARGO_TARGET_DIR="$TARGET_DIR" "$CARGO" rustc --release -p fota-rs --lib \
+	--crate-type staticlib -- --print native-static-libs) >"$log" 2>&1; then
+	cat "$log" >&2
+	die "cargo rustc failed"
+fi
+[ -f "$RUST_LIB" ] || die "$RUST_LIB was not produced"
+native=$(sed -n 's/^note: native-static-libs: //p' "$log" | tail -n 1)
+[ -n "$native" ] || die "cargo did not report native-static-libs (see $log)"
+
+# -- C parts ----------------------------------------------------------------
+rm -rf "$OUT"
+mkdir -p "$OUT/include/net" "$OUT/include/fota_rs" "$OUT/lib" "$OUT/src/compat" "$OUT/obj"
+
+cp "$ROOT/compat/include/net/fota_download.h" "$OUT/include/net/"
+cp "$ROOT/include/fota_rs.h" "$OUT/include/"
+cp "$ROOT/include/fota_rs/port.h" "$OUT/include/fota_rs/"
+cp "$ROOT/ports/host/fota_rs_port_host.h" "$OUT/include/"
+cp "$ROOT/compat/fota_rs_platform.h" "$OUT/include/"
+cp "$ROOT/compat/fota_download.c" "$OUT/src/compat/"
+
+# The same warnings as the simulator's build (sim/build.rs); -fPIC so the
+# archive can also go into a shared library (Rust's host objects are PIC).
+CFLAGS=(-std=c11 -O2 -g -fPIC -D_GNU_SOURCE -Wall -Wextra -Werror -I"$OUT/include")
+"$CC" "${CFLAGS[@]}" -c "$ROOT/ports/host/fota_rs_port_host.c" -o "$OUT/obj/fota_rs_port_host.o"
+"$CC" "${CFLAGS[@]}" -c "$OUT/src/compat/fota_download.c" -o "$OUT/obj/fota_download.o"
+
+# The staticlib's compiler_builtins members still carry LLVM bitcode (the
+# toolchain ships them that way): the LLVMgold-14 problem above, once per
+# member (about 300 "failed to create LTO module" lines from ar and ranlib,
+# and their symbols missing from the index). Nothing here does
+# cross-language LTO, so the bitcode sections go.
+"${OBJCOPY:-objcopy}" -R .llvmbc -R .llvmcmd "$RUST_LIB" "$OUT/obj/libfota_rs.a"
+
+# One archive each: the Rust staticlib's members plus the C objects, merged
+# with an ar MRI script (ADDLIB copies every member of an archive).
+merge() { # merge OUT.a OBJ...
+	local out=$1
+	shift
+	{
+		echo "CREATE $out"
+		echo "ADDLIB $OUT/obj/libfota_rs.a"
+		for o in "$@"; do echo "ADDMOD $o"; done
+		echo "SAVE"
+		echo "END"
+	} | "$AR" -M
+	"${RANLIB:-ranlib}" "$out"
+}
+# The index must name the Rust core's entry points (see above for how it
+# can silently lose them) and, in the full archive, the compat layer's.
+has_index_entry() { # has_index_entry ARCHIVE SYMBOL
+	nm -s "$1" 2>/dev/null | grep -E "^$2 in " >/dev/null
+}
+merge "$OUT/lib/libfota_rs_host.a" "$OUT/obj/fota_rs_port_host.o" "$OUT/obj/fota_download.o"
+merge "$OUT/lib/libfota_rs_core_host.a" "$OUT/obj/fota_rs_port_host.o"
+for sym in fota_rs_init fota_rs_start fota_rs_diag_text fota_rs_platform_port fota_download_init; do
+	has_index_entry "$OUT/lib/libfota_rs_host.a" "$sym" ||
+		die "libfota_rs_host.a: $sym missing from the archive index"
+done
+has_index_entry "$OUT/lib/libfota_rs_core_host.a" fota_rs_init ||
+	die "libfota_rs_core_host.a: fota_rs_init missing from the archive index"
+rm -rf "$OUT/obj"
+
+# OpenSSL through its own .pc when there is one (non-standard prefixes).
+if pkg-config --exists openssl 2>/dev/null; then
+	requires="Requires: openssl"
+	ssl_libs=""
+else
+	requires=""
+	ssl_libs="-lssl -lcrypto "
+fi
+version=$(sed -n 's/^version *= *"\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -n 1)
+
+pc() { # pc NAME LIB DESCRIPTION
+	cat >"$OUT/$1.pc" <<EOF
+# SPDX-License-Identifier: Apache-2.0
+# Generated by scripts/host-sdk.sh. Relocatable: paths are relative to this file.
+prefix=\${pcfiledir}
+includedir=\${prefix}/include
+libdir=\${prefix}/lib
+
+Name: $1
+Description: $3
+Version: ${version:-0}
+$requires
+Cflags: -I\${includedir}
+Libs: -L\${libdir} -l$2 ${ssl_libs}$native
+EOF
+}
+pc fota-rs-host fota_rs_host \
+	"fota-rs: NCS fota_download API + Rust download engine + host port (sockets, OpenSSL, file flash)"
+pc fota-rs-core-host fota_rs_core_host \
+	"fota-rs: Rust download engine + host port, without the fota_download compatibility layer"
+
+echo "host-sdk.sh: $OUT ready (native libs: $native)"
