@@ -7,9 +7,11 @@ tests/kconfig/zephyr_stub.Kconfig, which stands in for the Zephyr/NCS symbols
 it depends on, and checks:
 
   * it parses, with no warning and no reference to an undefined symbol;
-  * the defaults (FRAG_SIZE=2048, URL_MAX_LEN=1024, ...);
+  * the defaults (FRAG_SIZE=2048, URL_MAX_LEN=1024, PIPELINE_DEPTH=4, ...);
   * the dependencies (REPLACE_NCS follows FOTA_DOWNLOAD, PROGRESS_SAVE needs
-    SETTINGS, SHELL needs SHELL, the MCUboot target needs MCUboot, ...);
+    SETTINGS, SHELL needs SHELL, the MCUboot target needs MCUboot, the modem
+    delta target and its erase bound need NRF_MODEM_LIB, ...);
+  * the ranges (PIPELINE_DEPTH 1-8, URL/HOST limits);
   * every CONFIG_FOTA_RS* named in a .c/.h/.cmake/CMakeLists.txt/.conf file
     of the repository (target/ and build/ excluded) is defined;
   * every CONFIG_FOTA_RS* assignment in a .conf file takes effect.
@@ -212,6 +214,7 @@ def main():
         "FOTA_RS_SOCKET_TIMEOUT_MS": "30000",
         "FOTA_RS_FALLBACK_SEC_TAGS": "",
         "FOTA_RS_PROGRESS_EVT": "y",
+        "FOTA_RS_PIPELINE_DEPTH": "4",
         "FOTA_RS_THREAD_STACK_SIZE": "4096",
         "FOTA_RS_THREAD_PRIORITY": "10",
         "FOTA_RS_PERMANENT": "n",
@@ -223,6 +226,8 @@ def main():
         "FOTA_RS_SHELL": "n",
         "FOTA_RS_TARGET_MCUBOOT": "n",
         "FOTA_RS_TARGET_MODEM_DELTA": "n",
+        # An int whose dependency is off has no value at all.
+        "FOTA_RS_MODEM_DELTA_ERASE_TIMEOUT": "",
         "FOTA_RS_LOG_LEVEL": "3",
     }
     for name, want in expected.items():
@@ -258,6 +263,34 @@ def main():
     base(kconf)
     check(kconf.syms["FOTA_RS_TARGET_MODEM_DELTA"].visibility == 0,
           "FOTA_RS_TARGET_MODEM_DELTA hidden without NRF_MODEM_LIB")
+    check(kconf.syms["FOTA_RS_MODEM_DELTA_ERASE_TIMEOUT"].visibility == 0,
+          "FOTA_RS_MODEM_DELTA_ERASE_TIMEOUT hidden without NRF_MODEM_LIB")
+
+    # With the modem library the delta target is on by default (as NCS's
+    # DFU_TARGET_MODEM_DELTA), with its erase bound; off, the bound goes too.
+    kconf, _ = new_kconf()
+    base(kconf)
+    setv(kconf, NRF_MODEM_LIB="y")
+    got = (val(kconf, "FOTA_RS_TARGET_MODEM_DELTA"),
+           val(kconf, "FOTA_RS_MODEM_DELTA_ERASE_TIMEOUT"))
+    check(got == ("y", "300"),
+          "NRF_MODEM_LIB=y gives FOTA_RS_TARGET_MODEM_DELTA=y, ERASE_TIMEOUT=300", str(got))
+    setv(kconf, FOTA_RS_TARGET_MODEM_DELTA="n")
+    check(kconf.syms["FOTA_RS_MODEM_DELTA_ERASE_TIMEOUT"].visibility == 0
+          and val(kconf, "FOTA_RS_MODEM_DELTA_ERASE_TIMEOUT") == "",
+          "FOTA_RS_MODEM_DELTA_ERASE_TIMEOUT gone with FOTA_RS_TARGET_MODEM_DELTA=n")
+
+    # Pipelining depth: 1 (NCS behaviour) and the core's cap 8 are accepted,
+    # 0 and 9 are not (kconfiglib falls back to the default, as Zephyr's
+    # kconfig does after its out-of-range warning).
+    for want, ok in (("1", True), ("8", True), ("0", False), ("9", False)):
+        kconf, _ = new_kconf()
+        base(kconf)
+        kconf.syms["FOTA_RS_PIPELINE_DEPTH"].set_value(want)
+        got = val(kconf, "FOTA_RS_PIPELINE_DEPTH")
+        check((got == want) if ok else (got == "4" and bool(kconf.warnings)),
+              f"FOTA_RS_PIPELINE_DEPTH={want} " + ("accepted" if ok else "rejected (range 1-8)"),
+              f"got {got!r}")
 
     # BOOTLOADER_MCUBOOT alone: FOTA_RS implies the image manager, flash map
     # and page layout, so the MCUboot target comes on by default.

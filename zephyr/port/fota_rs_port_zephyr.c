@@ -32,12 +32,24 @@
 #include <zephyr/net/socket_ncs.h>
 #endif
 
-#if defined(CONFIG_FOTA_RS_TARGET_MCUBOOT)
-#include <zephyr/dfu/mcuboot.h>
-#include <zephyr/storage/flash_map.h>
+#include <zephyr/devicetree.h>
+
+/* NCS's partition manager: PM_<PARTITION>_ID / _ADDRESS / _SIZE. When it is
+ * enabled, MCUboot and the flash map follow it, not the devicetree. */
 #if defined(CONFIG_PARTITION_MANAGER_ENABLED)
 #include <pm_config.h>
 #endif
+
+#if defined(CONFIG_FOTA_RS_TARGET_MCUBOOT)
+#include <zephyr/dfu/mcuboot.h>
+#include <zephyr/storage/flash_map.h>
+#endif
+
+#if defined(CONFIG_FOTA_RS_TARGET_MODEM_DELTA)
+/* nrf_modem 1.3.0+ (sdk-nrfxlib). Returns 0, -NRF_E* from the library, or a
+ * positive NRF_MODEM_DELTA_DFU_* code when the modem refuses. */
+#include <nrf_modem_delta_dfu.h>
+#include <nrf_errno.h>
 #endif
 
 #if defined(CONFIG_FOTA_RS_PROGRESS_SAVE)
@@ -577,11 +589,14 @@ static void port_close(void *ctx, int32_t handle)
  * FIXED_PARTITION_ID (Zephyr >= 3.3) by node label, else the label-based
  * FLASH_AREA_ID of older trees (NCS 2.0 / Zephyr 3.0.99). */
 #if defined(CONFIG_PARTITION_MANAGER_ENABLED)
-#define FRS_SLOT_ID PM_MCUBOOT_SECONDARY_ID
+#define FRS_SLOT_ID    PM_MCUBOOT_SECONDARY_ID
+#define FRS_PRIMARY_ID PM_MCUBOOT_PRIMARY_ID
 #elif defined(FIXED_PARTITION_ID)
-#define FRS_SLOT_ID FIXED_PARTITION_ID(slot1_partition)
+#define FRS_SLOT_ID    FIXED_PARTITION_ID(slot1_partition)
+#define FRS_PRIMARY_ID FIXED_PARTITION_ID(slot0_partition)
 #else
-#define FRS_SLOT_ID FLASH_AREA_ID(image_1)
+#define FRS_SLOT_ID    FLASH_AREA_ID(image_1)
+#define FRS_PRIMARY_ID FLASH_AREA_ID(image_0)
 #endif
 
 static const struct flash_area *slot_fa;
@@ -694,6 +709,92 @@ static int32_t port_request_upgrade(void *ctx, bool permanent)
 	return 0;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Device facts: running version, primary slot and RAM                       */
+/* ------------------------------------------------------------------------ */
+
+/* The header of the image MCUboot booted from the primary slot: the call
+ * NCS's lwm2m_client_utils makes with PM_MCUBOOT_PRIMARY_ID, nRF91
+ * non-secure builds included. The header is <zephyr/dfu/mcuboot.h> since
+ * Zephyr 3.1 moved public headers under zephyr/ (<dfu/mcuboot.h> before);
+ * the struct has only ever had the v1 layout (mcuboot_version == 1). */
+static int32_t port_running_version(void *ctx, struct fota_rs_image_version *out)
+{
+	ARG_UNUSED(ctx);
+
+	struct mcuboot_img_header hdr;
+	int err = boot_read_bank_header((uint8_t)FRS_PRIMARY_ID, &hdr, sizeof(hdr));
+
+	if (err != 0) {
+		LOG_WRN("boot_read_bank_header(primary): %d", err);
+		return errno_to_code(err < 0 ? -err : err);
+	}
+	if (hdr.mcuboot_version != 1) {
+		LOG_WRN("unknown MCUboot header format %u", (unsigned int)hdr.mcuboot_version);
+		return -FOTA_RS_ENOTSUP;
+	}
+	out->major = hdr.h.v1.sem_ver.major;
+	out->minor = hdr.h.v1.sem_ver.minor;
+	out->revision = hdr.h.v1.sem_ver.revision;
+	out->build = hdr.h.v1.sem_ver.build_num;
+	return 0;
+}
+
+/*
+ * Base address of the flash that holds the primary slot, added to the
+ * slot's offset inside that flash.
+ *
+ * Partition manager: PM_MCUBOOT_PRIMARY_ADDRESS (== fa_off of the area) is
+ * already the CPU address, because PM lays out the nRF internal flash
+ * (flash_primary region) from address 0. No base is added.
+ *
+ * Devicetree: a fixed-partitions child's reg is an offset inside its flash
+ * node (flash0: flash@0 on nRF, flash@8000000 on STM32), which is the
+ * grandparent (partitions { } sits between). Newer trees name the sum
+ * DT_FIXED_PARTITION_ADDR(); the grandparent's reg works on all of them.
+ */
+#if defined(CONFIG_PARTITION_MANAGER_ENABLED)
+#define FRS_FLASH_BASE 0U
+#elif DT_NODE_EXISTS(DT_NODELABEL(slot0_partition))
+#define FRS_FLASH_BASE ((uint32_t)DT_REG_ADDR(DT_GPARENT(DT_NODELABEL(slot0_partition))))
+#else
+#define FRS_FLASH_BASE ((uint32_t)DT_REG_ADDR(DT_CHOSEN(zephyr_flash)))
+#endif
+
+/*
+ * RAM the image's initial stack pointer may point into. Normally the chosen
+ * zephyr,sram. A non-secure build's chosen SRAM is only its own part
+ * (sram0_ns), but the MCUboot image of an NCS non-secure app starts with the
+ * secure firmware (TF-M, or SPM up to NCS 2.0) whose vector table, and so
+ * whose stack pointer, is in secure RAM. There the whole SRAM (sram0:
+ * 0x20000000, 256 KiB on the nRF9160) is what the check may assume.
+ */
+#if defined(CONFIG_TRUSTED_EXECUTION_NONSECURE) && DT_NODE_EXISTS(DT_NODELABEL(sram0))
+#define FRS_RAM_NODE DT_NODELABEL(sram0)
+#else
+#define FRS_RAM_NODE DT_CHOSEN(zephyr_sram)
+#endif
+
+static int32_t port_device_layout(void *ctx, struct fota_rs_device_layout *out)
+{
+	ARG_UNUSED(ctx);
+
+	const struct flash_area *fa;
+	int err = flash_area_open(FRS_PRIMARY_ID, &fa);
+
+	if (err != 0) {
+		LOG_WRN("cannot open primary slot (area %d): %d", (int)FRS_PRIMARY_ID, err);
+		return -FOTA_RS_EIO;
+	}
+	out->primary_addr = FRS_FLASH_BASE + (uint32_t)fa->fa_off;
+	out->primary_size = (uint32_t)fa->fa_size;
+	flash_area_close(fa);
+
+	out->ram_addr = (uint32_t)DT_REG_ADDR(FRS_RAM_NODE);
+	out->ram_size = (uint32_t)DT_REG_SIZE(FRS_RAM_NODE);
+	return 0;
+}
+
 #else /* !CONFIG_FOTA_RS_TARGET_MCUBOOT */
 
 static int32_t no_mcuboot(void)
@@ -743,6 +844,338 @@ static int32_t port_request_upgrade(void *ctx, bool permanent)
 }
 
 #endif /* CONFIG_FOTA_RS_TARGET_MCUBOOT */
+
+/* ------------------------------------------------------------------------ */
+/* B1 (NCS secure bootloader): which of S0 / S1 runs                        */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Only meaningful when B1 (CONFIG_SECURE_BOOT) boots an upgradable MCUboot
+ * from S0 or S1, which is when the partition manager has an s1 partition.
+ * NCS's fota_download_s0_active_get() keys on PM_S1_ADDRESS, not on the
+ * Kconfig symbol, and so does this; trees that describe S0/S1 in the
+ * devicetree instead (recent NCS) are covered by the s0/s1_partition labels.
+ */
+#if defined(CONFIG_PARTITION_MANAGER_ENABLED) && defined(PM_S1_ADDRESS)
+#define FRS_B1 1
+#define FRS_S0_ADDRESS ((uint32_t)PM_S0_ADDRESS)
+#define FRS_S1_ADDRESS ((uint32_t)PM_S1_ADDRESS)
+#elif !defined(CONFIG_PARTITION_MANAGER_ENABLED) && DT_NODE_EXISTS(DT_NODELABEL(s0_partition)) &&  \
+	DT_NODE_EXISTS(DT_NODELABEL(s1_partition))
+#define FRS_B1 1
+/* Partition reg is an offset in the flash node (0 on nRF): add its base. */
+#define FRS_DT_PART_ADDR(label)                                                                    \
+	((uint32_t)(DT_REG_ADDR(DT_GPARENT(DT_NODELABEL(label))) + DT_REG_ADDR(DT_NODELABEL(label))))
+#define FRS_S0_ADDRESS FRS_DT_PART_ADDR(s0_partition)
+#define FRS_S1_ADDRESS FRS_DT_PART_ADDR(s1_partition)
+#endif
+
+/*
+ * How NCS decides, by build type (fota_download_s0_active_get() in
+ * sdk-nrf's fota_download.c, and SPM's s0_active service it called):
+ *   - secure or no TrustZone: fw_info_find() on both slots; no S1 image
+ *     means S0 runs, otherwise the higher fw_info version runs (S0 on a
+ *     tie). The valid field is checked as SPM's service did, so an
+ *     invalidated image never counts.
+ *   - non-secure with TF-M: the secure side reads S0/S1, through
+ *     tfm_platform_s0_active() (<tfm_ioctl_api.h>, <tfm/tfm_ioctl_api.h> in
+ *     recent NCS; declared only with CONFIG_FW_INFO).
+ *   - non-secure with SPM (NCS <= 2.0): spm_s0_active() (<secure_services.h>,
+ *     CONFIG_SPM_SERVICE_S0_ACTIVE).
+ * A non-secure build with neither service cannot read the secure flash, so
+ * s0_active stays NULL and the core refuses the "s0.bin s1.bin" form.
+ */
+#if defined(FRS_B1) && defined(CONFIG_TRUSTED_EXECUTION_NONSECURE)
+#if defined(CONFIG_BUILD_WITH_TFM) && defined(CONFIG_FW_INFO)
+#if __has_include(<tfm/tfm_ioctl_api.h>)
+#include <tfm/tfm_ioctl_api.h>
+#else
+#include <tfm_ioctl_api.h>
+#endif
+#define FRS_S0_ACTIVE_CALL(s0, s1, out) tfm_platform_s0_active((s0), (s1), (out))
+#elif defined(CONFIG_SPM_SERVICE_S0_ACTIVE)
+#include <secure_services.h>
+#define FRS_S0_ACTIVE_CALL(s0, s1, out) spm_s0_active((s0), (s1), (out))
+#else
+#undef FRS_B1
+#endif
+#elif defined(FRS_B1)
+#if defined(CONFIG_FW_INFO)
+#include <fw_info.h>
+#else
+#undef FRS_B1
+#endif
+#endif
+
+#if defined(FRS_B1)
+
+#if !defined(FRS_S0_ACTIVE_CALL)
+static bool fw_info_usable(const struct fw_info *info)
+{
+	return info != NULL && info->valid == CONFIG_FW_INFO_VALID_VAL;
+}
+
+static int read_s0_active(uint32_t s0_addr, uint32_t s1_addr, bool *s0_active)
+{
+	const struct fw_info *s0 = fw_info_find(s0_addr);
+	const struct fw_info *s1 = fw_info_find(s1_addr);
+
+	if (!fw_info_usable(s0) && !fw_info_usable(s1)) {
+		return -EFAULT;
+	}
+	if (!fw_info_usable(s1)) {
+		*s0_active = true;
+	} else if (!fw_info_usable(s0)) {
+		*s0_active = false;
+	} else {
+		*s0_active = s0->version >= s1->version;
+	}
+	return 0;
+}
+#define FRS_S0_ACTIVE_CALL(s0, s1, out) read_s0_active((s0), (s1), (out))
+#endif
+
+static int32_t port_s0_active(void *ctx, bool *active)
+{
+	ARG_UNUSED(ctx);
+
+	bool s0 = false;
+	int err = FRS_S0_ACTIVE_CALL(FRS_S0_ADDRESS, FRS_S1_ADDRESS, &s0);
+
+	if (err != 0) {
+		LOG_ERR("cannot tell the active B1 slot: %d", err);
+		return errno_to_code(err < 0 ? -err : err);
+	}
+	*active = s0;
+	return 0;
+}
+
+#endif /* FRS_B1 */
+
+/* ------------------------------------------------------------------------ */
+/* nRF91 modem delta DFU                                                     */
+/* ------------------------------------------------------------------------ */
+
+#if defined(CONFIG_FOTA_RS_TARGET_MODEM_DELTA)
+
+/* Poll period while the modem erases its scratch area (NCS polls each 1 s). */
+#define FRS_MODEM_ERASE_POLL_MS 1000
+/* Largest block per nrf_modem_delta_dfu_write(): what NCS's download_client
+ * hands dfu_target_modem_delta (its 2 KiB buffer), so the size known to work.
+ * Larger blocks are untested ground the modem may refuse
+ * (RECEIVER_BLOCK_TOO_LARGE). */
+#define FRS_MODEM_WRITE_BLOCK 2048
+
+/* write_init done and not yet released with write_done. */
+static bool modem_writing;
+
+/*
+ * The one place modem DFU results become project codes: 0, -NRF_E* from the
+ * library (nrf_errno.h numbers, the modem library's own, not this build's
+ * errno), or a positive NRF_MODEM_DELTA_DFU_* refusal from the modem.
+ * NRF_MODEM_DELTA_DFU_ERASE_PENDING becomes -FOTA_RS_EAGAIN, which the core
+ * reads from modem_delta_offset() as "erase before writing".
+ */
+static int32_t modem_dfu_code(int rc)
+{
+	if (rc == 0) {
+		return 0;
+	}
+	if (rc < 0) {
+		switch (-rc) {
+		case NRF_ENOMEM:
+			return -FOTA_RS_ENOMEM;
+		case NRF_EFAULT:
+		case NRF_EINVAL:
+			return -FOTA_RS_EINVAL;
+		case NRF_EALREADY:
+			return -FOTA_RS_EALREADY;
+		case NRF_EPERM: /* modem library not initialised */
+#if defined(NRF_ESHUTDOWN)
+		case NRF_ESHUTDOWN: /* modem shut down */
+#endif
+			return -FOTA_RS_EIO;
+		default:
+			return -FOTA_RS_EFAULT;
+		}
+	}
+	switch (rc) {
+	case NRF_MODEM_DELTA_DFU_RECEIVER_OUT_OF_MEMORY:
+		return -FOTA_RS_ENOMEM;
+	case NRF_MODEM_DELTA_DFU_RECEIVER_BLOCK_TOO_LARGE:
+		return -FOTA_RS_EMSGSIZE;
+	case NRF_MODEM_DELTA_DFU_INVALID_HEADER_DATA:
+	case NRF_MODEM_DELTA_DFU_INVALID_DATA:
+	case NRF_MODEM_DELTA_DFU_INCOMPLETE_DATA:
+		return -FOTA_RS_EILSEQ;
+	case NRF_MODEM_DELTA_DFU_INVALID_UUID:
+		/* A delta made for another modem firmware than the running one:
+		 * the image does not fit this device, like a wrong image type. */
+		return -FOTA_RS_ENOEXEC;
+	case NRF_MODEM_DELTA_DFU_INVALID_FILE_OFFSET:
+	case NRF_MODEM_DELTA_DFU_INVALID_RESUME_ATTEMPT:
+		return -FOTA_RS_ERANGE;
+	case NRF_MODEM_DELTA_DFU_ERASE_PENDING:
+		return -FOTA_RS_EAGAIN;
+	case NRF_MODEM_DELTA_DFU_OPERATION_NOT_ALLOWED:
+		return -FOTA_RS_EACCES;
+	case NRF_MODEM_DELTA_DFU_INVALID_OPERATION:
+		return -FOTA_RS_EINVAL;
+	case NRF_MODEM_DELTA_DFU_AREA_NOT_BLANK:
+	case NRF_MODEM_DELTA_DFU_WRITE_ERROR:
+	case NRF_MODEM_DELTA_DFU_ERASE_ERROR:
+	case NRF_MODEM_DELTA_DFU_PROGRESS_LOG_INVALID:
+	case NRF_MODEM_DELTA_DFU_INTERRUPTED_WRITE:
+		return -FOTA_RS_EIO;
+#if defined(NRF_MODEM_DELTA_DFU_NOT_ALLOWED_POFWARN_ON)
+	case NRF_MODEM_DELTA_DFU_NOT_ALLOWED_POFWARN_ON: /* nrf_modem >= 2.1.0 */
+		return -FOTA_RS_EIO;
+#endif
+	default: /* the ERROR_INTERNAL_* codes and anything newer */
+		return -FOTA_RS_EFAULT;
+	}
+}
+
+/* Release the modem's DFU resources (write_init's RAM) if we hold them. */
+static int modem_write_release(void)
+{
+	if (!modem_writing) {
+		return 0;
+	}
+	modem_writing = false;
+	return nrf_modem_delta_dfu_write_done();
+}
+
+/*
+ * The contract's resume point. OFFSET_DIRTY (scratch area holds something
+ * that cannot be continued) and an erase still running (ERASE_PENDING) both
+ * answer -FOTA_RS_EAGAIN: the core then calls modem_delta_erase() before
+ * the first write.
+ */
+static int32_t port_modem_delta_offset(void *ctx, uint32_t *offset)
+{
+	ARG_UNUSED(ctx);
+
+	size_t off = 0;
+	int rc = nrf_modem_delta_dfu_offset(&off);
+
+	if (rc == 0 && off == NRF_MODEM_DELTA_DFU_OFFSET_DIRTY) {
+		LOG_INF("modem scratch area is dirty: erase needed");
+		return -FOTA_RS_EAGAIN;
+	}
+	if (rc != 0) {
+		if (rc != NRF_MODEM_DELTA_DFU_ERASE_PENDING) {
+			LOG_ERR("nrf_modem_delta_dfu_offset: %d", rc);
+		}
+		return modem_dfu_code(rc);
+	}
+	*offset = (uint32_t)off;
+	return 0;
+}
+
+/*
+ * Synchronous for the core: nrf_modem_delta_dfu_erase() only starts the
+ * erase, then the offset is polled until the modem reports 0 with success.
+ * While the erase runs the offset call answers ERASE_PENDING; NCS's
+ * dfu_target_modem_delta also tolerates INVALID_DATA in that loop.
+ */
+static int32_t port_modem_delta_erase(void *ctx)
+{
+	ARG_UNUSED(ctx);
+
+	(void)modem_write_release();
+
+	int rc = nrf_modem_delta_dfu_erase();
+
+	/* ERASE_PENDING: an erase (e.g. from before a reboot) still runs. */
+	if (rc != 0 && rc != NRF_MODEM_DELTA_DFU_ERASE_PENDING) {
+		LOG_ERR("nrf_modem_delta_dfu_erase: %d", rc);
+		return modem_dfu_code(rc);
+	}
+
+	const int64_t deadline =
+		k_uptime_get() + (int64_t)CONFIG_FOTA_RS_MODEM_DELTA_ERASE_TIMEOUT * 1000;
+
+	for (;;) {
+		size_t off = NRF_MODEM_DELTA_DFU_OFFSET_DIRTY;
+
+		rc = nrf_modem_delta_dfu_offset(&off);
+		if (rc == 0 && off == 0) {
+			return 0;
+		}
+		if (rc != 0 && rc != NRF_MODEM_DELTA_DFU_ERASE_PENDING &&
+		    rc != NRF_MODEM_DELTA_DFU_INVALID_DATA) {
+			LOG_ERR("modem erase failed: %d", rc);
+			return modem_dfu_code(rc);
+		}
+		if (k_uptime_get() >= deadline) {
+			LOG_ERR("modem erase still running after %d s; the modem favours LTE "
+				"traffic over flash work. It continues in the background; a "
+				"later attempt waits for it",
+				CONFIG_FOTA_RS_MODEM_DELTA_ERASE_TIMEOUT);
+			return -FOTA_RS_ETIMEDOUT;
+		}
+		(void)k_msleep(FRS_MODEM_ERASE_POLL_MS);
+	}
+}
+
+static int32_t port_modem_delta_write(void *ctx, const uint8_t *data, uint32_t len)
+{
+	ARG_UNUSED(ctx);
+
+	if (data == NULL) {
+		return -FOTA_RS_EINVAL;
+	}
+	if (!modem_writing) {
+		/* -NRF_EALREADY: initialised by someone before us, still usable. */
+		int rc = nrf_modem_delta_dfu_write_init();
+
+		if (rc != 0 && rc != -NRF_EALREADY) {
+			LOG_ERR("nrf_modem_delta_dfu_write_init: %d", rc);
+			return modem_dfu_code(rc);
+		}
+		modem_writing = true;
+	}
+
+	while (len > 0) {
+		size_t n = MIN(len, (uint32_t)FRS_MODEM_WRITE_BLOCK);
+		int rc = nrf_modem_delta_dfu_write(data, n);
+
+		if (rc != 0) {
+			LOG_ERR("nrf_modem_delta_dfu_write: %d", rc);
+			return modem_dfu_code(rc);
+		}
+		data += n;
+		len -= (uint32_t)n;
+	}
+	return 0;
+}
+
+/* write_done always (it releases the modem's RAM and keeps what was written
+ * for a resume); update only when the whole delta arrived. */
+static int32_t port_modem_delta_done(void *ctx, bool apply)
+{
+	ARG_UNUSED(ctx);
+
+	int rc = modem_write_release();
+
+	if (rc != 0) {
+		LOG_ERR("nrf_modem_delta_dfu_write_done: %d", rc);
+		return modem_dfu_code(rc);
+	}
+	if (!apply) {
+		return 0;
+	}
+	rc = nrf_modem_delta_dfu_update();
+	if (rc != 0) {
+		LOG_ERR("nrf_modem_delta_dfu_update: %d", rc);
+		return modem_dfu_code(rc);
+	}
+	LOG_INF("modem delta scheduled; the modem applies it at its next start");
+	return 0;
+}
+
+#endif /* CONFIG_FOTA_RS_TARGET_MODEM_DELTA */
 
 /* ------------------------------------------------------------------------ */
 /* Key/value store: settings under "fota_rs/<key>"                           */
@@ -968,11 +1401,18 @@ static void port_log(void *ctx, uint8_t level, const char *msg, size_t len)
  * A long-lived loop avoids re-creating a k_thread object that may not have
  * finished exiting, and keeps the stack out of the system work queue (a
  * download blocks for minutes).
+ *
+ * No busy flag of its own: the core calls start_worker only after moving its
+ * state to BUSY, and goes back to IDLE as the last step of entry(). A flag
+ * cleared after entry() returned would refuse a start made in that short
+ * tail (-EALREADY after a successful connect); the semaphore instead keeps
+ * the hand-over, and the loop picks the next entry as soon as it is back.
+ * entry/arg are read right after the take, before the job runs, so the next
+ * start may overwrite them while the previous job is still finishing.
  */
 static K_THREAD_STACK_DEFINE(frs_stack, CONFIG_FOTA_RS_THREAD_STACK_SIZE);
 static struct k_thread frs_thread;
 static K_SEM_DEFINE(frs_go, 0, 1);
-static atomic_t frs_busy;
 static atomic_t frs_created;
 static void (*volatile frs_entry)(void *arg);
 static void *volatile frs_arg;
@@ -992,7 +1432,6 @@ static void frs_worker(void *p1, void *p2, void *p3)
 		if (entry != NULL) {
 			entry(arg);
 		}
-		atomic_clear(&frs_busy);
 	}
 }
 
@@ -1002,9 +1441,6 @@ static int32_t port_start_worker(void *ctx, void (*entry)(void *arg), void *arg)
 
 	if (entry == NULL) {
 		return -FOTA_RS_EINVAL;
-	}
-	if (!atomic_cas(&frs_busy, 0, 1)) {
-		return -FOTA_RS_EALREADY;
 	}
 
 	frs_entry = entry;
@@ -1046,6 +1482,19 @@ static const struct fota_rs_port zephyr_port = {
 	.sleep_ms = port_sleep_ms,
 	.log = port_log,
 	.start_worker = port_start_worker,
+#if defined(CONFIG_FOTA_RS_TARGET_MCUBOOT)
+	.running_version = port_running_version,
+	.device_layout = port_device_layout,
+#endif
+#if defined(FRS_B1)
+	.s0_active = port_s0_active,
+#endif
+#if defined(CONFIG_FOTA_RS_TARGET_MODEM_DELTA)
+	.modem_delta_offset = port_modem_delta_offset,
+	.modem_delta_erase = port_modem_delta_erase,
+	.modem_delta_write = port_modem_delta_write,
+	.modem_delta_done = port_modem_delta_done,
+#endif
 };
 
 const struct fota_rs_port *fota_rs_platform_port(void)
@@ -1116,4 +1565,6 @@ void fota_rs_platform_config(struct fota_rs_config *cfg)
 	cfg->url_max_len = CONFIG_FOTA_RS_URL_MAX_LEN;
 	cfg->permanent = IS_ENABLED(CONFIG_FOTA_RS_PERMANENT);
 	cfg->progress_events = IS_ENABLED(CONFIG_FOTA_RS_PROGRESS_EVT);
+	cfg->progress_save = IS_ENABLED(CONFIG_FOTA_RS_PROGRESS_SAVE);
+	cfg->pipeline_depth = (uint8_t)CONFIG_FOTA_RS_PIPELINE_DEPTH;
 }
