@@ -151,6 +151,16 @@ struct fota_rs_config {
   uint8_t pipeline_depth;
   // Upper bound for a whole download in ms; 0: none.
   uint32_t deadline_ms;
+  // Refuse an image whose vector table does not fit this device's
+  // primary slot and RAM (port `device_layout`); default true.
+  bool check_layout;
+  // Accept an image that is not newer than the running one.
+  bool allow_downgrade;
+  // ECDSA-P256 public key (SubjectPublicKeyInfo DER, as `imgtool getpub`
+  // prints it) the image must be signed with; NULL: MCUboot checks it at
+  // boot. Needs the `signature` feature (Kconfig FOTA_RS_SIGNATURE).
+  const uint8_t *verify_key;
+  size_t verify_key_len;
 };
 
 // One event. Fields not named for an id are 0.
@@ -179,6 +189,7 @@ struct fota_rs_request {
   // Path (with query) or a full URL (only its path and query are used).
   const char *file;
   // NULL or count 0: no tag (plain HTTP unless the URL says https).
+  // Copied by `fota_rs_start`: it need not outlive the call.
   const int32_t *sec_tags;
   uint8_t sec_tag_count;
   uint8_t pdn_id;

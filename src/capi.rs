@@ -123,6 +123,16 @@ pub struct fota_rs_config {
     pub pipeline_depth: u8,
     /// Upper bound for a whole download in ms; 0: none.
     pub deadline_ms: u32,
+    /// Refuse an image whose vector table does not fit this device's
+    /// primary slot and RAM (port `device_layout`); default true.
+    pub check_layout: bool,
+    /// Accept an image that is not newer than the running one.
+    pub allow_downgrade: bool,
+    /// ECDSA-P256 public key (SubjectPublicKeyInfo DER, as `imgtool getpub`
+    /// prints it) the image must be signed with; NULL: MCUboot checks it at
+    /// boot. Needs the `signature` feature (Kconfig FOTA_RS_SIGNATURE).
+    pub verify_key: *const u8,
+    pub verify_key_len: usize,
 }
 
 /// One download request.
@@ -133,6 +143,7 @@ pub struct fota_rs_request {
     /// Path (with query) or a full URL (only its path and query are used).
     pub file: *const c_char,
     /// NULL or count 0: no tag (plain HTTP unless the URL says https).
+    /// Copied by `fota_rs_start`: it need not outlive the call.
     pub sec_tags: *const i32,
     pub sec_tag_count: u8,
     pub pdn_id: u8,
@@ -230,6 +241,10 @@ pub unsafe extern "C" fn fota_rs_config_default(cfg: *mut fota_rs_config) {
         progress_save: d.progress_save,
         pipeline_depth: d.pipeline_depth,
         deadline_ms: d.deadline_ms,
+        check_layout: d.checks.layout,
+        allow_downgrade: d.checks.allow_downgrade,
+        verify_key: core::ptr::null(),
+        verify_key_len: 0,
     };
     // SAFETY: caller guarantees `cfg` is valid for writes.
     unsafe { cfg.write(c) };
@@ -249,6 +264,24 @@ fn config_from_c(c: &fota_rs_config) -> Result<Config, Errno> {
         deadline_ms: c.deadline_ms,
         ..Config::default()
     };
+    cfg.checks.layout = c.check_layout;
+    cfg.checks.allow_downgrade = c.allow_downgrade;
+    if c.verify_key_len > 0 {
+        if c.verify_key.is_null() {
+            return Err(Errno::Inval);
+        }
+        if !cfg!(feature = "signature") {
+            log::error!("a verification key is configured but this build has no signature support");
+            return Err(Errno::NotSup);
+        }
+        // SAFETY: the caller passes `verify_key_len` valid bytes (API contract).
+        let der = unsafe { core::slice::from_raw_parts(c.verify_key, c.verify_key_len) };
+        let key = crate::checks::VerifyKey::from_spki_der(der).map_err(|e| {
+            log::error!("verification key: {}", e);
+            Errno::Inval
+        })?;
+        cfg.checks.verify_key = Some(key);
+    }
     if c.frag_size == 0 {
         return Err(Errno::Inval);
     }

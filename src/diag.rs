@@ -30,6 +30,8 @@ pub struct Diag {
     pub tcp_probe: TcpProbe,
     /// Platform detail of the last failed connect (e.g. the TLS verify error).
     pub detail: Detail,
+    /// The pre-upgrade check that refused the image.
+    pub check: Option<crate::checks::CheckError>,
 }
 
 impl Diag {
@@ -43,6 +45,7 @@ impl Diag {
             working_tag: None,
             tcp_probe: TcpProbe::NotDone,
             detail: heapless::String::new(),
+            check: None,
         }
     }
 
@@ -67,6 +70,10 @@ impl Diag {
         write!(w, " offset={}", self.offset)?;
         if !self.detail.is_empty() {
             write!(w, " detail=\"{}\"", self.detail)?;
+        }
+        if let Some(c) = &self.check {
+            write!(w, " check={} refused=\"{}\"", c.check(), c)?;
+            return w.write_str(" hint: the image was downloaded and its hash is right, but it must not be installed on this device; nothing was scheduled");
         }
         w.write_str(" hint: ")?;
         self.write_hint(w, url, errno)
@@ -99,12 +106,12 @@ impl Diag {
             (_, Errno::NoEnt) => w.write_str("the file is not on the server: check the path"),
             (_, Errno::Range) => w.write_str("the server did not honour the byte range asked for (or the file changed during the download)"),
             (_, Errno::TooBig) if self.stage == Stage::Http => w.write_str("the response head is larger than the 2 KiB receive buffer"),
-            (_, Errno::Again) => w.write_str("the server kept answering 5xx; try again later"),
+            (Stage::Http, Errno::Again) => w.write_str("the server kept answering 5xx; try again later"),
             (_, Errno::FileTooBig) => w.write_str("the image is larger than the secondary slot minus MCUboot's trailer: build a smaller image or enlarge the slot"),
             (_, Errno::IlSeq) => w.write_str("the image failed verification (SHA-256, TLVs or length): it was corrupted in transit or is not a signed MCUboot image; nothing was scheduled"),
             (_, Errno::NoExec) => w.write_str("the image type is not the one expected by the caller"),
             (_, Errno::NotSup) if self.stage == Stage::Image => w.write_str("this device cannot install this image type: MCUboot images go to the secondary slot, modem deltas need the platform's modem target, full modem images an external-flash target"),
-            (Stage::Flash, _) => w.write_str("writing the secondary slot failed: check the flash partition"),
+            (Stage::Flash, _) => w.write_str("writing the update target failed (MCUboot secondary slot, or the modem's DFU area for modem deltas): check the flash partition or the modem"),
             (Stage::Schedule, _) => w.write_str("the image is in flash and verified, but marking it for MCUboot failed"),
             (_, Errno::Canceled) => w.write_str("the download was cancelled"),
             (_, Errno::BadMsg) => w.write_str("the server's response was malformed or unexpected"),

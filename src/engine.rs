@@ -49,6 +49,8 @@ pub struct Config {
     /// Upper bound for a whole download in ms (0: none). A server that
     /// trickles one byte per second never trips the socket timeout.
     pub deadline_ms: u32,
+    /// Checks made on a verified MCUboot image before the upgrade is requested.
+    pub checks: crate::checks::Checks,
     pub limits: Limits,
 }
 
@@ -66,6 +68,7 @@ impl Config {
         progress_save: true,
         pipeline_depth: 4,
         deadline_ms: 0,
+        checks: crate::checks::Checks::DEFAULT,
         limits: Limits::DEFAULT,
     };
 }
@@ -785,6 +788,13 @@ impl Engine {
             .as_mut()
             .ok_or(Error::new(Stage::Image, Errno::IlSeq))?;
         let verified = writer.finish(port, &mut self.rx).map_err(flash_or_image)?;
+        // An image MCUboot would reject at boot, or that would not start on
+        // this device, is refused before anything is requested.
+        if let Err(e) = crate::checks::check_image(port, &self.cfg.checks, &mut self.rx) {
+            log::error!("Upgrade refused by the {} check: {}", e.check(), e);
+            self.diag.check = Some(e);
+            return Err(Error::new(Stage::Image, e.errno()));
+        }
         log::info!(
             "Image verified: version {}.{}.{}+{}, {} bytes, SHA-256 matches",
             verified.header.version.major,

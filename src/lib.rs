@@ -19,6 +19,7 @@
 extern crate std;
 
 pub mod capi;
+pub mod checks;
 pub mod diag;
 pub mod engine;
 pub mod error;

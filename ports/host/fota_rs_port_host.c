@@ -32,6 +32,8 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -49,6 +51,8 @@
 #define NO_DEADLINE UINT64_MAX
 /* How long start_worker waits for a previous worker that is returning. */
 #define HOST_WORKER_HANDOVER_S 2
+/* A P-256 SubjectPublicKeyInfo is 91 bytes; room for nothing bigger is needed. */
+#define HOST_VERIFY_KEY_MAX 128
 
 static const uint8_t boot_magic[16] = {
 	0x77, 0xc2, 0x95, 0xf3, 0x60, 0xd2, 0xef, 0x7f,
@@ -116,10 +120,25 @@ static struct host_state {
 	void *worker_arg;
 
 	struct host_kv_table kv;
+
+	/* Device facts and the check settings handed to the core. */
+	struct fota_rs_image_version running_version;
+	struct fota_rs_device_layout layout;
+	int allow_downgrade;
+	uint32_t pipeline_depth;
+	uint32_t deadline_ms;
+	uint8_t verify_key[HOST_VERIFY_KEY_MAX];
+	size_t verify_key_len;
+
+	/* Simulated modem delta DFU area. */
+	pthread_mutex_t modem_lock;
+	char *modem_path;
+	uint32_t modem_erase_ms;
 } g = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.flash_lock = PTHREAD_MUTEX_INITIALIZER,
 	.kv_lock = PTHREAD_MUTEX_INITIALIZER,
+	.modem_lock = PTHREAD_MUTEX_INITIALIZER,
 	.log_level = FOTA_RS_LOG_INF,
 	.flash_fd = -1,
 };
@@ -326,6 +345,16 @@ void fota_rs_host_options_default(struct fota_rs_host_options *o)
 	o->retries = -1;
 	o->socket_timeout_ms = 0;
 	o->retry_backoff_ms = 0;
+	o->running_version = "0.0.0";
+	o->primary_addr = 0x0000c000;
+	o->primary_size = 0x70000;
+	o->ram_addr = 0x20000000;
+	o->ram_size = 0x40000;
+	o->allow_downgrade = 0;
+	o->modem_erase_ms = 200;
+	o->verify_key_path = NULL;
+	o->pipeline_depth = 0;
+	o->deadline_ms = 0;
 }
 
 static int parse_u32(const char *s, uint32_t *out)
@@ -471,6 +500,66 @@ static int parse_resolve(const char *s, struct host_resolve *out, size_t max, si
 	return 0;
 }
 
+/* imgtool's version form: X[.Y[.Z]][+B], each part within its header field. */
+static int parse_version(const char *s, struct fota_rs_image_version *out)
+{
+	static const uint32_t max[] = { UINT8_MAX, UINT8_MAX, UINT16_MAX, UINT32_MAX };
+	uint32_t part[4] = { 0, 0, 0, 0 };
+	size_t i = 0;
+
+	if (s == NULL || *s == '\0') {
+		return -1;
+	}
+	for (;;) {
+		char num[16];
+		size_t n = strspn(s, "0123456789");
+
+		if (n == 0 || n >= sizeof(num)) {
+			return -1;
+		}
+		memcpy(num, s, n);
+		num[n] = '\0';
+		if (parse_u32(num, &part[i]) != 0 || part[i] > max[i]) {
+			return -1;
+		}
+		s += n;
+		if (*s == '\0') {
+			break;
+		}
+		if (*s == '.' && i < 2) {
+			i++;
+		} else if (*s == '+' && i < 3) {
+			i = 3;
+		} else {
+			return -1;
+		}
+		s++;
+	}
+	out->major = (uint8_t)part[0];
+	out->minor = (uint8_t)part[1];
+	out->revision = (uint16_t)part[2];
+	out->build = part[3];
+	return 0;
+}
+
+/* "ADDR:SIZE", each decimal or 0x hex, the slot inside the 32-bit space. */
+static int parse_slot(const char *s, uint32_t *addr, uint32_t *size)
+{
+	char buf[32];
+	const char *colon;
+
+	if (s == NULL || strlen(s) >= sizeof(buf) || (colon = strchr(s, ':')) == NULL) {
+		return -1;
+	}
+	memcpy(buf, s, (size_t)(colon - s));
+	buf[colon - s] = '\0';
+	if (parse_u32(buf, addr) != 0 || parse_u32(colon + 1, size) != 0 || *size == 0 ||
+	    (uint64_t)*addr + *size > (uint64_t)UINT32_MAX + 1) {
+		return -1;
+	}
+	return 0;
+}
+
 static int parse_log_level(const char *s, int *out)
 {
 	static const struct {
@@ -583,6 +672,39 @@ int fota_rs_host_options_from_env(struct fota_rs_host_options *o)
 		}
 		o->log_level = level;
 	}
+	v = getenv("FOTA_RS_HOST_RUNNING_VERSION");
+	if (v != NULL) {
+		struct fota_rs_image_version ver;
+
+		if (parse_version(v, &ver) != 0) {
+			fprintf(stderr,
+				"fota_rs_host: FOTA_RS_HOST_RUNNING_VERSION=\"%s\" is not "
+				"X.Y.Z[+B]\n", v);
+			return -1;
+		}
+		o->running_version = v;
+	}
+	v = getenv("FOTA_RS_HOST_PRIMARY_SLOT");
+	if (v != NULL) {
+		uint32_t addr, size;
+
+		if (parse_slot(v, &addr, &size) != 0) {
+			fprintf(stderr,
+				"fota_rs_host: FOTA_RS_HOST_PRIMARY_SLOT=\"%s\" is not ADDR:SIZE\n",
+				v);
+			return -1;
+		}
+		o->primary_addr = addr;
+		o->primary_size = size;
+	}
+	v = getenv("FOTA_RS_HOST_VERIFY_KEY");
+	if (v != NULL) {
+		if (*v == '\0') {
+			fprintf(stderr, "fota_rs_host: FOTA_RS_HOST_VERIFY_KEY is empty\n");
+			return -1;
+		}
+		o->verify_key_path = v;
+	}
 	return 0;
 }
 
@@ -691,6 +813,61 @@ static int open_flash_file(const char *path, uint32_t slot_size)
 	return fd;
 }
 
+/* Never prompt for a passphrase: an encrypted key is simply refused. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
+}
+
+/*
+ * The key as the core takes it (SubjectPublicKeyInfo DER, what imgtool
+ * getpub prints), from a PEM public key or the PEM signing key.
+ */
+static int load_verify_key(const char *path, uint8_t *der, size_t cap, size_t *len)
+{
+	EVP_PKEY *pk;
+	unsigned char *p = der;
+	FILE *f = fopen(path, "r");
+	int n;
+
+	if (f == NULL) {
+		fprintf(stderr, "fota_rs_host: cannot open verification key %s: %s\n", path,
+			strerror(errno));
+		return -FOTA_RS_EINVAL;
+	}
+	pk = PEM_read_PUBKEY(f, NULL, no_passphrase, NULL);
+	if (pk == NULL) {
+		rewind(f);
+		pk = PEM_read_PrivateKey(f, NULL, no_passphrase, NULL);
+	}
+	fclose(f);
+	ERR_clear_error();
+	if (pk == NULL) {
+		fprintf(stderr, "fota_rs_host: %s is not a PEM public key or unencrypted private "
+			"key\n", path);
+		return -FOTA_RS_EINVAL;
+	}
+	n = i2d_PUBKEY(pk, NULL);
+	if (EVP_PKEY_base_id(pk) != EVP_PKEY_EC || EVP_PKEY_bits(pk) != 256 || n <= 0 ||
+	    (size_t)n > cap) {
+		fprintf(stderr, "fota_rs_host: %s is not an ECDSA-P256 key (imgtool keygen -t "
+			"ecdsa-p256)\n", path);
+		EVP_PKEY_free(pk);
+		return -FOTA_RS_EINVAL;
+	}
+	n = i2d_PUBKEY(pk, &p);
+	EVP_PKEY_free(pk);
+	if (n <= 0) {
+		return -FOTA_RS_EINVAL;
+	}
+	*len = (size_t)n;
+	return 0;
+}
+
 static bool is_pow2(uint32_t v)
 {
 	return v != 0 && (v & (v - 1)) == 0;
@@ -701,7 +878,10 @@ static int configure_locked(const struct fota_rs_host_options *o)
 	struct host_resolve resolve[HOST_MAX_RESOLVE];
 	int32_t tags[HOST_MAX_FALLBACK_TAGS];
 	size_t nresolve = 0, ntags = 0;
-	char *cred_dir = NULL, *flash_path = NULL, *state_path = NULL;
+	char *cred_dir = NULL, *flash_path = NULL, *state_path = NULL, *modem_path = NULL;
+	struct fota_rs_image_version running;
+	uint8_t key[HOST_VERIFY_KEY_MAX];
+	size_t key_len = 0;
 	int fd;
 
 	if (o == NULL || o->cred_dir == NULL || o->flash_path == NULL) {
@@ -740,6 +920,27 @@ static int configure_locked(const struct fota_rs_host_options *o)
 			o->fallback_sec_tags);
 		return -FOTA_RS_EINVAL;
 	}
+	if (parse_version(o->running_version != NULL ? o->running_version : "0.0.0",
+			  &running) != 0) {
+		fprintf(stderr, "fota_rs_host: running version \"%s\" is not X.Y.Z[+B]\n",
+			o->running_version);
+		return -FOTA_RS_EINVAL;
+	}
+	if (o->primary_size == 0 || o->ram_size == 0 ||
+	    (uint64_t)o->primary_addr + o->primary_size > (uint64_t)UINT32_MAX + 1 ||
+	    (uint64_t)o->ram_addr + o->ram_size > (uint64_t)UINT32_MAX + 1) {
+		fprintf(stderr, "fota_rs_host: primary slot 0x%x+0x%x or RAM 0x%x+0x%x is empty "
+			"or beyond 4 GiB\n", (unsigned)o->primary_addr, (unsigned)o->primary_size,
+			(unsigned)o->ram_addr, (unsigned)o->ram_size);
+		return -FOTA_RS_EINVAL;
+	}
+	if (o->verify_key_path != NULL) {
+		int rc = load_verify_key(o->verify_key_path, key, sizeof(key), &key_len);
+
+		if (rc != 0) {
+			return rc;
+		}
+	}
 
 	cred_dir = strdup(o->cred_dir);
 	flash_path = strdup(o->flash_path);
@@ -753,10 +954,19 @@ static int configure_locked(const struct fota_rs_host_options *o)
 			snprintf(state_path, len, "%s.state", flash_path);
 		}
 	}
-	if (cred_dir == NULL || flash_path == NULL || state_path == NULL) {
+	if (flash_path != NULL) {
+		size_t len = strlen(flash_path) + sizeof(".modem");
+
+		modem_path = malloc(len);
+		if (modem_path != NULL) {
+			snprintf(modem_path, len, "%s.modem", flash_path);
+		}
+	}
+	if (cred_dir == NULL || flash_path == NULL || state_path == NULL || modem_path == NULL) {
 		free(cred_dir);
 		free(flash_path);
 		free(state_path);
+		free(modem_path);
 		return -FOTA_RS_ENOMEM;
 	}
 
@@ -765,6 +975,7 @@ static int configure_locked(const struct fota_rs_host_options *o)
 		free(cred_dir);
 		free(flash_path);
 		free(state_path);
+		free(modem_path);
 		return fd;
 	}
 
@@ -810,6 +1021,21 @@ static int configure_locked(const struct fota_rs_host_options *o)
 	g.retries = o->retries;
 	g.socket_timeout_ms = o->socket_timeout_ms;
 	g.retry_backoff_ms = o->retry_backoff_ms;
+	g.running_version = running;
+	g.layout.primary_addr = o->primary_addr;
+	g.layout.primary_size = o->primary_size;
+	g.layout.ram_addr = o->ram_addr;
+	g.layout.ram_size = o->ram_size;
+	g.allow_downgrade = o->allow_downgrade;
+	g.pipeline_depth = o->pipeline_depth;
+	g.deadline_ms = o->deadline_ms;
+	memcpy(g.verify_key, key, key_len);
+	g.verify_key_len = key_len;
+	pthread_mutex_lock(&g.modem_lock);
+	free(g.modem_path);
+	g.modem_path = modem_path;
+	g.modem_erase_ms = o->modem_erase_ms;
+	pthread_mutex_unlock(&g.modem_lock);
 	g.configured = true;
 
 	host_logf(FOTA_RS_LOG_DBG,
@@ -2167,6 +2393,171 @@ int fota_rs_host_wait_idle(uint32_t timeout_ms)
 }
 
 /* ------------------------------------------------------------------ */
+/* device facts                                                       */
+/* ------------------------------------------------------------------ */
+
+static int32_t host_running_version(void *ctx, struct fota_rs_image_version *out)
+{
+	(void)ctx;
+	if (out == NULL) {
+		return -FOTA_RS_EINVAL;
+	}
+	if (!g.configured) {
+		return -FOTA_RS_EIO;
+	}
+	*out = g.running_version;
+	return 0;
+}
+
+static int32_t host_device_layout(void *ctx, struct fota_rs_device_layout *out)
+{
+	(void)ctx;
+	if (out == NULL) {
+		return -FOTA_RS_EINVAL;
+	}
+	if (!g.configured) {
+		return -FOTA_RS_EIO;
+	}
+	*out = g.layout;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* modem delta DFU                                                    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The modem's DFU area as a file: its length is what the modem holds (the
+ * offset nrf_modem_delta_dfu_offset() reports, so a download resumes
+ * there). No file is an area never erased: the offset answers
+ * -FOTA_RS_EAGAIN (the modem's OFFSET_DIRTY, as the Zephyr port maps it)
+ * and writes are refused until an erase. "<file>.pending" marks an update
+ * scheduled for the next boot.
+ */
+static int32_t host_modem_delta_offset(void *ctx, uint32_t *offset)
+{
+	struct stat st;
+	int32_t rc = 0;
+
+	(void)ctx;
+	if (offset == NULL) {
+		return -FOTA_RS_EINVAL;
+	}
+	pthread_mutex_lock(&g.modem_lock);
+	if (g.modem_path == NULL) {
+		rc = -FOTA_RS_EIO;
+	} else if (stat(g.modem_path, &st) != 0) {
+		rc = errno == ENOENT ? -FOTA_RS_EAGAIN : host_errno_to_fota(errno);
+	} else if ((uint64_t)st.st_size > UINT32_MAX) {
+		rc = -FOTA_RS_EIO;
+	} else {
+		*offset = (uint32_t)st.st_size;
+	}
+	pthread_mutex_unlock(&g.modem_lock);
+	return rc;
+}
+
+static int32_t host_modem_delta_erase(void *ctx)
+{
+	char pending[PATH_MAX];
+	int32_t rc = 0;
+	int fd;
+
+	(void)ctx;
+	pthread_mutex_lock(&g.modem_lock);
+	if (g.modem_path == NULL) {
+		pthread_mutex_unlock(&g.modem_lock);
+		return -FOTA_RS_EIO;
+	}
+	host_logf(FOTA_RS_LOG_DBG, "modem: erasing the DFU area (%u ms)",
+		  (unsigned)g.modem_erase_ms);
+	/* The modem blocks for seconds here; callers must live with that. */
+	host_sleep_ms(NULL, g.modem_erase_ms);
+	fd = open(g.modem_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || fdatasync(fd) != 0) {
+		host_logf(FOTA_RS_LOG_ERR, "modem: erase %s: %s", g.modem_path, strerror(errno));
+		rc = -FOTA_RS_EIO;
+	}
+	if (fd >= 0) {
+		close(fd);
+	}
+	if (snprintf(pending, sizeof(pending), "%s.pending", g.modem_path) < (int)sizeof(pending)) {
+		(void)unlink(pending);
+	}
+	pthread_mutex_unlock(&g.modem_lock);
+	return rc;
+}
+
+static int32_t host_modem_delta_write(void *ctx, const uint8_t *data, uint32_t len)
+{
+	int32_t rc = 0;
+	int fd;
+
+	(void)ctx;
+	if (data == NULL && len > 0) {
+		return -FOTA_RS_EINVAL;
+	}
+	pthread_mutex_lock(&g.modem_lock);
+	if (g.modem_path == NULL) {
+		pthread_mutex_unlock(&g.modem_lock);
+		return -FOTA_RS_EIO;
+	}
+	fd = open(g.modem_path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0) {
+		host_logf(FOTA_RS_LOG_ERR, "modem: write: DFU area %s", errno == ENOENT
+			  ? "not erased (erase it first)" : strerror(errno));
+		rc = errno == ENOENT ? -FOTA_RS_EIO : host_errno_to_fota(errno);
+	} else {
+		for (uint32_t done = 0; done < len && rc == 0;) {
+			ssize_t n = write(fd, data + done, len - done);
+
+			if (n < 0 && errno == EINTR) {
+				continue;
+			}
+			if (n <= 0) {
+				host_logf(FOTA_RS_LOG_ERR, "modem: write: %s", strerror(errno));
+				rc = -FOTA_RS_EIO;
+				break;
+			}
+			done += (uint32_t)n;
+		}
+		close(fd);
+	}
+	pthread_mutex_unlock(&g.modem_lock);
+	return rc;
+}
+
+static int32_t host_modem_delta_done(void *ctx, bool apply)
+{
+	char pending[PATH_MAX];
+	struct stat st;
+	int32_t rc = 0;
+	FILE *f;
+
+	(void)ctx;
+	pthread_mutex_lock(&g.modem_lock);
+	if (g.modem_path == NULL || stat(g.modem_path, &st) != 0) {
+		pthread_mutex_unlock(&g.modem_lock);
+		return -FOTA_RS_EIO;
+	}
+	if (apply) {
+		if (snprintf(pending, sizeof(pending), "%s.pending", g.modem_path) >=
+		    (int)sizeof(pending)) {
+			rc = -FOTA_RS_ENAMETOOLONG;
+		} else if ((f = fopen(pending, "w")) == NULL) {
+			rc = host_errno_to_fota(errno);
+		} else {
+			fprintf(f, "%lld\n", (long long)st.st_size);
+			rc = fclose(f) == 0 ? 0 : -FOTA_RS_EIO;
+		}
+	}
+	host_logf(FOTA_RS_LOG_DBG, "modem: DFU done at %lld bytes%s", (long long)st.st_size,
+		  apply ? ", update scheduled for the next boot" : "");
+	pthread_mutex_unlock(&g.modem_lock);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
 /* table                                                              */
 /* ------------------------------------------------------------------ */
 
@@ -2188,6 +2579,12 @@ static const struct fota_rs_port host_port = {
 	.sleep_ms = host_sleep_ms,
 	.log = host_log,
 	.start_worker = host_start_worker,
+	.running_version = host_running_version,
+	.device_layout = host_device_layout,
+	.modem_delta_offset = host_modem_delta_offset,
+	.modem_delta_erase = host_modem_delta_erase,
+	.modem_delta_write = host_modem_delta_write,
+	.modem_delta_done = host_modem_delta_done,
 };
 
 const struct fota_rs_port *fota_rs_platform_port(void)
@@ -2222,6 +2619,15 @@ void fota_rs_platform_config(struct fota_rs_config *cfg)
 	}
 	if (g.retry_backoff_ms != 0) {
 		cfg->retry_backoff_ms = g.retry_backoff_ms;
+	}
+	if (g.pipeline_depth != 0) {
+		cfg->pipeline_depth = (uint8_t)(g.pipeline_depth > 8 ? 8 : g.pipeline_depth);
+	}
+	cfg->deadline_ms = g.deadline_ms;
+	cfg->allow_downgrade = g.allow_downgrade != 0;
+	if (g.verify_key_len > 0) {
+		cfg->verify_key = g.verify_key;
+		cfg->verify_key_len = g.verify_key_len;
 	}
 	pthread_mutex_unlock(&g.lock);
 }

@@ -50,6 +50,34 @@ struct fota_rs_host_options {
 	uint32_t socket_timeout_ms;
 	/** First retry backoff in ms; 0 keeps the core's default (1000). */
 	uint32_t retry_backoff_ms;
+
+	/* Device facts for the checks before the upgrade, as on an nRF9160. */
+
+	/** Version of the running image, "X.Y.Z[+B]" as imgtool takes it. Default "0.0.0". */
+	const char *running_version;
+	/** Absolute MCUboot primary slot. Default 0x0000c000, 0x70000. */
+	uint32_t primary_addr;
+	uint32_t primary_size;
+	/** RAM the image's initial stack pointer must point into. Default 0x20000000, 0x40000. */
+	uint32_t ram_addr;
+	uint32_t ram_size;
+	/** Accept an image that is not newer than running_version. Default 0. */
+	int allow_downgrade;
+	/**
+	 * Simulated modem delta DFU area ("<flash_path>.modem"): how long an
+	 * erase takes, in ms. Default 200 (the modem takes seconds).
+	 */
+	uint32_t modem_erase_ms;
+	/**
+	 * PEM key images must be signed with: a public key (imgtool getpub -e pem)
+	 * or the signing key itself. NULL: no signature check. Loaded by
+	 * fota_rs_host_configure(), which fails for anything but ECDSA-P256.
+	 */
+	const char *verify_key_path;
+	/** Most pipelined ranged GETs (1-8); 0 keeps the core's default (4). */
+	uint32_t pipeline_depth;
+	/** Upper bound for a whole download in ms; 0: none. */
+	uint32_t deadline_ms;
 };
 
 /** Fill o with the defaults listed above. */
@@ -58,8 +86,10 @@ void fota_rs_host_options_default(struct fota_rs_host_options *o);
 /**
  * Override o from FOTA_RS_HOST_CRED_DIR, FOTA_RS_HOST_FLASH,
  * FOTA_RS_HOST_SLOT_SIZE (decimal or 0x hex), FOTA_RS_HOST_RESOLVE,
- * FOTA_RS_HOST_FALLBACK_SEC_TAGS, FOTA_RS_HOST_STATE and
- * FOTA_RS_HOST_LOG_LEVEL (0-4 or err/wrn/inf/dbg).
+ * FOTA_RS_HOST_FALLBACK_SEC_TAGS, FOTA_RS_HOST_STATE,
+ * FOTA_RS_HOST_LOG_LEVEL (0-4 or err/wrn/inf/dbg),
+ * FOTA_RS_HOST_RUNNING_VERSION (X.Y.Z[+B]), FOTA_RS_HOST_PRIMARY_SLOT
+ * (ADDR:SIZE) and FOTA_RS_HOST_VERIFY_KEY (PEM file).
  * String members then point into the environment.
  * Returns 0, or -1 after printing a message on stderr for a malformed value.
  */

@@ -24,7 +24,17 @@ CHECK(offsetof(struct fota_rs_host_options, permanent) == 64);
 CHECK(offsetof(struct fota_rs_host_options, retries) == 68);
 CHECK(offsetof(struct fota_rs_host_options, socket_timeout_ms) == 72);
 CHECK(offsetof(struct fota_rs_host_options, retry_backoff_ms) == 76);
-CHECK(sizeof(struct fota_rs_host_options) == 80);
+CHECK(offsetof(struct fota_rs_host_options, running_version) == 80);
+CHECK(offsetof(struct fota_rs_host_options, primary_addr) == 88);
+CHECK(offsetof(struct fota_rs_host_options, primary_size) == 92);
+CHECK(offsetof(struct fota_rs_host_options, ram_addr) == 96);
+CHECK(offsetof(struct fota_rs_host_options, ram_size) == 100);
+CHECK(offsetof(struct fota_rs_host_options, allow_downgrade) == 104);
+CHECK(offsetof(struct fota_rs_host_options, modem_erase_ms) == 108);
+CHECK(offsetof(struct fota_rs_host_options, verify_key_path) == 112);
+CHECK(offsetof(struct fota_rs_host_options, pipeline_depth) == 120);
+CHECK(offsetof(struct fota_rs_host_options, deadline_ms) == 124);
+CHECK(sizeof(struct fota_rs_host_options) == 128);
 
 CHECK(sizeof(enum fota_download_evt_id) == 4);
 CHECK(offsetof(struct fota_download_evt, cause) == 4);

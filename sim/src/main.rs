@@ -12,6 +12,8 @@ use std::process::ExitCode;
 use std::sync::{Condvar, Mutex};
 use std::time::Instant;
 
+mod memfault;
+
 /// Mirror of `struct fota_rs_host_options` (checked by sim/src/layout_check.c).
 #[repr(C)]
 struct HostOptions {
@@ -29,6 +31,16 @@ struct HostOptions {
     retries: c_int,
     socket_timeout_ms: u32,
     retry_backoff_ms: u32,
+    running_version: *const c_char,
+    primary_addr: u32,
+    primary_size: u32,
+    ram_addr: u32,
+    ram_size: u32,
+    allow_downgrade: c_int,
+    modem_erase_ms: u32,
+    verify_key_path: *const c_char,
+    pipeline_depth: u32,
+    deadline_ms: u32,
 }
 
 /// Mirror of `struct fota_download_evt` (v2.0.0 layout).
@@ -67,7 +79,12 @@ usage: fota-sim [URL] [--host H --file F] [--sec-tag N]... [--fallback-sec-tag N
                 [--slot-size BYTES] [--page-size BYTES] [--write-block BYTES]
                 [--frag-size BYTES] [--state FILE] [--permanent]
                 [--retries N] [--timeout-ms MS] [--backoff-ms MS]
-                [--cancel-at PERCENT] [--quiet]
+                [--cancel-at PERCENT] [--pipeline-depth N] [--deadline-ms MS] [--quiet]
+                [--primary-slot ADDR:SIZE] [--running-version X.Y.Z[+B]]
+                [--allow-downgrade] [--verify-key PEM]
+       fota-sim memfault --api URL --project-key KEY --device-serial S
+                --hardware-version H --software-type T --current-version V
+                [download options above, no URL]
 
 Downloads an MCUboot image over HTTP(S) through fota_download_start() into a
 file standing in for the secondary slot, verifies it and requests the upgrade.
@@ -76,8 +93,15 @@ URL: a full URL, passed as both host and file (as Memfault does), unless
 decides (https needs a tag: --sec-tag 42 with DIR/42/ca.pem).
 Defaults: --cred-dir ./certs, --flash fota-slot.bin, --slot-size 0x70000,
 --page-size 4096, --write-block 4, --frag-size 2048.
+Checks before the upgrade, against this simulated device: --primary-slot
+(default 0x0000c000:0x70000, nRF9160), --running-version (default 0.0.0),
+--allow-downgrade, --verify-key (PEM public or signing key; images must carry
+an ECDSA-P256 signature by it).
+memfault: asks the Memfault device API for the latest release (as mflt_nrf
+fota does; TLS with --sec-tag and --fallback-sec-tag), then downloads it
+through fota_download_start(url, url, tag, 0, 0).
 Exit status: 0 upgrade requested; 2 usage; 3 url/dns/connect/tls; 4 http;
-5 image; 6 flash/schedule; 7 cancelled.";
+5 image; 6 flash/schedule; 7 cancelled; 8 memfault: up to date.";
 
 struct Args {
     host: String,
@@ -96,8 +120,16 @@ struct Args {
     retries: Option<i32>,
     timeout_ms: Option<u32>,
     backoff_ms: Option<u32>,
+    pipeline_depth: Option<u32>,
+    deadline_ms: Option<u32>,
     cancel_at: Option<i32>,
     quiet: bool,
+    primary_slot: Option<(u32, u32)>,
+    running_version: Option<String>,
+    allow_downgrade: bool,
+    verify_key: Option<String>,
+    /// `fota-sim memfault ...`: ask Memfault for the URL first.
+    memfault: Option<memfault::Query>,
 }
 
 fn parse_num(s: &str) -> Result<u64, String> {
@@ -126,11 +158,22 @@ fn parse_args() -> Result<Args, String> {
         retries: None,
         timeout_ms: None,
         backoff_ms: None,
+        pipeline_depth: None,
+        deadline_ms: None,
         cancel_at: None,
         quiet: false,
+        primary_slot: None,
+        running_version: None,
+        allow_downgrade: false,
+        verify_key: None,
+        memfault: None,
     };
     let mut url = None;
-    let mut it = std::env::args().skip(1);
+    let mut it = std::env::args().skip(1).peekable();
+    if it.peek().map(String::as_str) == Some("memfault") {
+        it.next();
+        a.memfault = Some(memfault::Query::default());
+    }
     while let Some(arg) = it.next() {
         let mut val = |name: &str| it.next().ok_or(format!("{name} needs a value"));
         let u32v = |s: String| {
@@ -154,12 +197,55 @@ fn parse_args() -> Result<Args, String> {
             "--retries" => a.retries = Some(u32v(val("--retries")?)?.min(255) as i32),
             "--timeout-ms" => a.timeout_ms = Some(u32v(val("--timeout-ms")?)?),
             "--backoff-ms" => a.backoff_ms = Some(u32v(val("--backoff-ms")?)?),
+            "--pipeline-depth" => {
+                a.pipeline_depth = Some(u32v(val("--pipeline-depth")?)?.clamp(1, 8))
+            }
+            "--deadline-ms" => a.deadline_ms = Some(u32v(val("--deadline-ms")?)?),
             "--cancel-at" => a.cancel_at = Some(u32v(val("--cancel-at")?)?.min(100) as i32),
             "--quiet" | "-q" => a.quiet = true,
+            "--primary-slot" => {
+                let v = val("--primary-slot")?;
+                let (addr, size) = v
+                    .split_once(':')
+                    .ok_or(format!("--primary-slot {v}: not ADDR:SIZE"))?;
+                a.primary_slot = Some((u32v(addr.into())?, u32v(size.into())?));
+            }
+            "--running-version" => a.running_version = Some(val("--running-version")?),
+            "--allow-downgrade" => a.allow_downgrade = true,
+            "--verify-key" => a.verify_key = Some(val("--verify-key")?),
+            "--api" | "--project-key" | "--device-serial" | "--hardware-version"
+            | "--software-type" | "--current-version" => {
+                let v = val(&arg)?;
+                let q = a
+                    .memfault
+                    .as_mut()
+                    .ok_or(format!("{arg} belongs to `fota-sim memfault`"))?;
+                *match arg.as_str() {
+                    "--api" => &mut q.api,
+                    "--project-key" => &mut q.project_key,
+                    "--device-serial" => &mut q.device_serial,
+                    "--hardware-version" => &mut q.hardware_version,
+                    "--software-type" => &mut q.software_type,
+                    _ => &mut q.current_version,
+                } = v;
+            }
             s if s.starts_with('-') => return Err(format!("unknown option {s}")),
             _ if url.is_none() => url = Some(arg),
             _ => return Err(format!("unexpected argument {arg}")),
         }
+    }
+    if let Some(q) = &a.memfault {
+        if let Some(missing) = q.missing() {
+            return Err(format!("memfault needs {missing}"));
+        }
+        if url.is_some() || !a.host.is_empty() || !a.file.is_empty() {
+            return Err(
+                "memfault takes the URL from the Memfault API, not the command line".into(),
+            );
+        }
+        // Filled in from the API's answer.
+        a.host = String::from("-");
+        a.file = String::from("-");
     }
     match (url, a.host.is_empty(), a.file.is_empty()) {
         (Some(u), true, true) => {
@@ -353,8 +439,27 @@ fn main() -> ExitCode {
     if let Some(t) = args.timeout_ms {
         o.socket_timeout_ms = t;
     }
+    if let Some(d) = args.pipeline_depth {
+        o.pipeline_depth = d;
+    }
+    if let Some(d) = args.deadline_ms {
+        o.deadline_ms = d;
+    }
     if let Some(b) = args.backoff_ms {
         o.retry_backoff_ms = b;
+    }
+    if let Some((addr, size)) = args.primary_slot {
+        o.primary_addr = addr;
+        o.primary_size = size;
+    }
+    if let Some(v) = &args.running_version {
+        o.running_version = cs(v);
+    }
+    if args.allow_downgrade {
+        o.allow_downgrade = 1;
+    }
+    if let Some(k) = &args.verify_key {
+        o.verify_key_path = cs(k);
     }
     let flash_path = if o.flash_path.is_null() {
         String::from("fota-slot.bin")
@@ -382,9 +487,41 @@ fn main() -> ExitCode {
         eprintln!("fota-sim: fota_download_init returned {}", errno_name(rc));
         return ExitCode::from(2);
     }
-    let host = cs(&args.host);
-    let file = cs(&args.file);
     let tag = args.sec_tags.first().copied().unwrap_or(-1);
+    let (host, file) = match &args.memfault {
+        None => (cs(&args.host), cs(&args.file)),
+        Some(q) => {
+            let tags: Vec<i32> = args
+                .sec_tags
+                .iter()
+                .chain(&args.fallback)
+                .copied()
+                .collect();
+            match memfault::latest_url(q, &tags, args.timeout_ms.unwrap_or(30_000)) {
+                Ok(memfault::Answer::Url(url)) => {
+                    // Exactly Memfault's call: the whole URL as host and file.
+                    let url = cs(&url);
+                    (url, url)
+                }
+                Ok(memfault::Answer::UpToDate) => {
+                    println!(
+                        "fota-sim: up to date: Memfault offers no release for {} (HTTP 204). \
+                         A release is offered only when software_type and hardware_version \
+                         match its cohort and current_version is older than its latest \
+                         release; check these values (CONFIG_MEMFAULT_NCS_FW_TYPE, \
+                         CONFIG_MEMFAULT_NCS_FW_VERSION, the hardware version) against \
+                         the release in Memfault.",
+                        q.describe()
+                    );
+                    return ExitCode::from(8);
+                }
+                Err(f) => {
+                    println!("fota-sim: ERROR: memfault: {}", f.message);
+                    return ExitCode::from(f.exit);
+                }
+            }
+        }
+    };
     let t0 = Instant::now();
     // SAFETY: host and file are NUL-terminated and outlive the call.
     let rc = unsafe {
@@ -410,6 +547,17 @@ fn main() -> ExitCode {
     unsafe { fota_rs_host_wait_idle(u32::MAX) };
     let secs = t0.elapsed().as_secs_f64();
     match outcome {
+        Some(Outcome::Finished)
+            if fota_rs::capi::fota_rs_current_image_type()
+                == fota_rs::image::ImageType::ModemDelta as u8 =>
+        {
+            let held = std::fs::metadata(format!("{flash_path}.modem")).map_or(0, |m| m.len());
+            println!(
+                "fota-sim: OK: modem delta image ({held} bytes) handed to the simulated modem \
+                 ({flash_path}.modem); it applies it at its next start ({secs:.2} s)"
+            );
+            ExitCode::SUCCESS
+        }
         Some(Outcome::Finished) => {
             let what = match read_slot_header(&flash_path) {
                 Some(h) => format!(
