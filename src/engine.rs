@@ -143,6 +143,9 @@ pub struct Finished {
     pub header: Option<crate::mcuboot::ImageHeader>,
 }
 
+/// Key/value entry naming the download the modem's delta area belongs to.
+const DELTA_KEY: &str = "delta_url";
+
 /// Modem delta images go to the modem through the port.
 #[derive(Clone, Copy, Debug)]
 struct DeltaTarget {
@@ -178,6 +181,8 @@ struct Sink {
     url_id: Option<[u8; 8]>,
     /// Offset this download resumed from after a reboot (0: fresh).
     resumed_from: u32,
+    /// Identity of the requested URL (see `url_id`).
+    download_id: [u8; 8],
 }
 
 impl Sink {
@@ -200,6 +205,7 @@ impl Sink {
             last_percent: None,
             url_id: None,
             resumed_from: 0,
+            download_id: [0; 8],
         }
     }
 
@@ -231,11 +237,13 @@ impl Sink {
                 ImageType::Mcuboot => {}
                 ImageType::ModemDelta => {
                     let d = self.begin_delta(port)?;
+                    // Recorded before the first write, so a failing write
+                    // still ends the modem's transfer.
+                    self.delta = Some(d);
                     let first = self.first;
                     write_delta(port, d, 0, &first)?;
                     write_delta(port, d, DETECT_LEN as u32, data)?;
                     self.offset += data.len() as u32;
-                    self.delta = Some(d);
                     return Ok(());
                 }
                 _ => {
@@ -275,9 +283,15 @@ impl Sink {
             }
             Err(e) => return Err(flash(e)),
         };
+        // What the modem holds is only continued for the same download (NCS
+        // erases when the URL changes).
+        let mut id = [0u8; 8];
+        let want = self.download_id;
+        let same = matches!(port.kv_load(DELTA_KEY, &mut id), Ok(8) if id == want);
+        let _ = port.kv_save(DELTA_KEY, &want);
         match (held, self.total) {
             (Some(0), _) => Ok(DeltaTarget { skip_below: 0 }),
-            (Some(off), Some(total)) if off < total => {
+            (Some(off), Some(total)) if off < total && same => {
                 log::info!(
                     "The modem holds {} bytes of this delta; continuing from there",
                     off
@@ -659,6 +673,7 @@ impl Engine {
             .flash_geometry()
             .map_err(|e| Error::new(Stage::Flash, e))?;
         self.sink.geo = geo;
+        self.sink.download_id = self.url_id;
         // No stale upgrade request may survive into a half-written slot.
         let trailer = crate::mcuboot::trailer_size(geo.write_block);
         let from = geo.slot_size.saturating_sub(trailer);
@@ -1328,6 +1343,7 @@ mod tests {
         clock_ms: u64,
         modem_data: Vec<u8>,
         modem_applied: Option<bool>,
+        modem_erases: u32,
         /// Most requests received back to back without a recv in between.
         max_burst: usize,
         burst: usize,
@@ -1351,6 +1367,7 @@ mod tests {
                 clock_ms: 0,
                 modem_data: Vec::new(),
                 modem_applied: None,
+                modem_erases: 0,
                 max_burst: 0,
                 burst: 0,
             }
@@ -1546,6 +1563,7 @@ mod tests {
             self.b.modem.ok_or(Errno::NotSup)?
         }
         fn modem_delta_erase(&mut self) -> Result<(), Errno> {
+            self.modem_erases += 1;
             self.modem_data.clear();
             self.b.modem = Some(Ok(0));
             Ok(())
@@ -1948,7 +1966,7 @@ mod tests {
         assert_eq!(f.modem_data, img);
         assert_eq!(f.modem_applied, Some(true));
         assert_eq!(f.upgraded, None, "no MCUboot request for a modem image");
-        // The modem holds 5000 bytes already: only the rest is written.
+        // The modem holds 5000 bytes of this same download: only the rest is written.
         let mut f = Fake::new(
             img.clone(),
             Behaviour {
@@ -1956,9 +1974,26 @@ mod tests {
                 ..tls()
             },
         );
+        f.kv.insert(
+            DELTA_KEY.into(),
+            url_id(&Url::parse("https://h.test/d.bin", Limits::DEFAULT).unwrap()).to_vec(),
+        );
         f.modem_data = img[..5_000].to_vec();
         download(&mut f, "https://h.test/d.bin", &[42], Config::default()).unwrap();
         assert_eq!(f.modem_data, img);
+        assert_eq!(f.modem_erases, 0, "resumed without an erase");
+        // The same 5000 bytes under another URL: erased and written anew.
+        let mut f = Fake::new(
+            img.clone(),
+            Behaviour {
+                modem: Some(Ok(5_000)),
+                ..tls()
+            },
+        );
+        f.modem_data = std::vec![9; 5_000];
+        download(&mut f, "https://h.test/other.bin", &[42], Config::default()).unwrap();
+        assert_eq!(f.modem_data, img);
+        assert_eq!(f.modem_erases, 1);
         // A dirty area is erased first, with ERASE_PENDING / ERASE_DONE.
         let mut f = Fake::new(
             img.clone(),
