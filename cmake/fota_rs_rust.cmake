@@ -152,6 +152,10 @@ function(fota_rs_cargo_build)
     ${_std_args}
     ${FOTA_RS_CARGO_EXTRA_ARGS}
   )
+  # Optional features of the core follow Kconfig.
+  if(CONFIG_FOTA_RS_SIGNATURE)
+    list(APPEND _cargo_args --features signature)
+  endif()
 
   # Rebuild when a Rust source, the manifest or the lock file changes.
   # CONFIGURE_DEPENDS re-runs the glob at build time, so a new .rs file is

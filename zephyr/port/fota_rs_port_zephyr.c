@@ -1567,4 +1567,17 @@ void fota_rs_platform_config(struct fota_rs_config *cfg)
 	cfg->progress_events = IS_ENABLED(CONFIG_FOTA_RS_PROGRESS_EVT);
 	cfg->progress_save = IS_ENABLED(CONFIG_FOTA_RS_PROGRESS_SAVE);
 	cfg->pipeline_depth = (uint8_t)CONFIG_FOTA_RS_PIPELINE_DEPTH;
+	cfg->deadline_ms = (uint32_t)CONFIG_FOTA_RS_DEADLINE_S * 1000U;
+	cfg->check_layout = IS_ENABLED(CONFIG_FOTA_RS_CHECK_LAYOUT);
+	cfg->allow_downgrade = IS_ENABLED(CONFIG_FOTA_RS_ALLOW_DOWNGRADE);
+#if defined(CONFIG_FOTA_RS_SIGNATURE)
+	/* CMakeLists.txt turns CONFIG_FOTA_RS_VERIFY_KEY into a list of byte
+	 * literals (0 when empty), so the array is exactly the DER. */
+	static const uint8_t verify_key[] = {FOTA_RS_VERIFY_KEY_BYTES};
+
+	if (sizeof(verify_key) > 1) {
+		cfg->verify_key = verify_key;
+		cfg->verify_key_len = sizeof(verify_key);
+	}
+#endif
 }
