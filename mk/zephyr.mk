@@ -13,4 +13,4 @@ cmake-triple:
 arm: setup-arm
 	tests/arm/build.sh --build-rust
 
-TEST_TARGETS += kconfig cmake-triple
+TEST_TARGETS += kconfig cmake-triple arm
