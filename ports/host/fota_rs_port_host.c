@@ -9,6 +9,7 @@
  * an error here, silent corruption on NOR).
  */
 #include "fota_rs_port_host.h"
+#include "fota_rs/errno_map.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -155,86 +156,7 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
  */
 static int32_t host_errno_to_fota(int e)
 {
-	switch (e) {
-	case 0:
-		return -FOTA_RS_EFAULT;
-	case EINVAL:
-		return -FOTA_RS_EINVAL;
-	case EALREADY:
-	case EINPROGRESS:
-		return -FOTA_RS_EALREADY;
-	case EAGAIN:
-#if defined(EWOULDBLOCK) && EWOULDBLOCK != EAGAIN
-	case EWOULDBLOCK:
-#endif
-		return -FOTA_RS_EAGAIN;
-	case ENAMETOOLONG:
-		return -FOTA_RS_ENAMETOOLONG;
-	case EHOSTUNREACH:
-#ifdef EHOSTDOWN
-	case EHOSTDOWN:
-#endif
-		return -FOTA_RS_EHOSTUNREACH;
-	case ECONNREFUSED:
-		return -FOTA_RS_ECONNREFUSED;
-	case ECONNRESET:
-	case EPIPE:
-		return -FOTA_RS_ECONNRESET;
-	case ETIMEDOUT:
-		return -FOTA_RS_ETIMEDOUT;
-	case ENOTCONN:
-	case EBADF:
-	case ENOTSOCK:
-		return -FOTA_RS_ENOTCONN;
-	case EBADMSG:
-	case EPROTO:
-		return -FOTA_RS_EBADMSG;
-	case E2BIG:
-		return -FOTA_RS_E2BIG;
-	case EFBIG:
-		return -FOTA_RS_EFBIG;
-	case EIO:
-	case ENOSPC:
-	case EROFS:
-		return -FOTA_RS_EIO;
-	case ENOENT:
-		return -FOTA_RS_ENOENT;
-	case ENOTSUP:
-#if defined(EOPNOTSUPP) && EOPNOTSUPP != ENOTSUP
-	case EOPNOTSUPP:
-#endif
-	case EAFNOSUPPORT:
-	case EPROTONOSUPPORT:
-		return -FOTA_RS_ENOTSUP;
-	case ENOMEM:
-	case ENOBUFS:
-	case EMFILE:
-	case ENFILE:
-		return -FOTA_RS_ENOMEM;
-	case EACCES:
-	case EPERM:
-		return -FOTA_RS_EACCES;
-	case ERANGE:
-		return -FOTA_RS_ERANGE;
-	case ECANCELED:
-		return -FOTA_RS_ECANCELED;
-	case EILSEQ:
-		return -FOTA_RS_EILSEQ;
-	case EMSGSIZE:
-		return -FOTA_RS_EMSGSIZE;
-	case ECONNABORTED:
-		return -FOTA_RS_ECONNABORTED;
-	case ENETUNREACH:
-	case ENETDOWN:
-#ifdef ENETRESET
-	case ENETRESET:
-#endif
-		return -FOTA_RS_ENETUNREACH;
-	case ENOEXEC:
-		return -FOTA_RS_ENOEXEC;
-	default:
-		return -FOTA_RS_EFAULT;
-	}
+	return fota_rs_errno_from_posix(e);
 }
 
 /* ------------------------------------------------------------------ */

@@ -61,6 +61,7 @@
 /* Declares fota_rs_platform_port() / fota_rs_platform_config(), the two
  * functions every port defines for the compatibility layer (compat/). */
 #include "fota_rs_platform.h"
+#include "fota_rs/errno_map.h"
 
 /* The module's log source. The shell and the compat layer use
  * LOG_MODULE_DECLARE(fota_rs, CONFIG_FOTA_RS_LOG_LEVEL). */
@@ -158,85 +159,7 @@ typedef struct zsock_timeval frs_timeval_t;
  * negative FOTA_RS_E* out. Names only: the numbers depend on the libc. */
 static int32_t errno_to_code(int err)
 {
-	switch (err) {
-	case 0:
-		/* Only called after a failure: one that left errno unset is
-		 * still a failure, never "0 bytes" or success. */
-		return -FOTA_RS_EIO;
-	case EINVAL:
-		return -FOTA_RS_EINVAL;
-	case EALREADY:
-		return -FOTA_RS_EALREADY;
-	case EAGAIN: /* EWOULDBLOCK is the same value in newlib and minimal libc */
-		return -FOTA_RS_EAGAIN;
-	case ENAMETOOLONG:
-		return -FOTA_RS_ENAMETOOLONG;
-	case EHOSTUNREACH:
-#if defined(EHOSTDOWN)
-	case EHOSTDOWN:
-#endif
-		return -FOTA_RS_EHOSTUNREACH;
-	case ECONNREFUSED:
-		return -FOTA_RS_ECONNREFUSED;
-	case ECONNRESET:
-#if defined(EPIPE)
-	case EPIPE:
-#endif
-		return -FOTA_RS_ECONNRESET;
-	case ETIMEDOUT:
-		return -FOTA_RS_ETIMEDOUT;
-	case ENOTCONN:
-		return -FOTA_RS_ENOTCONN;
-	case EBADMSG:
-		return -FOTA_RS_EBADMSG;
-	case E2BIG:
-		return -FOTA_RS_E2BIG;
-	case EFBIG:
-	case ENOSPC:
-		return -FOTA_RS_EFBIG;
-	case EIO:
-		return -FOTA_RS_EIO;
-	case ENOENT:
-		return -FOTA_RS_ENOENT;
-	case ENOTSUP:
-#if defined(EOPNOTSUPP) && (EOPNOTSUPP != ENOTSUP)
-	case EOPNOTSUPP:
-#endif
-#if defined(EAFNOSUPPORT)
-	case EAFNOSUPPORT:
-#endif
-#if defined(EPROTONOSUPPORT)
-	case EPROTONOSUPPORT:
-#endif
-		return -FOTA_RS_ENOTSUP;
-	case ENOMEM:
-#if defined(ENOBUFS)
-	case ENOBUFS:
-#endif
-		return -FOTA_RS_ENOMEM;
-	case EACCES:
-	case EPERM: /* e.g. modem_key_mgmt while LTE is on */
-		return -FOTA_RS_EACCES;
-	case ERANGE:
-		return -FOTA_RS_ERANGE;
-	case ECANCELED:
-		return -FOTA_RS_ECANCELED;
-	case EILSEQ:
-		return -FOTA_RS_EILSEQ;
-	case EMSGSIZE:
-		return -FOTA_RS_EMSGSIZE;
-	case ECONNABORTED:
-		return -FOTA_RS_ECONNABORTED;
-	case ENETUNREACH:
-#if defined(ENETDOWN)
-	case ENETDOWN:
-#endif
-		return -FOTA_RS_ENETUNREACH;
-	case ENOEXEC:
-		return -FOTA_RS_ENOEXEC;
-	default:
-		return -FOTA_RS_EFAULT;
-	}
+	return fota_rs_errno_from_posix(err);
 }
 
 /* Socket send/recv: EAGAIN there means the socket timeout expired, which the
