@@ -31,7 +31,7 @@ pub struct Diag {
     /// Platform detail of the last failed connect (e.g. the TLS verify error).
     pub detail: Detail,
     /// The pre-upgrade check that refused the image.
-    pub check: Option<crate::checks::CheckError>,
+    pub check: crate::zopt::ZeroOption<crate::checks::CheckError>,
 }
 
 impl Diag {
@@ -45,7 +45,7 @@ impl Diag {
             working_tag: None,
             tcp_probe: TcpProbe::NotDone,
             detail: heapless::String::new(),
-            check: None,
+            check: crate::zopt::ZeroOption::none(),
         }
     }
 
@@ -71,7 +71,7 @@ impl Diag {
         if !self.detail.is_empty() {
             write!(w, " detail=\"{}\"", self.detail)?;
         }
-        if let Some(c) = &self.check {
+        if let Some(c) = self.check.as_ref() {
             write!(w, " check={} refused=\"{}\"", c.check(), c)?;
             return w.write_str(" hint: the image was downloaded and its hash is right, but it must not be installed on this device; nothing was scheduled");
         }

@@ -73,6 +73,32 @@ impl Config {
     };
 }
 
+impl Config {
+    /// All zero: only for the static engine before `set_config`.
+    const UNSET: Config = Config {
+        frag_size: 0,
+        retries: 0,
+        retry_backoff_ms: 0,
+        socket_timeout_ms: 0,
+        fallback_sec_tags: heapless::Vec::new(),
+        max_redirects: 0,
+        permanent: false,
+        progress_events: false,
+        progress_save: false,
+        pipeline_depth: 0,
+        deadline_ms: 0,
+        checks: crate::checks::Checks {
+            layout: false,
+            allow_downgrade: false,
+            verify_key: None,
+        },
+        limits: Limits {
+            host_max: 0,
+            path_max: 0,
+        },
+    };
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config::DEFAULT
@@ -171,7 +197,7 @@ struct Sink {
     expected: ImageType,
     found: ImageType,
     first: [u8; DETECT_LEN],
-    writer: Option<SlotWriter>,
+    writer: crate::zopt::ZeroOption<SlotWriter>,
     delta: Option<DeltaTarget>,
     notices: heapless::Deque<Notice, 4>,
     offset: u32,
@@ -188,16 +214,17 @@ struct Sink {
 impl Sink {
     const fn new(expected: ImageType) -> Sink {
         Sink {
+            // Zero until `run` asks the port (keeps the static engine in .bss).
             geo: FlashGeometry {
                 slot_size: 0,
-                page_size: 1,
-                write_block: 1,
-                erased_value: 0xff,
+                page_size: 0,
+                write_block: 0,
+                erased_value: 0,
             },
             expected,
             found: ImageType::Any,
             first: [0; DETECT_LEN],
-            writer: None,
+            writer: crate::zopt::ZeroOption::none(),
             delta: None,
             notices: heapless::Deque::new(),
             offset: 0,
@@ -261,7 +288,7 @@ impl Sink {
             }
             let first = self.first;
             w.write(port, &first).map_err(flash_or_image)?;
-            self.writer = Some(w);
+            self.writer.set(w);
         }
         if let Some(w) = self.writer.as_mut() {
             w.write(port, data).map_err(flash_or_image)?;
@@ -384,25 +411,27 @@ impl Engine {
         e
     }
 
-    /// An engine with the default configuration, buildable in a `static`
-    /// (no multi-kilobyte value ever passes through a small stack).
+    /// An engine buildable in a `static` (no multi-kilobyte value ever
+    /// passes through a small stack). Every byte is zero, so the static
+    /// lands in .bss and costs no flash for an initial copy; `set_config`
+    /// must run before `start` (the C API's state machine makes sure).
     pub const fn new_const() -> Engine {
         Engine {
-            cfg: Config::DEFAULT,
+            cfg: Config::UNSET,
             url: Url {
-                scheme: crate::url::Scheme::Https,
+                scheme: crate::url::Scheme::Http,
                 host: heapless::String::new(),
-                port: 443,
+                port: 0,
                 path: heapless::String::new(),
             },
             tags: heapless::Vec::new(),
             pdn_id: 0,
-            frag_size: 2048,
-            ranged: true,
+            frag_size: 0,
+            ranged: false,
             in_flight: heapless::Deque::new(),
             next_request: 0,
-            depth: 1,
-            depth_cap: 1,
+            depth: 0,
+            depth_cap: 0,
             pipeline_broken: false,
             send_failed: false,
             deadline: None,
@@ -807,7 +836,7 @@ impl Engine {
         // this device, is refused before anything is requested.
         if let Err(e) = crate::checks::check_image(port, &self.cfg.checks, &mut self.rx) {
             log::error!("Upgrade refused by the {} check: {}", e.check(), e);
-            self.diag.check = Some(e);
+            self.diag.check.set(e);
             return Err(Error::new(Stage::Image, e.errno()));
         }
         log::info!(
@@ -878,7 +907,7 @@ impl Engine {
         );
         self.sink.first.copy_from_slice(&first);
         self.sink.found = found;
-        self.sink.writer = Some(writer);
+        self.sink.writer.set(writer);
         self.sink.offset = saved.offset;
         self.sink.total = Some(saved.checkpoint.total);
         self.sink.resumed_from = saved.offset;

@@ -29,6 +29,7 @@ pub mod image;
 pub mod mcuboot;
 pub mod port;
 pub mod url;
+mod zopt;
 
 pub use engine::{Config, Engine, Request};
 pub use error::{Errno, Error, Stage};
