@@ -16,7 +16,7 @@ SUDO=
 
 pkgs=()
 need_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed' || pkgs+=("$1"); }
-for p in gcc make pkg-config libssl-dev openssl curl python3 python3-pip cmake libclang-dev; do
+for p in gcc make pkg-config libssl-dev openssl curl python3 python3-pip cmake libclang-dev valgrind binutils; do
   need_pkg "$p"
 done
 if [ $want_arm = 1 ]; then
@@ -52,4 +52,8 @@ if ! bindgen --version 2>/dev/null | grep -q '0.73.2'; then
   cargo install --locked --quiet bindgen-cli --version 0.73.2
 fi
 rustup component list --installed 2>/dev/null | grep -q clippy || rustup component add clippy rustfmt
+# Fuzzing (make test runs each target briefly): nightly and cargo-fuzz.
+rustup toolchain list 2>/dev/null | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+command -v cargo-fuzz >/dev/null || cargo install --locked --quiet cargo-fuzz --version 0.13.2 \
+  || cargo install --locked --quiet cargo-fuzz
 echo "setup: done"

@@ -30,6 +30,8 @@ pub struct Diag {
     pub tcp_probe: TcpProbe,
     /// Platform detail of the last failed connect (e.g. the TLS verify error).
     pub detail: Detail,
+    /// A hint the engine knows better than the generic one for the errno.
+    pub note: Option<&'static str>,
     /// The pre-upgrade check that refused the image.
     pub check: crate::zopt::ZeroOption<crate::checks::CheckError>,
 }
@@ -45,6 +47,7 @@ impl Diag {
             working_tag: None,
             tcp_probe: TcpProbe::NotDone,
             detail: heapless::String::new(),
+            note: None,
             check: crate::zopt::ZeroOption::none(),
         }
     }
@@ -76,6 +79,9 @@ impl Diag {
             return w.write_str(" hint: the image was downloaded and its hash is right, but it must not be installed on this device; nothing was scheduled");
         }
         w.write_str(" hint: ")?;
+        if let Some(n) = self.note {
+            return w.write_str(n);
+        }
         self.write_hint(w, url, errno)
     }
 
@@ -101,7 +107,6 @@ impl Diag {
             (Stage::Url, _) => w.write_str("the URL is malformed (only http and https; no spaces or control characters)"),
             (_, Errno::TimedOut) => write!(w, "no data from {} within the socket timeout: check coverage, or raise the timeout", host),
             (_, Errno::ConnReset) => w.write_str("the connection kept dropping and the retries ran out: check coverage, or raise the retry count"),
-            (_, Errno::Access) if self.http_status == 0 => w.write_str("a redirect pointed from https to http; refused to continue in clear text"),
             (_, Errno::Access) => w.write_str("the server refused access: a pre-signed URL may have expired; request a new one"),
             (_, Errno::NoEnt) => w.write_str("the file is not on the server: check the path"),
             (_, Errno::Range) => w.write_str("the server did not honour the byte range asked for (or the file changed during the download)"),

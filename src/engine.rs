@@ -747,6 +747,7 @@ impl Engine {
                     redirects += 1;
                     if redirects > self.cfg.max_redirects {
                         log::error!("more than {} redirects", self.cfg.max_redirects);
+                        self.diag.note = Some("the server redirected more times than allowed (a redirect loop?); check the URL");
                         return Err(Error::new(Stage::Http, Errno::BadMsg));
                     }
                     log::info!("Redirected to {}", crate::diag::Redacted(&self.url));
@@ -756,6 +757,7 @@ impl Engine {
                 Ok(Outcome::RetryLater(ms)) => {
                     self.close(port);
                     if retries_left == 0 {
+                        self.diag.note = Some("the server kept answering 5xx and the retries ran out; try again later");
                         return Err(Error::new(Stage::Http, Errno::Again));
                     }
                     ms
@@ -1144,6 +1146,7 @@ impl Engine {
                 url.redirect(loc, self.cfg.limits).map_err(|e| {
                     if e == Errno::Access {
                         log::error!("refusing redirect from https to http");
+                        self.diag.note = Some("the server redirected from https to http; refused to continue the download in clear text");
                     }
                     http(e)
                 })?;
@@ -1173,6 +1176,11 @@ impl Engine {
             }
             _ => {
                 self.sink.total = Some(t32);
+                // A writer made while the size was unknown (a chunked stream)
+                // learns it now, e.g. from the range answer after a resume.
+                if let Some(w) = self.sink.writer.as_mut() {
+                    w.set_total(t32);
+                }
                 Ok(())
             }
         }

@@ -119,7 +119,7 @@ impl Errno {
         match self {
             Inval => "invalid argument",
             Already => "a download is already running",
-            Again => "no download to cancel",
+            Again => "try again later",
             NameTooLong => "URL or host name longer than the configured limit",
             HostUnreach => "host name did not resolve",
             ConnRefused => "connection refused",

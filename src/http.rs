@@ -141,12 +141,17 @@ impl ResponseParser {
             }
             State::ChunkSize => {
                 let Some(line_end) = find_crlf(input) else {
-                    return if input.len() > MAX_CHUNK_LINE {
+                    // A line of MAX_CHUNK_LINE bytes may still wait for its "\n".
+                    return if input.len() > MAX_CHUNK_LINE + 1 {
                         Err(Errno::BadMsg)
                     } else {
                         Ok((0, Event::NeedMore))
                     };
                 };
+                // The limit holds however the bytes were split.
+                if line_end > MAX_CHUNK_LINE {
+                    return Err(Errno::BadMsg);
+                }
                 let size = parse_chunk_size(&input[..line_end])?;
                 self.state = if size == 0 {
                     State::Trailers
@@ -180,12 +185,16 @@ impl ResponseParser {
             }
             State::Trailers => {
                 let Some(line_end) = find_crlf(input) else {
-                    return if input.len() > MAX_CHUNK_LINE {
+                    // A line of MAX_CHUNK_LINE bytes may still wait for its "\n".
+                    return if input.len() > MAX_CHUNK_LINE + 1 {
                         Err(Errno::BadMsg)
                     } else {
                         Ok((0, Event::NeedMore))
                     };
                 };
+                if line_end > MAX_CHUNK_LINE {
+                    return Err(Errno::BadMsg);
+                }
                 if line_end == 0 {
                     self.state = State::Done;
                     return Ok((2, Event::End));
@@ -471,6 +480,40 @@ mod tests {
             );
             assert_eq!(body, b"abcdefg");
             assert_eq!(left, 0);
+        }
+    }
+
+    #[test]
+    fn chunk_line_limit_does_not_depend_on_the_split() {
+        let ext = "x".repeat(300);
+        let msg = std::format!(
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;{ext}\r\nabc\r\n0\r\n\r\n"
+        );
+        for step in [1, 7, msg.len()] {
+            assert_eq!(
+                run(msg.as_bytes(), step).unwrap_err(),
+                Errno::BadMsg,
+                "step {step}"
+            );
+        }
+        let msg = std::format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX: {ext}\r\n\r\n");
+        for step in [1, 7, msg.len()] {
+            assert_eq!(
+                run(msg.as_bytes(), step).unwrap_err(),
+                Errno::BadMsg,
+                "step {step}"
+            );
+        }
+    }
+
+    #[test]
+    fn chunk_line_of_exactly_the_limit_is_fine_in_any_split() {
+        let ext = "x".repeat(MAX_CHUNK_LINE - 2);
+        let msg = std::format!(
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;{ext}\r\nabc\r\n0\r\n\r\n"
+        );
+        for step in [1, 7, msg.len()] {
+            assert_eq!(run(msg.as_bytes(), step).unwrap().1, b"abc", "step {step}");
         }
     }
 

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: Apache-2.0
+//! URL parsing and redirects: no panic, the limits hold, no byte that could
+//! break the request line or add a header gets through, an https URL is never
+//! redirected to http, and the request written from any URL has exactly the
+//! request line, Host and Range.
+#![no_main]
+
+use fota_rs::http::{write_request, Range};
+use fota_rs::url::{Limits, Url, HOST_CAP, PATH_CAP};
+use fota_rs_fuzz::Input;
+use libfuzzer_sys::fuzz_target;
+
+fn check(u: &Url, limits: Limits) {
+    assert!(u.path.starts_with('/'), "path {:?}", u.path);
+    assert!(
+        u.path.len() <= limits.path_max,
+        "path longer than the limit"
+    );
+    assert!(
+        u.host.len() <= limits.host_max,
+        "host longer than the limit"
+    );
+    let printable = |s: &str| s.bytes().all(|b| (0x21..=0x7e).contains(&b));
+    assert!(printable(&u.host) && printable(&u.path), "{u:?}");
+    let mut req = String::new();
+    let range = Range {
+        first: 5,
+        last: Some(9),
+    };
+    write_request(&mut req, u, Some(range)).expect("String never fails");
+    let lines: Vec<&str> = req.split("\r\n").collect();
+    assert_eq!(lines.len(), 5, "request framing broken: {req:?}");
+    assert!(lines[0].starts_with("GET /") && lines[0].ends_with(" HTTP/1.1"));
+    assert_eq!(lines[0].matches(' ').count(), 2, "{req:?}");
+    assert!(lines[1].starts_with("Host: ") && !lines[1][6..].contains(' '));
+    assert_eq!(lines[2], "Range: bytes=5-9");
+    assert_eq!((lines[3], lines[4]), ("", ""));
+    let mut red = String::new();
+    u.write_redacted(&mut red).expect("String never fails");
+}
+
+fuzz_target!(|data: &[u8]| {
+    let mut inp = Input(data);
+    let sel = inp.byte();
+    let lim = |b: u8, cap: usize| {
+        if b == 0 {
+            cap
+        } else {
+            (usize::from(b) * 5).min(cap)
+        }
+    };
+    let limits = Limits {
+        host_max: lim(inp.byte(), HOST_CAP),
+        path_max: lim(inp.byte(), PATH_CAP),
+    };
+    let text = String::from_utf8_lossy(inp.rest());
+    // 0x01 never survives check_bytes, so it is free to separate the strings.
+    let mut parts = text.splitn(3, '\u{1}');
+    let (a, b, c) = (
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+    );
+    let candidates = [
+        Url::from_host_file(a, b, sel & 1 != 0, limits),
+        Url::parse(a, limits),
+    ];
+    for mut u in candidates.into_iter().flatten() {
+        check(&u, limits);
+        let was_tls = u.is_tls();
+        // The engine redirects a clone and keeps it only on success.
+        if u.redirect(c, limits).is_ok() {
+            check(&u, limits);
+            assert!(!was_tls || u.is_tls(), "https redirected to http: {u:?}");
+        }
+    }
+});
