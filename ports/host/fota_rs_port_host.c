@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -117,6 +118,9 @@ static struct host_state {
 	struct host_conn conns[HOST_MAX_CONNS];
 
 	bool worker_running;
+	/* The last worker thread, joined before the next starts and in wait_idle. */
+	pthread_t worker_tid;
+	bool worker_unjoined;
 	void (*worker_entry)(void *arg);
 	void *worker_arg;
 
@@ -2221,6 +2225,9 @@ static void *worker_main(void *unused)
 	pthread_mutex_unlock(&g.lock);
 
 	entry(arg);
+	/* Release this thread's OpenSSL state now, not in a thread-exit hook
+	 * that could race with the library's atexit cleanup. */
+	OPENSSL_thread_stop();
 
 	pthread_mutex_lock(&g.lock);
 	g.worker_running = false;
@@ -2265,13 +2272,25 @@ static int32_t host_start_worker(void *ctx, void (*entry)(void *arg), void *arg)
 	g.worker_running = true;
 	g.worker_entry = entry;
 	g.worker_arg = arg;
-	pthread_mutex_unlock(&g.lock);
-
-	/* Detached: completion is tracked by worker_running, nobody needs to join. */
+	if (g.worker_unjoined) {
+		/* The previous worker has returned from entry(); reap it. */
+		pthread_join(g.worker_tid, NULL);
+		g.worker_unjoined = false;
+	}
+	/*
+	 * Joinable, so a program can wait until the thread is entirely gone
+	 * (fota_rs_host_wait_idle) before exit() tears the process down. The
+	 * lock is held across the creation: the new thread takes it first thing,
+	 * so worker_tid is set before anyone can wait for it.
+	 */
 	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	err = pthread_create(&tid, &attr, worker_main, NULL);
 	pthread_attr_destroy(&attr);
+	if (err == 0) {
+		g.worker_tid = tid;
+		g.worker_unjoined = true;
+	}
+	pthread_mutex_unlock(&g.lock);
 	if (err != 0) {
 		pthread_mutex_lock(&g.lock);
 		g.worker_running = false;
@@ -2309,6 +2328,10 @@ int fota_rs_host_wait_idle(uint32_t timeout_ms)
 				rc = g.worker_running ? -1 : 0;
 			}
 		}
+	}
+	if (rc == 0 && g.worker_unjoined && !on_worker_thread) {
+		g.worker_unjoined = false;
+		pthread_join(g.worker_tid, NULL);
 	}
 	pthread_mutex_unlock(&g.lock);
 	return rc;
