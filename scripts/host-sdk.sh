@@ -8,7 +8,7 @@
 # behind it and the host port (POSIX sockets, OpenSSL, a file as flash).
 #
 #   OUT/include/net/fota_download.h   the NCS v2.0.0-form header (compat/include)
-#   OUT/include/fota_rs.h, fota_rs/port.h, fota_rs_port_host.h, fota_rs_platform.h
+#   OUT/include/fota_rs.h, fota_rs/port.h, fota_rs/errno_map.h, fota_rs_port_host.h, fota_rs_platform.h
 #   OUT/lib/libfota_rs_host.a         Rust core + compat layer + host port, one archive
 #   OUT/lib/libfota_rs_core_host.a    Rust core + host port, without the compat layer,
 #                                     for programs that compile the compat layer
@@ -74,7 +74,7 @@ mkdir -p "$OUT/include/net" "$OUT/include/fota_rs" "$OUT/lib" "$OUT/src/compat" 
 
 cp "$ROOT/compat/include/net/fota_download.h" "$OUT/include/net/"
 cp "$ROOT/include/fota_rs.h" "$OUT/include/"
-cp "$ROOT/include/fota_rs/port.h" "$OUT/include/fota_rs/"
+cp "$ROOT/include/fota_rs/port.h" "$ROOT/include/fota_rs/errno_map.h" "$OUT/include/fota_rs/"
 cp "$ROOT/ports/host/fota_rs_port_host.h" "$OUT/include/"
 cp "$ROOT/compat/fota_rs_platform.h" "$OUT/include/"
 cp "$ROOT/compat/fota_download.c" "$OUT/src/compat/"
