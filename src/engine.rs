@@ -418,12 +418,7 @@ impl Engine {
     pub const fn new_const() -> Engine {
         Engine {
             cfg: Config::UNSET,
-            url: Url {
-                scheme: crate::url::Scheme::Http,
-                host: heapless::String::new(),
-                port: 0,
-                path: heapless::String::new(),
-            },
+            url: Url::EMPTY,
             tags: heapless::Vec::new(),
             pdn_id: 0,
             frag_size: 0,
@@ -508,10 +503,12 @@ impl Engine {
             Ok(f) => f,
             Err(e) => return Err(self.fail(Error::new(Stage::Url, e))),
         };
-        self.url = match Url::from_host_file(req.host, file, !req.sec_tags.is_empty(), limits) {
-            Ok(u) => u,
-            Err(e) => return Err(self.fail(Error::new(Stage::Url, e))),
-        };
+        if let Err(e) =
+            self.url
+                .set_from_host_file(req.host, file, !req.sec_tags.is_empty(), limits)
+        {
+            return Err(self.fail(Error::new(Stage::Url, e)));
+        }
         self.url_id = url_id(&self.url);
         log::info!("Downloading {}", crate::diag::Redacted(&self.url));
         self.connect(port)
@@ -1142,15 +1139,14 @@ impl Engine {
                 let (s, e) = hd.location.ok_or(http(Errno::BadMsg))?;
                 let loc = self.rx.get(s..e).ok_or(http(Errno::BadMsg))?;
                 let loc = core::str::from_utf8(loc).map_err(|_| http(Errno::BadMsg))?;
-                let mut url = self.url.clone();
-                url.redirect(loc, self.cfg.limits).map_err(|e| {
+                // In place: a refused Location leaves the URL as it was.
+                self.url.redirect(loc, self.cfg.limits).map_err(|e| {
                     if e == Errno::Access {
                         log::error!("refusing redirect from https to http");
                         self.diag.note = Some("the server redirected from https to http; refused to continue the download in clear text");
                     }
                     http(e)
                 })?;
-                self.url = url;
                 Ok(true)
             }
             500 | 502 | 503 | 504 => Ok(true),

@@ -186,6 +186,29 @@ impl Url {
         tls_default: bool,
         limits: Limits,
     ) -> Result<Url, Errno> {
+        let mut url = Url::EMPTY;
+        url.set_from_host_file(host, file, tls_default, limits)?;
+        Ok(url)
+    }
+
+    /// An empty URL (all zero bytes).
+    pub const EMPTY: Url = Url {
+        scheme: Scheme::Http,
+        host: heapless::String::new(),
+        port: 0,
+        path: heapless::String::new(),
+    };
+
+    /// [`Url::from_host_file`] in place: a device parses into the engine's
+    /// own storage instead of moving a 1.3 KiB value across its stack. Leaves
+    /// `self` unchanged on error.
+    pub fn set_from_host_file(
+        &mut self,
+        host: &str,
+        file: &str,
+        tls_default: bool,
+        limits: Limits,
+    ) -> Result<(), Errno> {
         check_bytes(host)?;
         check_bytes(file)?;
         let (parts, _) = parse_parts(host)?;
@@ -194,23 +217,36 @@ impl Url {
         } else {
             Scheme::Http
         });
-        let mut url = Url {
-            scheme,
-            host: heapless::String::new(),
-            port: parts.port.unwrap_or(scheme.default_port()),
-            path: heapless::String::new(),
-        };
-        push_str(&mut url.host, parts.host, limits.host_max)?;
         // A file that is a full URL (Memfault passes the pre-signed URL as both
         // arguments) contributes only its path and query.
         let path = if file.contains("://") {
-            let (fparts, _) = parse_parts(file)?;
-            fparts.rest
+            parse_parts(file)?.0.rest
         } else {
             file
         };
-        url.set_path(path, limits)?;
-        Ok(url)
+        self.replace(scheme, parts.host, parts.port, path, limits)
+    }
+
+    /// Set every part after checking every length, so a failure changes nothing.
+    fn replace(
+        &mut self,
+        scheme: Scheme,
+        host: &str,
+        port: Option<u16>,
+        path: &str,
+        limits: Limits,
+    ) -> Result<(), Errno> {
+        let slash = usize::from(!path.starts_with('/'));
+        if host.len() > limits.host_max.min(HOST_CAP)
+            || path.len() + slash > limits.path_max.min(PATH_CAP)
+        {
+            return Err(Errno::NameTooLong);
+        }
+        self.scheme = scheme;
+        self.port = port.unwrap_or(scheme.default_port());
+        self.host.clear();
+        push_str(&mut self.host, host, limits.host_max)?;
+        self.set_path(path, limits)
     }
 
     /// Parse one absolute URL.
@@ -266,32 +302,31 @@ impl Url {
     pub fn redirect(&mut self, location: &str, limits: Limits) -> Result<(), Errno> {
         check_bytes(location)?;
         if location.contains("://") && !location.starts_with('/') {
-            let next = Url::parse(location, limits)?;
-            if self.scheme == Scheme::Https && next.scheme == Scheme::Http {
+            let (parts, _) = parse_parts(location)?;
+            let scheme = parts.scheme.ok_or(Errno::Inval)?;
+            if self.scheme == Scheme::Https && scheme == Scheme::Http {
                 return Err(Errno::Access);
             }
-            *self = next;
-            return Ok(());
+            return self.replace(scheme, parts.host, parts.port, parts.rest, limits);
         }
         if let Some(rest) = location.strip_prefix("//") {
             let (parts, _) = parse_parts(rest)?;
-            let mut host = heapless::String::new();
-            push_str(&mut host, parts.host, limits.host_max)?;
-            self.host = host;
-            self.port = parts.port.unwrap_or(self.scheme.default_port());
-            return self.set_path(parts.rest, limits);
+            return self.replace(self.scheme, parts.host, parts.port, parts.rest, limits);
         }
         if location.starts_with('/') {
+            if location.len() > limits.path_max.min(PATH_CAP) {
+                return Err(Errno::NameTooLong);
+            }
             return self.set_path(location, limits);
         }
         // Relative reference: replace the last segment of the current path.
         let base_end = self.path.find('?').unwrap_or(self.path.len());
         let dir_end = self.path[..base_end].rfind('/').map(|i| i + 1).unwrap_or(0);
-        let mut path: heapless::String<PATH_CAP> = heapless::String::new();
-        push_str(&mut path, &self.path[..dir_end], limits.path_max)?;
-        push_str(&mut path, location, limits.path_max)?;
-        self.path = path;
-        Ok(())
+        if dir_end + location.len() > limits.path_max.min(PATH_CAP) {
+            return Err(Errno::NameTooLong);
+        }
+        self.path.truncate(dir_end);
+        push_str(&mut self.path, location, limits.path_max)
     }
 
     /// The path with credential-bearing query parameters redacted, for logs

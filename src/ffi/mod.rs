@@ -72,16 +72,17 @@ impl Port for CPort {
             detail: Detail::new(),
         };
         let f = self.t().connect.ok_or(no_detail(Errno::NotSup))?;
+        // One NUL-terminated copy serves as host and, when it is the same
+        // string (always, from the engine), as the TLS name.
         let mut host = [0u8; crate::url::HOST_CAP + 1];
-        let mut name = [0u8; crate::url::HOST_CAP + 1];
         let host = cstr(p.host, &mut host).ok_or(no_detail(Errno::NameTooLong))?;
         let tls_storage;
         let tls_ptr = match p.tls {
             Some(tls) => {
                 let hostname = match tls.hostname {
-                    Some(h) => cstr(h, &mut name)
-                        .ok_or(no_detail(Errno::NameTooLong))?
-                        .as_ptr(),
+                    Some(h) if h == p.host => host.as_ptr(),
+                    // Only a caller other than the engine names another host.
+                    Some(_) => return Err(no_detail(Errno::NotSup)),
                     None => core::ptr::null(),
                 };
                 tls_storage = fota_rs_tls {
