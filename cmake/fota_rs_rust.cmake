@@ -156,6 +156,12 @@ function(fota_rs_cargo_build)
   if(CONFIG_FOTA_RS_SIGNATURE)
     list(APPEND _cargo_args --features signature)
   endif()
+  # Log records above the module's level are compiled out of the Rust core.
+  set(_log_features log-off log-max-error log-max-warn log-max-info)
+  if(DEFINED CONFIG_FOTA_RS_LOG_LEVEL AND CONFIG_FOTA_RS_LOG_LEVEL LESS 4)
+    list(GET _log_features ${CONFIG_FOTA_RS_LOG_LEVEL} _log_feature)
+    list(APPEND _cargo_args --features ${_log_feature})
+  endif()
 
   # Rebuild when a Rust source, the manifest or the lock file changes.
   # CONFIGURE_DEPENDS re-runs the glob at build time, so a new .rs file is

@@ -215,7 +215,7 @@ def main():
         "FOTA_RS_FALLBACK_SEC_TAGS": "",
         "FOTA_RS_PROGRESS_EVT": "y",
         "FOTA_RS_PIPELINE_DEPTH": "4",
-        "FOTA_RS_THREAD_STACK_SIZE": "4096",
+        "FOTA_RS_THREAD_STACK_SIZE": "6144",
         "FOTA_RS_THREAD_PRIORITY": "10",
         "FOTA_RS_PERMANENT": "n",
         "FOTA_RS_CARGO": "cargo",
