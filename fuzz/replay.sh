@@ -5,6 +5,7 @@
 #   fuzz/replay.sh [TARGET...]
 set -uo pipefail
 cd "$(dirname "$0")"
+mkdir -p target
 export PATH="$HOME/.cargo/bin:$PATH"
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(url http mcuboot engine)
