@@ -25,11 +25,11 @@ check-headers:
 
 lint:
 	cargo fmt --all -- --check
-	cargo clippy --workspace --all-targets --all-features -- -D warnings
+	cargo clippy --workspace --all-targets --features signature -- -D warnings
 	cargo clippy -p fota-rs --lib --no-default-features -- -D warnings
 
 unit:
-	cargo test -p fota-rs --lib --all-features
+	cargo test -p fota-rs --lib --features signature
 
 e2e: build
 	cargo test --release -p fota-sim --test e2e

@@ -66,7 +66,7 @@ impl Config {
         permanent: false,
         progress_events: true,
         progress_save: true,
-        pipeline_depth: 4,
+        pipeline_depth: 6,
         deadline_ms: 0,
         checks: crate::checks::Checks::DEFAULT,
         limits: Limits::DEFAULT,

@@ -7,7 +7,7 @@ tests/kconfig/zephyr_stub.Kconfig, which stands in for the Zephyr/NCS symbols
 it depends on, and checks:
 
   * it parses, with no warning and no reference to an undefined symbol;
-  * the defaults (FRAG_SIZE=2048, URL_MAX_LEN=1024, PIPELINE_DEPTH=4, ...);
+  * the defaults (FRAG_SIZE=2048, URL_MAX_LEN=1024, PIPELINE_DEPTH=6, ...);
   * the dependencies (REPLACE_NCS follows FOTA_DOWNLOAD, PROGRESS_SAVE needs
     SETTINGS, SHELL needs SHELL, the MCUboot target needs MCUboot, the modem
     delta target and its erase bound need NRF_MODEM_LIB, ...);
@@ -214,7 +214,7 @@ def main():
         "FOTA_RS_SOCKET_TIMEOUT_MS": "30000",
         "FOTA_RS_FALLBACK_SEC_TAGS": "",
         "FOTA_RS_PROGRESS_EVT": "y",
-        "FOTA_RS_PIPELINE_DEPTH": "4",
+        "FOTA_RS_PIPELINE_DEPTH": "6",
         "FOTA_RS_THREAD_STACK_SIZE": "6144",
         "FOTA_RS_THREAD_PRIORITY": "10",
         "FOTA_RS_PERMANENT": "n",
@@ -288,7 +288,7 @@ def main():
         base(kconf)
         kconf.syms["FOTA_RS_PIPELINE_DEPTH"].set_value(want)
         got = val(kconf, "FOTA_RS_PIPELINE_DEPTH")
-        check((got == want) if ok else (got == "4" and bool(kconf.warnings)),
+        check((got == want) if ok else (got == "6" and bool(kconf.warnings)),
               f"FOTA_RS_PIPELINE_DEPTH={want} " + ("accepted" if ok else "rejected (range 1-8)"),
               f"got {got!r}")
 
