@@ -9,22 +9,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn run(cmd: &mut Command) -> Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+mod common;
+use common::{fixture_dir, make_image, root, run, signing_key};
 
 /// Certificates and images, made once per test run.
 struct Fixtures {
@@ -37,34 +23,17 @@ struct Fixtures {
 fn fixtures() -> &'static Fixtures {
     static F: OnceLock<Fixtures> = OnceLock::new();
     F.get_or_init(|| {
-        let dir = root().join("target/e2e-fixtures");
-        let www = dir.join("www");
-        std::fs::create_dir_all(&www).unwrap();
-        run(Command::new(root().join("scripts/make-certs.sh")).arg(dir.join("certs")));
-        let key = dir.join("key.pem");
-        if !key.exists() {
-            run(Command::new("imgtool")
-                .args(["keygen", "-t", "ecdsa-p256", "-k"])
-                .arg(&key));
-        }
+        let (dir, www) = fixture_dir("e2e-fixtures");
+        let key = signing_key(&dir);
         let image = www.join("app.bin");
-        run(Command::new("python3")
-            .arg(root().join("scripts/make-image.py"))
-            .arg("--out")
-            .arg(&image)
-            .args(["--size", "100000", "--version", "0.1.3", "--key"])
-            .arg(&key));
+        make_image(&image, 100_000, "0.1.3", Some(&key));
         let bytes = std::fs::read(&image).unwrap();
         // Same image with one payload byte flipped: its SHA256 TLV no longer matches.
         let mut bad = bytes.clone();
         bad[0x200 + 5000] ^= 0x40;
         std::fs::write(www.join("corrupt.bin"), &bad).unwrap();
         // An image that cannot fit a 128 KiB slot.
-        run(Command::new("python3")
-            .arg(root().join("scripts/make-image.py"))
-            .arg("--out")
-            .arg(www.join("big.bin"))
-            .args(["--size", "200000", "--version", "0.2.0"]));
+        make_image(&www.join("big.bin"), 200_000, "0.2.0", None);
         Fixtures {
             dir,
             www,

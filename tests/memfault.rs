@@ -20,7 +20,7 @@
 use fota_rs::checks::{check_image, CheckError, Checks, Outcome, VerifyKey};
 use fota_rs::mcuboot::Version;
 use fota_rs::port::{DeviceLayout, Port};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -32,22 +32,8 @@ const CURRENT: &str = "1.2.0";
 /// A pre-signed-URL-like query the download must carry unchanged.
 const S3_QUERY: &str = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=3600&X-Amz-Signature=0123456789abcdef0123456789abcdef";
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn run(cmd: &mut Command) -> Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+mod common;
+use common::{fixture_dir, make_image, root, run};
 
 struct Fixtures {
     dir: PathBuf,
@@ -58,17 +44,14 @@ struct Fixtures {
 fn fixtures() -> &'static Fixtures {
     static F: OnceLock<Fixtures> = OnceLock::new();
     F.get_or_init(|| {
-        let dir = root().join("target/memfault-fixtures");
-        let www = dir.join("www");
-        std::fs::create_dir_all(&www).unwrap();
-        run(Command::new(root().join("scripts/make-certs.sh")).arg(dir.join("certs")));
+        let (dir, www) = fixture_dir("memfault-fixtures");
         let image = www.join("release.bin");
-        run(Command::new("python3")
-            .arg(root().join("scripts/make-image.py"))
-            .arg("--out")
-            .arg(&image)
-            .args(["--size", "30000", "--version", "1.3.0", "--key"])
-            .arg(root().join("tests/data/test-key.pem")));
+        make_image(
+            &image,
+            30_000,
+            "1.3.0",
+            Some(&root().join("tests/data/test-key.pem")),
+        );
         Fixtures { dir, www, image }
     })
 }
