@@ -21,7 +21,7 @@ imgtool keygen -t ecdsa-p256 -k "$out/key.pem" 2>/dev/null || true
 python3 scripts/make-image.py --out "$out/www/app_update.bin" --version 0.1.3 --size 262144 --key "$out/key.pem" | sed 's/^/   /'
 
 echo "== HTTPS server on 127.0.0.1 (S3-like headers)"
-rm -f "$out/port"
+rm -f "$out/port" "$out/server.log"
 python3 tests/server/fota_server.py --root "$out/www" --cert "$out/certs/server.pem" \
   --key "$out/certs/server.key" --port-file "$out/port" --log "$out/server.log" --tls12 >/dev/null &
 server=$!
@@ -43,8 +43,8 @@ set -e
 echo "   (fota-sim exit status $rc)"
 
 echo
-echo "== 2. the fix: same call, fallback sec_tag 1004 configured"
-"$sim" "${common[@]}" --sec-tag 1003 --fallback-sec-tag 1004
+echo "== 2. the fix: same call, fallback sec_tag 1004 configured (and the signature checked before the reboot)"
+"$sim" "${common[@]}" --sec-tag 1003 --fallback-sec-tag 1004 --verify-key "$out/key.pem"
 
 echo
 echo "== the simulated secondary slot, checked byte for byte"

@@ -831,13 +831,6 @@ impl Engine {
             .as_mut()
             .ok_or(Error::new(Stage::Image, Errno::IlSeq))?;
         let verified = writer.finish(port, &mut self.rx).map_err(flash_or_image)?;
-        // An image MCUboot would reject at boot, or that would not start on
-        // this device, is refused before anything is requested.
-        if let Err(e) = crate::checks::check_image(port, &self.cfg.checks, &mut self.rx) {
-            log::error!("Upgrade refused by the {} check: {}", e.check(), e);
-            self.diag.check.set(e);
-            return Err(Error::new(Stage::Image, e.errno()));
-        }
         log::info!(
             "Image verified: version {}.{}.{}+{}, {} bytes, SHA-256 matches",
             verified.header.version.major,
@@ -846,6 +839,13 @@ impl Engine {
             verified.header.version.build,
             verified.image_len
         );
+        // An image MCUboot would reject at boot, or that would not start on
+        // this device, is refused before anything is requested.
+        if let Err(e) = crate::checks::check_image(port, &self.cfg.checks, &mut self.rx) {
+            log::error!("Upgrade refused by the {} check: {}", e.check(), e);
+            self.diag.check.set(e);
+            return Err(Error::new(Stage::Image, e.errno()));
+        }
         port.request_upgrade(self.cfg.permanent)
             .map_err(|e| Error::new(Stage::Schedule, e))?;
         log::info!(
