@@ -241,18 +241,6 @@
 static fota_download_callback_t client_cb;
 static bool initialized;
 
-/*
- * A v2.6-style expectation of two image types (a bitmask the core cannot
- * express) is checked here instead: the core is asked for any type, and the
- * first progress event with a known type decides. 0 while the core checks
- * the type itself or the check is done. Written only by the starting thread
- * while no download runs; the core's start hands it over to the download
- * thread and its idle state hands it back.
- */
-static uint32_t pending_type_mask;
-/* The check failed: the download is being cancelled and ends as TYPE_MISMATCH. */
-static bool type_mismatch;
-
 int fota_rs_errno_to_posix(int32_t fota_rs_err)
 {
 	enum fota_rs_errno code;
@@ -369,29 +357,14 @@ static bool image_types_are_bits(void)
 	return (int)DFU_TARGET_IMAGE_TYPE_ANY != 0;
 }
 
-/* The caller's bit for a core type, in the bitmask form. */
-static uint32_t image_type_bit(uint8_t type)
-{
-	switch ((enum fota_rs_image_type)type) {
-	case FOTA_RS_IMAGE_MCUBOOT:
-		return (uint32_t)DFU_TARGET_IMAGE_TYPE_MCUBOOT;
-	case FOTA_RS_IMAGE_MODEM_DELTA:
-		return (uint32_t)DFU_TARGET_IMAGE_TYPE_MODEM_DELTA;
-	case FOTA_RS_IMAGE_FULL_MODEM:
-		return (uint32_t)DFU_TARGET_IMAGE_TYPE_FULL_MODEM;
-	case FOTA_RS_IMAGE_ANY:
-		break;
-	}
-	return 0;
-}
-
 /*
- * The caller's expectation as the core's (one type or any) plus, for a
- * bitmask naming two types, the mask the trampoline checks.
+ * The caller's expectation as the core's: one type, or (NCS v2.6 bitmask
+ * naming several) the set in the request's expected_type_mask.
  */
-static int map_expected_type(enum dfu_target_image_type type, uint8_t *out, uint32_t *mask)
+static int map_expected_type(enum dfu_target_image_type type, struct fota_rs_request *req)
 {
-	*mask = 0;
+	req->expected_type = FOTA_RS_IMAGE_ANY;
+	req->expected_type_mask = 0;
 	if (image_types_are_bits()) {
 		const uint32_t mcuboot = (uint32_t)DFU_TARGET_IMAGE_TYPE_MCUBOOT;
 		const uint32_t delta = (uint32_t)DFU_TARGET_IMAGE_TYPE_MODEM_DELTA;
@@ -402,32 +375,26 @@ static int map_expected_type(enum dfu_target_image_type type, uint8_t *out, uint
 		if (want == 0) {
 			return -FR_EINVAL;
 		}
-		if (want == mcuboot) {
-			*out = FOTA_RS_IMAGE_MCUBOOT;
-		} else if (want == delta) {
-			*out = FOTA_RS_IMAGE_MODEM_DELTA;
-		} else if (want == full) {
-			*out = FOTA_RS_IMAGE_FULL_MODEM;
-		} else {
-			*out = FOTA_RS_IMAGE_ANY;
-			if (want != (mcuboot | delta | full)) {
-				*mask = want;
-			}
+		if (want != (mcuboot | delta | full)) {
+			req->expected_type_mask =
+				(uint8_t)(((want & mcuboot) ? 1u << FOTA_RS_IMAGE_MCUBOOT : 0u) |
+					  ((want & delta) ? 1u << FOTA_RS_IMAGE_MODEM_DELTA : 0u) |
+					  ((want & full) ? 1u << FOTA_RS_IMAGE_FULL_MODEM : 0u));
 		}
 		return 0;
 	}
 	switch (type) {
 	case DFU_TARGET_IMAGE_TYPE_ANY:
-		*out = FOTA_RS_IMAGE_ANY;
+		req->expected_type = FOTA_RS_IMAGE_ANY;
 		return 0;
 	case DFU_TARGET_IMAGE_TYPE_MCUBOOT:
-		*out = FOTA_RS_IMAGE_MCUBOOT;
+		req->expected_type = FOTA_RS_IMAGE_MCUBOOT;
 		return 0;
 	case DFU_TARGET_IMAGE_TYPE_MODEM_DELTA:
-		*out = FOTA_RS_IMAGE_MODEM_DELTA;
+		req->expected_type = FOTA_RS_IMAGE_MODEM_DELTA;
 		return 0;
 	case DFU_TARGET_IMAGE_TYPE_FULL_MODEM:
-		*out = FOTA_RS_IMAGE_FULL_MODEM;
+		req->expected_type = FOTA_RS_IMAGE_FULL_MODEM;
 		return 0;
 	default:
 		return -FR_EINVAL;
@@ -450,60 +417,6 @@ static int map_image_type_back(uint8_t type)
 	return 0;
 }
 
-/*
- * The two-type check of pending_type_mask, on a progress event. Returns
- * true when the event must not reach the caller: the type is wrong and the
- * download is being stopped.
- *
- * A progress event comes after each received piece, so the check runs before
- * the image is complete unless the whole image arrives in the piece that
- * first names its type (smaller than one TLS fragment: not a real
- * application image). The core itself would be the exact place; until it
- * takes a set of types this is the closest.
- */
-static bool type_check_on_progress(void)
-{
-	uint32_t bit;
-
-	if (type_mismatch) {
-		return true;
-	}
-	if (pending_type_mask == 0) {
-		return false;
-	}
-	bit = image_type_bit(fota_rs_current_image_type());
-	if (bit == 0) {
-		/* Fewer than the 32 bytes that tell the type so far. */
-		return false;
-	}
-	if ((bit & pending_type_mask) != 0) {
-		pending_type_mask = 0;
-		return false;
-	}
-	type_mismatch = true;
-	(void)fota_rs_cancel();
-	return true;
-}
-
-/*
- * An ERROR before any progress (the core refuses some types as soon as it
- * sees them) still owes the caller TYPE_MISMATCH when the type found is
- * outside its set: that is what NCS checks first.
- */
-static bool type_outside_mask(void)
-{
-	uint32_t bit;
-
-	if (type_mismatch) {
-		return true;
-	}
-	if (pending_type_mask == 0) {
-		return false;
-	}
-	bit = image_type_bit(fota_rs_current_image_type());
-	return bit != 0 && (bit & pending_type_mask) == 0;
-}
-
 static void trampoline(const struct fota_rs_event *e, void *user)
 {
 	fota_download_callback_t cb = client_cb;
@@ -515,17 +428,10 @@ static void trampoline(const struct fota_rs_event *e, void *user)
 	}
 	switch ((enum fota_rs_event_id)e->id) {
 	case FOTA_RS_EVT_PROGRESS:
-		if (type_check_on_progress()) {
-			return;
-		}
 		evt.id = FOTA_DOWNLOAD_EVT_PROGRESS;
 		evt.progress = e->progress;
 		break;
 	case FOTA_RS_EVT_FINISHED:
-		/*
-		 * Even a type found wrong only now is reported as what it is:
-		 * the image is in place and the upgrade requested.
-		 */
 		evt.id = FOTA_DOWNLOAD_EVT_FINISHED;
 		break;
 	case FOTA_RS_EVT_ERASE_PENDING:
@@ -536,17 +442,10 @@ static void trampoline(const struct fota_rs_event *e, void *user)
 		break;
 	case FOTA_RS_EVT_ERROR:
 		evt.id = FOTA_DOWNLOAD_EVT_ERROR;
-		evt.cause = type_outside_mask() ? FOTA_DOWNLOAD_ERROR_CAUSE_TYPE_MISMATCH
-						: map_cause(e->cause);
+		evt.cause = map_cause(e->cause);
 		break;
 	case FOTA_RS_EVT_CANCELLED:
-		if (type_mismatch) {
-			/* Cancelled by type_check_on_progress, not by the caller. */
-			evt.id = FOTA_DOWNLOAD_EVT_ERROR;
-			evt.cause = FOTA_DOWNLOAD_ERROR_CAUSE_TYPE_MISMATCH;
-		} else {
-			evt.id = FOTA_DOWNLOAD_EVT_CANCELLED;
-		}
+		evt.id = FOTA_DOWNLOAD_EVT_CANCELLED;
 		break;
 	default:
 		/* An event the caller's header has no name for: it cannot expect it. */
@@ -593,7 +492,6 @@ static int start_download(const char *host, const char *file, const int *sec_tag
 {
 	int32_t tags[FOTA_RS_COMPAT_MAX_SEC_TAGS];
 	struct fota_rs_request req = { 0 };
-	uint32_t mask;
 	int rc;
 
 	if (!initialized || host == NULL || file == NULL) {
@@ -607,7 +505,7 @@ static int start_download(const char *host, const char *file, const int *sec_tag
 		return -FR_EINVAL;
 	}
 #endif
-	rc = map_expected_type(expected_type, &req.expected_type, &mask);
+	rc = map_expected_type(expected_type, &req);
 	if (rc != 0) {
 		return rc;
 	}
@@ -626,9 +524,6 @@ static int start_download(const char *host, const char *file, const int *sec_tag
 	req.pdn_id = pdn_id;
 	req.frag_size = (uint32_t)fragment_size;
 
-	/* Before the start: the download thread may report progress at once. */
-	pending_type_mask = mask;
-	type_mismatch = false;
 	return fota_rs_errno_to_posix(fota_rs_start(&req));
 }
 

@@ -197,6 +197,9 @@ struct fota_rs_request {
   uint32_t frag_size;
   // `enum fota_rs_image_type`; 0 accepts any supported type.
   uint8_t expected_type;
+  // Several accepted types: bit `1 << enum fota_rs_image_type` each (e.g.
+  // modem delta or full modem); 0 uses `expected_type`.
+  uint8_t expected_type_mask;
 };
 
 // The last failure, as data.

@@ -151,6 +151,9 @@ pub struct fota_rs_request {
     pub frag_size: u32,
     /// `enum fota_rs_image_type`; 0 accepts any supported type.
     pub expected_type: u8,
+    /// Several accepted types: bit `1 << enum fota_rs_image_type` each (e.g.
+    /// modem delta or full modem); 0 uses `expected_type`.
+    pub expected_type_mask: u8,
 }
 
 /// Most sec_tags a diagnostic lists (a literal so cbindgen can print it).
@@ -424,8 +427,18 @@ fn start_locked(inst: &mut Instance, req: &fota_rs_request) -> i32 {
         // SAFETY: caller guarantees `sec_tag_count` valid entries.
         unsafe { core::slice::from_raw_parts(req.sec_tags, usize::from(req.sec_tag_count)) }
     };
-    let Some(expected) = ImageType::from_u8(req.expected_type) else {
+    let Some(single) = ImageType::from_u8(req.expected_type) else {
         return Errno::Inval.code();
+    };
+    // A set (NCS v2.6 bitmask) when given, else the single expected type.
+    let known = (1 << ImageType::Mcuboot as u8) | (1 << ImageType::ModemDelta as u8) | (1 << ImageType::FullModem as u8);
+    if req.expected_type_mask & !known != 0 {
+        return Errno::Inval.code();
+    }
+    let expected = if req.expected_type_mask != 0 {
+        crate::image::ImageSet(req.expected_type_mask)
+    } else {
+        crate::image::ImageSet::only(single)
     };
     let r = Request {
         host,

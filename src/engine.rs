@@ -9,7 +9,7 @@
 use crate::diag::{Diag, TcpProbe};
 use crate::error::{Errno, Error, Stage};
 use crate::http::{self, ContentRange, Event as HttpEvent, Head, Range, ResponseParser};
-use crate::image::{self, ImageType, DETECT_LEN};
+use crate::image::{self, ImageSet, ImageType, DETECT_LEN};
 use crate::mcuboot::{
     Checkpoint, Progress as SavedProgress, SlotWriter, PROGRESS_KEY, PROGRESS_LEN,
 };
@@ -115,7 +115,8 @@ pub struct Request<'a> {
     pub pdn_id: u8,
     /// 0: the configured default.
     pub frag_size: u32,
-    pub expected: ImageType,
+    /// Image types the caller accepts (NCS `expected_type`).
+    pub expected: ImageSet,
 }
 
 /// Why an ERROR event happened, in NCS terms.
@@ -194,7 +195,7 @@ enum Outcome {
 /// Where received body bytes go.
 struct Sink {
     geo: FlashGeometry,
-    expected: ImageType,
+    expected: ImageSet,
     found: ImageType,
     first: [u8; DETECT_LEN],
     writer: crate::zopt::ZeroOption<SlotWriter>,
@@ -212,7 +213,7 @@ struct Sink {
 }
 
 impl Sink {
-    const fn new(expected: ImageType) -> Sink {
+    const fn new(expected: ImageSet) -> Sink {
         Sink {
             // Zero until `run` asks the port (keeps the static engine in .bss).
             geo: FlashGeometry {
@@ -433,7 +434,7 @@ impl Engine {
             conn: None,
             rx: [0; RX_BUF],
             filled: 0,
-            sink: Sink::new(ImageType::Any),
+            sink: Sink::new(ImageSet::ANY),
             diag: Diag::new(),
             url_id: [0; 8],
         }
@@ -1618,7 +1619,7 @@ mod tests {
             sec_tags,
             pdn_id: 0,
             frag_size: 0,
-            expected: ImageType::Any,
+            expected: ImageSet::ANY,
         }
     }
 

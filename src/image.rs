@@ -59,9 +59,29 @@ pub fn detect(first: &[u8]) -> Result<ImageType, Errno> {
     }
 }
 
-/// Check a detected type against what the caller expects.
-pub fn check_expected(found: ImageType, expected: ImageType) -> Result<(), Errno> {
-    if expected == ImageType::Any || expected == found {
+/// The image types a caller accepts: bit `1 << type` per [`ImageType`]
+/// (NCS v2.6 passes such a set); empty means any.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImageSet(pub u8);
+
+impl ImageSet {
+    pub const ANY: ImageSet = ImageSet(0);
+
+    pub const fn only(t: ImageType) -> ImageSet {
+        match t {
+            ImageType::Any => ImageSet::ANY,
+            t => ImageSet(1 << t as u8),
+        }
+    }
+
+    pub fn contains(self, t: ImageType) -> bool {
+        self.0 == 0 || self.0 & (1 << t as u8) != 0
+    }
+}
+
+/// Check a detected type against what the caller accepts.
+pub fn check_expected(found: ImageType, accepted: ImageSet) -> Result<(), Errno> {
+    if accepted.contains(found) {
         Ok(())
     } else {
         Err(Errno::NoExec)
@@ -86,9 +106,12 @@ mod tests {
         assert_eq!(detect(&[0u8; 32]), Err(Errno::IlSeq));
         assert_eq!(detect(&[0u8; 8]), Err(Errno::Inval));
         assert_eq!(
-            check_expected(ImageType::Mcuboot, ImageType::ModemDelta),
+            check_expected(ImageType::Mcuboot, ImageSet::only(ImageType::ModemDelta)),
             Err(Errno::NoExec)
         );
-        assert_eq!(check_expected(ImageType::Mcuboot, ImageType::Any), Ok(()));
+        assert_eq!(check_expected(ImageType::Mcuboot, ImageSet::ANY), Ok(()));
+        let delta_or_full = ImageSet(1 << 2 | 1 << 3);
+        assert_eq!(check_expected(ImageType::Mcuboot, delta_or_full), Err(Errno::NoExec));
+        assert_eq!(check_expected(ImageType::FullModem, delta_or_full), Ok(()));
     }
 }
