@@ -431,7 +431,9 @@ fn start_locked(inst: &mut Instance, req: &fota_rs_request) -> i32 {
         return Errno::Inval.code();
     };
     // A set (NCS v2.6 bitmask) when given, else the single expected type.
-    let known = (1 << ImageType::Mcuboot as u8) | (1 << ImageType::ModemDelta as u8) | (1 << ImageType::FullModem as u8);
+    let known = (1 << ImageType::Mcuboot as u8)
+        | (1 << ImageType::ModemDelta as u8)
+        | (1 << ImageType::FullModem as u8);
     if req.expected_type_mask & !known != 0 {
         return Errno::Inval.code();
     }

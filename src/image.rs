@@ -111,7 +111,10 @@ mod tests {
         );
         assert_eq!(check_expected(ImageType::Mcuboot, ImageSet::ANY), Ok(()));
         let delta_or_full = ImageSet(1 << 2 | 1 << 3);
-        assert_eq!(check_expected(ImageType::Mcuboot, delta_or_full), Err(Errno::NoExec));
+        assert_eq!(
+            check_expected(ImageType::Mcuboot, delta_or_full),
+            Err(Errno::NoExec)
+        );
         assert_eq!(check_expected(ImageType::FullModem, delta_or_full), Ok(()));
     }
 }
