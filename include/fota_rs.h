@@ -158,7 +158,8 @@ struct fota_rs_config {
   bool allow_downgrade;
   // ECDSA-P256 public key (SubjectPublicKeyInfo DER, as `imgtool getpub`
   // prints it) the image must be signed with; NULL: MCUboot checks it at
-  // boot. Needs the `signature` feature (Kconfig FOTA_RS_SIGNATURE).
+  // boot. Needs the `signature` feature (Kconfig FOTA_RS_SIGNATURE). Not
+  // copied: it must stay valid for the life of the program.
   const uint8_t *verify_key;
   size_t verify_key_len;
 };

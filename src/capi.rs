@@ -130,7 +130,8 @@ pub struct fota_rs_config {
     pub allow_downgrade: bool,
     /// ECDSA-P256 public key (SubjectPublicKeyInfo DER, as `imgtool getpub`
     /// prints it) the image must be signed with; NULL: MCUboot checks it at
-    /// boot. Needs the `signature` feature (Kconfig FOTA_RS_SIGNATURE).
+    /// boot. Needs the `signature` feature (Kconfig FOTA_RS_SIGNATURE). Not
+    /// copied: it must stay valid for the life of the program.
     pub verify_key: *const u8,
     pub verify_key_len: usize,
 }
@@ -277,8 +278,11 @@ fn config_from_c(c: &fota_rs_config) -> Result<Config, Errno> {
             log::error!("a verification key is configured but this build has no signature support");
             return Err(Errno::NotSup);
         }
-        // SAFETY: the caller passes `verify_key_len` valid bytes (API contract).
-        let der = unsafe { core::slice::from_raw_parts(c.verify_key, c.verify_key_len) };
+        // SAFETY: the caller passes `verify_key_len` valid bytes that stay
+        // unchanged for the life of the program (API contract, documented on
+        // the field).
+        let der: &'static [u8] =
+            unsafe { core::slice::from_raw_parts(c.verify_key, c.verify_key_len) };
         let key = crate::checks::VerifyKey::from_spki_der(der).map_err(|e| {
             log::error!("verification key: {}", e);
             Errno::Inval

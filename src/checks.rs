@@ -51,10 +51,12 @@ const SPKI_P256_PREFIX: [u8; 27] = [
 ];
 
 /// An ECDSA-P256 public key in the form MCUboot embeds and imgtool exports
-/// (`imgtool getpub -k key.pem`: the SubjectPublicKeyInfo DER).
+/// (`imgtool getpub -k key.pem`: the SubjectPublicKeyInfo DER). It refers
+/// to the caller's copy, which lives as long as the program (a `static` in
+/// the port): the engine sits in static RAM and keeps no second copy.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct VerifyKey {
-    spki: [u8; SPKI_LEN],
+    spki: &'static [u8; SPKI_LEN],
 }
 
 impl fmt::Debug for VerifyKey {
@@ -66,8 +68,8 @@ impl fmt::Debug for VerifyKey {
 impl VerifyKey {
     /// From the SubjectPublicKeyInfo DER of a P-256 key. With the
     /// `signature` feature the point is also checked to lie on the curve.
-    pub fn from_spki_der(der: &[u8]) -> Result<VerifyKey, CheckError> {
-        let spki: [u8; SPKI_LEN] = der.try_into().map_err(|_| CheckError::BadKey)?;
+    pub fn from_spki_der(der: &'static [u8]) -> Result<VerifyKey, CheckError> {
+        let spki: &'static [u8; SPKI_LEN] = der.try_into().map_err(|_| CheckError::BadKey)?;
         if spki.get(..SPKI_P256_PREFIX.len()) != Some(&SPKI_P256_PREFIX[..]) {
             return Err(CheckError::BadKey);
         }
@@ -79,7 +81,7 @@ impl VerifyKey {
 
     /// The DER as given (what a KEYHASH TLV hashes, what a PUBKEY TLV holds).
     pub fn spki_der(&self) -> &[u8; SPKI_LEN] {
-        &self.spki
+        self.spki
     }
 
     /// SHA-256 of the DER: the value of imgtool's KEYHASH TLV.
@@ -1236,23 +1238,22 @@ mod tests {
             .collect();
         assert_eq!(c_array, KEY);
         assert_eq!(VerifyKey::from_spki_der(&KEY[1..]), Err(CheckError::BadKey));
-        let mut wrong_curve = [0u8; SPKI_LEN];
+        let wrong_curve: &'static mut [u8; SPKI_LEN] =
+            std::boxed::Box::leak(std::boxed::Box::new([0u8; SPKI_LEN]));
         wrong_curve.copy_from_slice(KEY);
         wrong_curve[22] ^= 1;
         assert_eq!(
-            VerifyKey::from_spki_der(&wrong_curve),
+            VerifyKey::from_spki_der(wrong_curve),
             Err(CheckError::BadKey)
         );
         // A point not on the curve (only the curve arithmetic can tell).
         #[cfg(feature = "signature")]
         {
-            let mut off_curve = [0u8; SPKI_LEN];
+            let off_curve: &'static mut [u8; SPKI_LEN] =
+                std::boxed::Box::leak(std::boxed::Box::new([0u8; SPKI_LEN]));
             off_curve.copy_from_slice(KEY);
             off_curve[90] ^= 1;
-            assert_eq!(
-                VerifyKey::from_spki_der(&off_curve),
-                Err(CheckError::BadKey)
-            );
+            assert_eq!(VerifyKey::from_spki_der(off_curve), Err(CheckError::BadKey));
         }
     }
 

@@ -200,7 +200,8 @@ struct Sink {
     first: [u8; DETECT_LEN],
     writer: crate::zopt::ZeroOption<SlotWriter>,
     delta: Option<DeltaTarget>,
-    notices: heapless::Deque<Notice, 4>,
+    /// Only erase pending/done are queued here.
+    notices: heapless::Deque<Notice, 2>,
     offset: u32,
     total: Option<u32>,
     last_percent: Option<u8>,
@@ -373,6 +374,44 @@ fn flash_or_image(e: Errno) -> Error {
     }
 }
 
+/// A request in flight, kept in 8 bytes: the queue lives in the static
+/// engine, where every byte is RAM for the whole program.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Asked {
+    first: u32,
+    last: u32,
+}
+
+impl Asked {
+    /// `first == OPEN`: no Range header; `last == OPEN`: an open range.
+    const OPEN: u32 = u32::MAX;
+
+    fn from(r: Option<Range>) -> Asked {
+        let narrow = |v: u64| {
+            u32::try_from(v)
+                .unwrap_or(Asked::OPEN - 1)
+                .min(Asked::OPEN - 1)
+        };
+        match r {
+            None => Asked {
+                first: Asked::OPEN,
+                last: Asked::OPEN,
+            },
+            Some(Range { first, last }) => Asked {
+                first: narrow(first),
+                last: last.map_or(Asked::OPEN, narrow),
+            },
+        }
+    }
+
+    fn range(self) -> Option<Range> {
+        (self.first != Asked::OPEN).then_some(Range {
+            first: u64::from(self.first),
+            last: (self.last != Asked::OPEN).then_some(u64::from(self.last)),
+        })
+    }
+}
+
 /// The engine. One download at a time.
 pub struct Engine {
     cfg: Config,
@@ -383,7 +422,7 @@ pub struct Engine {
     /// Ask for ranges (TLS fragments); false once a server answered 200.
     ranged: bool,
     /// Requests sent on this connection whose responses have not ended, in order.
-    in_flight: heapless::Deque<Option<Range>, MAX_PIPELINE>,
+    in_flight: heapless::Deque<Asked, MAX_PIPELINE>,
     /// First byte not yet asked for.
     next_request: u32,
     /// Current pipelining depth, and the most this server gets (1 once it
@@ -986,7 +1025,7 @@ impl Engine {
                 self.send_failed = true;
                 return Ok(());
             }
-            if self.in_flight.push_back(range).is_err() {
+            if self.in_flight.push_back(Asked::from(range)).is_err() {
                 return Err(Error::new(Stage::Http, Errno::Fault));
             }
             if let Some(Range {
@@ -1009,10 +1048,11 @@ impl Engine {
         let h = self.conn.ok_or(Error::new(Stage::Http, Errno::NotConn))?;
         self.fill_pipeline(port, h)?;
         // Responses come strictly in the order of the requests.
-        let range = *self
+        let range = self
             .in_flight
             .front()
-            .ok_or(Error::new(Stage::Http, Errno::Fault))?;
+            .ok_or(Error::new(Stage::Http, Errno::Fault))?
+            .range();
         let mut parser = ResponseParser::new();
         let mut head: Option<Head> = None;
         let mut discard = false;

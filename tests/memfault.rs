@@ -555,8 +555,12 @@ fn host_port_child() {
     );
 
     // The checks over the real port: right layout, newer version, good signature.
-    let key =
-        VerifyKey::from_spki_der(&std::fs::read(data.join("test-key.pub.der")).unwrap()).unwrap();
+    let key = VerifyKey::from_spki_der(Box::leak(
+        std::fs::read(data.join("test-key.pub.der"))
+            .unwrap()
+            .into_boxed_slice(),
+    ))
+    .unwrap();
     let cfg = Checks {
         verify_key: Some(key),
         ..Checks::DEFAULT
