@@ -456,8 +456,9 @@ static void trampoline(const struct fota_rs_event *e, void *user)
 
 int fota_download_init(fota_download_callback_t client_callback)
 {
-	/* fota_rs_init may keep the pointer; the tags it points to are static too. */
-	static struct fota_rs_config cfg;
+	/* fota_rs_init copies the configuration (the key it names is the port's
+	 * static), so a stack copy will do. */
+	struct fota_rs_config cfg;
 	const struct fota_rs_port *port;
 	int32_t rc;
 

@@ -135,7 +135,7 @@ struct fota_rs_config {
   const int32_t *fallback_sec_tags;
   uint8_t fallback_sec_tag_count;
   uint8_t max_redirects;
-  // Longest host name accepted (at most 255).
+  // Longest host name accepted (at most 128).
   uint16_t host_max_len;
   // Longest path + query accepted (at most 1024).
   uint16_t url_max_len;
@@ -232,7 +232,8 @@ extern "C" {
 // `cfg` is NULL or points to writable memory for one `fota_rs_config`.
 void fota_rs_config_default(struct fota_rs_config *cfg);
 
-// Set the platform, the configuration and the event callback. Call once
+// Set the platform, the configuration and the event callback. `cfg` is
+// copied (only `verify_key` must outlive the call). Call once
 // before the first download (again only while none runs).
 //
 // Returns 0, `-FOTA_RS_EINVAL` for NULL or bad arguments, or

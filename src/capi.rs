@@ -107,7 +107,7 @@ pub struct fota_rs_config {
     pub fallback_sec_tags: *const i32,
     pub fallback_sec_tag_count: u8,
     pub max_redirects: u8,
-    /// Longest host name accepted (at most 255).
+    /// Longest host name accepted (at most 128).
     pub host_max_len: u16,
     /// Longest path + query accepted (at most 1024).
     pub url_max_len: u16,
@@ -320,7 +320,8 @@ fn config_from_c(c: &fota_rs_config) -> Result<Config, Errno> {
     Ok(cfg)
 }
 
-/// Set the platform, the configuration and the event callback. Call once
+/// Set the platform, the configuration and the event callback. `cfg` is
+/// copied (only `verify_key` must outlive the call). Call once
 /// before the first download (again only while none runs).
 ///
 /// Returns 0, `-FOTA_RS_EINVAL` for NULL or bad arguments, or

@@ -200,8 +200,8 @@ struct Sink {
     first: [u8; DETECT_LEN],
     writer: crate::zopt::ZeroOption<SlotWriter>,
     delta: Option<DeltaTarget>,
-    /// Only erase pending/done are queued here.
-    notices: heapless::Deque<Notice, 2>,
+    /// A modem erase ran in `deliver`: report ERASE_PENDING and ERASE_DONE.
+    erased: bool,
     offset: u32,
     total: Option<u32>,
     last_percent: Option<u8>,
@@ -228,7 +228,7 @@ impl Sink {
             first: [0; DETECT_LEN],
             writer: crate::zopt::ZeroOption::none(),
             delta: None,
-            notices: heapless::Deque::new(),
+            erased: false,
             offset: 0,
             total: None,
             last_percent: None,
@@ -329,9 +329,8 @@ impl Sink {
             }
             _ => {
                 log::info!("Erasing the modem's firmware update area");
-                let _ = self.notices.push_back(Notice::ErasePending);
                 port.modem_delta_erase().map_err(flash)?;
-                let _ = self.notices.push_back(Notice::EraseDone);
+                self.erased = true;
                 Ok(DeltaTarget { skip_below: 0 })
             }
         }
@@ -1070,8 +1069,11 @@ impl Engine {
                 HttpEvent::Body { start, end } => {
                     if !discard {
                         self.sink.deliver(port, &self.rx[start..end])?;
-                        while let Some(n) = self.sink.notices.pop_front() {
-                            emit(n);
+                        if core::mem::take(&mut self.sink.erased) {
+                            // The port's erase returns when done; both events
+                            // tell the caller the pause was an erase.
+                            emit(Notice::ErasePending);
+                            emit(Notice::EraseDone);
                         }
                         if self.cfg.progress_events {
                             if let Some(p) = self.sink.progress() {

@@ -208,7 +208,7 @@ def main():
         "FOTA_RS": "y",
         "FOTA_RS_FRAG_SIZE": "2048",
         "FOTA_RS_URL_MAX_LEN": "1024",
-        "FOTA_RS_HOST_MAX_LEN": "255",
+        "FOTA_RS_HOST_MAX_LEN": "128",
         "FOTA_RS_RETRIES": "3",
         "FOTA_RS_RETRY_BACKOFF_MS": "1000",
         "FOTA_RS_SOCKET_TIMEOUT_MS": "30000",
@@ -314,8 +314,8 @@ def main():
     base(kconf)
     setv(kconf, FOTA_RS_URL_MAX_LEN="4096", FOTA_RS_HOST_MAX_LEN="1000")
     check(val(kconf, "FOTA_RS_URL_MAX_LEN") == "1024"
-          and val(kconf, "FOTA_RS_HOST_MAX_LEN") == "255",
-          "URL/HOST limits clamp to the core's maxima (1024/255)",
+          and val(kconf, "FOTA_RS_HOST_MAX_LEN") == "128",
+          "URL/HOST limits clamp to the core's maxima (1024/128)",
           f"{val(kconf, 'FOTA_RS_URL_MAX_LEN')}/{val(kconf, 'FOTA_RS_HOST_MAX_LEN')}")
 
     # --- every CONFIG_FOTA_RS* used in the repo is defined ---------------
