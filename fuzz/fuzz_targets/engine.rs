@@ -17,7 +17,7 @@
 
 use core::sync::atomic::AtomicBool;
 use fota_rs::engine::{Config, Engine, Request};
-use fota_rs::image::ImageType;
+use fota_rs::image::ImageSet;
 use fota_rs::mcuboot::trailer_size;
 use fota_rs::port::FlashGeometry;
 use fota_rs_fuzz::{make_image, verify_image, FakePort, Input, Script};
@@ -39,7 +39,7 @@ fn download(port: &mut FakePort, cfg: &Config, tls: bool) {
         sec_tags: if tls { &[42] } else { &[] },
         pdn_id: 0,
         frag_size: 0,
-        expected: ImageType::Any,
+        expected: ImageSet::ANY,
     };
     let before = port.upgrade_requests.len();
     let mut e = Engine::new(cfg.clone());
