@@ -62,7 +62,7 @@ cc1() { "$CC" "${CFLAGS[@]}" -c "$@"; }
 (cd "$OUT" &&
 	cc1 "$ROOT/compat/fota_download.c" -o compat.o &&
 	cc1 "$ROOT/tests/size/main.c" -o main.o &&
-	cc1 "$ROOT/tests/size/stub_port.c" -o stub_port.o &&
+	cc1 "$ROOT/tests/arm/compat_shim/stub_port.c" -o stub_port.o &&
 	cc1 -DSIZE_BASELINE "$ROOT/tests/size/main.c" -o main_base.o)
 
 # crtn.o of Debian's toolchain lacks .note.GNU-stack; ld's note about it is
