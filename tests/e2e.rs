@@ -5,9 +5,8 @@
 //! checks the slot file byte for byte with scripts/check-slot.py or by hand.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
 mod common;
 use common::{fixture_dir, make_image, root, run, signing_key};
@@ -43,72 +42,23 @@ fn fixtures() -> &'static Fixtures {
     })
 }
 
-struct Server {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::PyServer as Server;
 
 impl Server {
     fn start(tls: bool, tag: &str) -> Server {
         let f = fixtures();
-        let work = f.dir.join(format!("srv-{tag}-{}", std::process::id()));
-        std::fs::create_dir_all(&work).unwrap();
-        let port_file = work.join("port");
-        let log = work.join("log.jsonl");
-        let _ = std::fs::remove_file(&port_file);
-        let _ = std::fs::remove_file(&log);
-        let mut cmd = Command::new("python3");
-        cmd.arg(root().join("tests/server/fota_server.py"))
-            .arg("--root")
-            .arg(&f.www)
-            .arg("--port-file")
-            .arg(&port_file)
-            .arg("--log")
-            .arg(&log)
-            .stdout(Stdio::null());
+        let mut args: Vec<std::ffi::OsString> = vec!["--root".into(), f.www.clone().into()];
         if tls {
-            cmd.arg("--cert").arg(f.dir.join("certs/server.pem"));
-            cmd.arg("--key").arg(f.dir.join("certs/server.key"));
-            cmd.arg("--tls12");
+            args.extend([
+                "--cert".into(),
+                f.dir.join("certs/server.pem").into(),
+                "--key".into(),
+                f.dir.join("certs/server.key").into(),
+                "--tls12".into(),
+            ]);
         }
-        // The guard owns the child from here on, so it is killed and
-        // reaped whatever happens.
-        let mut srv = Server {
-            child: cmd.spawn().expect("start test server"),
-            port: 0,
-            log,
-        };
-        let t0 = Instant::now();
-        while srv.port == 0 {
-            if let Some(port) = std::fs::read_to_string(&port_file)
-                .ok()
-                .and_then(|s| s.trim().parse().ok())
-            {
-                srv.port = port;
-            }
-            assert!(
-                t0.elapsed() < Duration::from_secs(10),
-                "server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        srv
-    }
-
-    fn log(&self) -> Vec<String> {
-        std::fs::read_to_string(&self.log)
-            .unwrap_or_default()
-            .lines()
-            .map(String::from)
-            .collect()
+        let work = f.dir.join(format!("srv-{tag}-{}", std::process::id()));
+        Server::spawn("tests/server/fota_server.py", work, &args)
     }
 
     fn gets(&self) -> Vec<String> {

@@ -8,13 +8,13 @@
 //! faults a client can ride out must end in success, and hostile ones in the
 //! specific error.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{fixture_dir, make_image, root, run, signing_key};
+use common::{fixture_dir, make_image, read_port, root, run, signing_key, PyServer};
 
 struct Fixtures {
     dir: PathBuf,
@@ -33,72 +33,42 @@ fn fixtures() -> &'static Fixtures {
     })
 }
 
-/// The fault server; killed and reaped on drop.
+/// The fault server, with the plain-http listener a TLS server also opens
+/// (target of https->http redirects).
 struct Server {
-    child: Child,
-    port: u16,
-    /// Plain-http listener of a TLS server (target of https->http redirects).
+    py: PyServer,
     plain_port: Option<u16>,
-    log: PathBuf,
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+impl std::ops::Deref for Server {
+    type Target = PyServer;
+    fn deref(&self) -> &PyServer {
+        &self.py
     }
-}
-
-fn read_port(path: &Path) -> Option<u16> {
-    std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
 impl Server {
     fn start(tls: bool, tag: &str, extra: &[&str]) -> Server {
         let f = fixtures();
         let work = f.dir.join(format!("srv-{tag}-{}", std::process::id()));
-        std::fs::create_dir_all(&work).unwrap();
-        let port_file = work.join("port");
         let plain_file = work.join("plain-port");
-        let log = work.join("log.jsonl");
-        for p in [&port_file, &plain_file, &log] {
-            let _ = std::fs::remove_file(p);
-        }
-        let mut cmd = Command::new("python3");
-        cmd.arg(root().join("tests/faults/fault_server.py"))
-            .arg("--root")
-            .arg(&f.www)
-            .arg("--port-file")
-            .arg(&port_file)
-            .arg("--log")
-            .arg(&log)
-            .args(extra)
-            .stdout(Stdio::null());
+        let _ = std::fs::remove_file(&plain_file);
+        let mut args: Vec<std::ffi::OsString> = vec!["--root".into(), f.www.clone().into()];
+        args.extend(extra.iter().map(Into::into));
         if tls {
-            cmd.arg("--cert").arg(f.dir.join("certs/server.pem"));
-            cmd.arg("--key").arg(f.dir.join("certs/server.key"));
-            cmd.arg("--plain-port-file").arg(&plain_file);
+            args.extend([
+                "--cert".into(),
+                f.dir.join("certs/server.pem").into(),
+                "--key".into(),
+                f.dir.join("certs/server.key").into(),
+                "--plain-port-file".into(),
+                plain_file.clone().into(),
+            ]);
         }
-        let mut srv = Server {
-            child: cmd.spawn().expect("start fault server"),
-            port: 0,
-            plain_port: None,
-            log,
-        };
-        let t0 = Instant::now();
+        let py = PyServer::spawn("tests/faults/fault_server.py", work, &args);
         // The main port file is written last, so both are there once it is.
-        while srv.port == 0 {
-            if let Some(p) = read_port(&port_file) {
-                srv.port = p;
-                srv.plain_port = read_port(&plain_file);
-            }
-            assert!(
-                t0.elapsed() < Duration::from_secs(10),
-                "fault server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        srv
+        let plain_port = read_port(&plain_file);
+        Server { py, plain_port }
     }
 
     /// URL of the image behind `fault` (a fault spec, "" for none).
@@ -114,14 +84,6 @@ impl Server {
             format!("/fault/{fault}")
         };
         format!("{scheme}:{}{prefix}/app.bin", self.port)
-    }
-
-    fn log(&self) -> Vec<String> {
-        std::fs::read_to_string(&self.log)
-            .unwrap_or_default()
-            .lines()
-            .map(String::from)
-            .collect()
     }
 
     /// Log lines of requests for `fault`'s path.

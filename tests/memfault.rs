@@ -21,9 +21,8 @@ use fota_rs::checks::{check_image, CheckError, Checks, Outcome, VerifyKey};
 use fota_rs::mcuboot::Version;
 use fota_rs::port::{DeviceLayout, Port};
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
 const PROJECT_KEY: &str = "mflt-test-project-key";
 const HW: &str = "nrf9160dk";
@@ -56,70 +55,23 @@ fn fixtures() -> &'static Fixtures {
     })
 }
 
-/// A Python server on loopback, killed and reaped on drop.
-struct Server {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::PyServer as Server;
 
 impl Server {
     fn start(tag: &str, script: &str, args: &[String]) -> Server {
         let f = fixtures();
-        let work = f.dir.join(format!("{tag}-{}", std::process::id()));
-        std::fs::create_dir_all(&work).unwrap();
-        let port_file = work.join("port");
-        let log = work.join("log.jsonl");
-        let _ = std::fs::remove_file(&port_file);
-        let _ = std::fs::remove_file(&log);
-        let mut srv = Server {
-            child: Command::new("python3")
-                .arg(root().join(script))
-                .args(args)
-                .arg("--cert")
-                .arg(f.dir.join("certs/server.pem"))
-                .arg("--key")
-                .arg(f.dir.join("certs/server.key"))
-                .arg("--port-file")
-                .arg(&port_file)
-                .arg("--log")
-                .arg(&log)
-                .stdout(Stdio::null())
-                .spawn()
-                .expect("start server"),
-            port: 0,
-            log,
-        };
-        let t0 = Instant::now();
-        while srv.port == 0 {
-            if let Some(p) = std::fs::read_to_string(&port_file)
-                .ok()
-                .and_then(|s| s.trim().parse().ok())
-            {
-                srv.port = p;
-            }
-            assert!(
-                t0.elapsed() < Duration::from_secs(10),
-                "{script} did not start"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        srv
-    }
-
-    fn log(&self) -> Vec<String> {
-        std::fs::read_to_string(&self.log)
-            .unwrap_or_default()
-            .lines()
-            .map(String::from)
-            .collect()
+        let mut all: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+        all.extend([
+            "--cert".into(),
+            f.dir.join("certs/server.pem").into(),
+            "--key".into(),
+            f.dir.join("certs/server.key").into(),
+        ]);
+        Server::spawn(
+            script,
+            f.dir.join(format!("{tag}-{}", std::process::id())),
+            &all,
+        )
     }
 }
 

@@ -58,3 +58,76 @@ pub fn make_image(out: &Path, size: usize, version: &str, key: Option<&Path>) {
     }
     run(&mut cmd);
 }
+
+/// A Python test server on 127.0.0.1, killed and reaped on drop.
+pub struct PyServer {
+    child: std::process::Child,
+    pub port: u16,
+    /// Its JSON-lines request log.
+    pub log: PathBuf,
+    /// Its scratch directory (port files, log).
+    pub work: PathBuf,
+}
+
+impl Drop for PyServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port number a server wrote to `path`, once it is there.
+pub fn read_port(path: &Path) -> Option<u16> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+impl PyServer {
+    /// Start `script` (relative to the repository) with `args` plus
+    /// `--port-file` and `--log` in `work`, and wait until it listens.
+    pub fn spawn(script: &str, work: PathBuf, args: &[std::ffi::OsString]) -> PyServer {
+        std::fs::create_dir_all(&work).unwrap();
+        let port_file = work.join("port");
+        let log = work.join("log.jsonl");
+        let _ = std::fs::remove_file(&port_file);
+        let _ = std::fs::remove_file(&log);
+        let child = Command::new("python3")
+            .arg(root().join(script))
+            .args(args)
+            .arg("--port-file")
+            .arg(&port_file)
+            .arg("--log")
+            .arg(&log)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {script}: {e}"));
+        // The guard owns the child from here on, so it is killed and reaped
+        // whatever happens.
+        let mut srv = PyServer {
+            child,
+            port: 0,
+            log,
+            work,
+        };
+        let t0 = std::time::Instant::now();
+        while srv.port == 0 {
+            if let Some(p) = read_port(&port_file) {
+                srv.port = p;
+            }
+            assert!(
+                t0.elapsed() < std::time::Duration::from_secs(10),
+                "{script} did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        srv
+    }
+
+    /// The request log so far, one JSON object a line.
+    pub fn log(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(String::from)
+            .collect()
+    }
+}
