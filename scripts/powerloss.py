@@ -75,8 +75,8 @@ def resumed_at(log_path, pos):
     with open(log_path, encoding="utf-8", errors="replace") as f:
         f.seek(pos)
         for line in f:
-            if "Resuming at byte " in line:
-                return int(line.split("Resuming at byte ")[1].split()[0])
+            if "Resuming" in line and " offset=" in line:
+                return int(line.split(" offset=")[1].split()[0])
     return 0
 
 

@@ -275,7 +275,7 @@ fn config_from_c(c: &fota_rs_config) -> Result<Config, Errno> {
             return Err(Errno::Inval);
         }
         if !cfg!(feature = "signature") {
-            log::error!("a verification key is configured but this build has no signature support");
+            crate::logging::error!("a verification key is configured but this build has no signature support (FOTA_RS_SIGNATURE)");
             return Err(Errno::NotSup);
         }
         // SAFETY: the caller passes `verify_key_len` valid bytes that stay
@@ -283,8 +283,10 @@ fn config_from_c(c: &fota_rs_config) -> Result<Config, Errno> {
         // the field).
         let der: &'static [u8] =
             unsafe { core::slice::from_raw_parts(c.verify_key, c.verify_key_len) };
-        let key = crate::checks::VerifyKey::from_spki_der(der).map_err(|e| {
-            log::error!("verification key: {}", e);
+        let key = crate::checks::VerifyKey::from_spki_der(der).map_err(|_| {
+            crate::logging::error!(
+                "verification key is not a P-256 SubjectPublicKeyInfo DER (imgtool getpub)"
+            );
             Errno::Inval
         })?;
         cfg.checks.verify_key = Some(key);
@@ -294,12 +296,12 @@ fn config_from_c(c: &fota_rs_config) -> Result<Config, Errno> {
     }
     let (h, u) = (usize::from(c.host_max_len), usize::from(c.url_max_len));
     if h == 0 || h > crate::url::HOST_CAP || u == 0 || u > crate::url::PATH_CAP {
-        log::error!(
-            "URL limits host {} / path {} exceed the built-in capacity {} / {}",
-            h,
-            u,
-            crate::url::HOST_CAP,
-            crate::url::PATH_CAP
+        crate::logging::error!(
+            "URL limits outside 1 ..= the built-in capacity",
+            host_max = h,
+            path_max = u,
+            host_cap = crate::url::HOST_CAP,
+            path_cap = crate::url::PATH_CAP
         );
         return Err(Errno::Inval);
     }
@@ -539,7 +541,7 @@ extern "C" fn worker_entry(_arg: *mut c_void) {
             errno: Errno::Canceled,
             ..
         }) => {
-            log::info!("Download cancelled");
+            crate::logging::info!("Download cancelled");
             event(fota_rs_event_id::FOTA_RS_EVT_CANCELLED)
         }
         Err(err) => {
@@ -547,9 +549,11 @@ extern "C" fn worker_entry(_arg: *mut c_void) {
             e.cause = Cause::of(err) as u8;
             e.error = err.errno.code();
             e.offset = inst.engine.diag().offset;
-            let mut line = crate::diag::TextBuf::<320>::new();
-            let _ = inst.engine.diag().write_text(&mut line, inst.engine.url());
-            log::error!("Download failed: {}", line.as_str());
+            if crate::logging::enabled(crate::logging::Level::Error) {
+                let mut line = crate::text::Line::<320>::line();
+                inst.engine.diag().write_text(&mut line, inst.engine.url());
+                crate::logging::error!("Download failed", diag = line.as_str());
+            }
             e
         }
     };
@@ -646,16 +650,23 @@ pub unsafe extern "C" fn fota_rs_diag_get(out: *mut fota_rs_diag) -> i32 {
 /// `buf` is NULL (len 0) or valid for writing `len` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn fota_rs_diag_text(buf: *mut c_char, len: usize) -> usize {
-    let mut out = crate::diag::SliceWriter::new(if buf.is_null() || len == 0 {
+    let buf: &mut [u8] = if buf.is_null() || len == 0 {
         &mut []
     } else {
         // SAFETY: caller guarantees `len` writable bytes.
         unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), len) }
-    });
-    match with_engine(|e| e.diag().write_text(&mut out, e.url())) {
-        Ok(_) => out.finish(),
-        Err(_) => out.finish(),
+    };
+    // The text goes before the room for the NUL.
+    let (used, needed) = {
+        let room = buf.split_last_mut().map_or(&mut [][..], |(_, r)| r);
+        let mut out = crate::text::Text::new(room);
+        let _ = with_engine(|e| e.diag().write_text(&mut out, e.url()));
+        (out.len(), out.needed())
+    };
+    if let Some(nul) = buf.get_mut(used) {
+        *nul = 0;
     }
+    needed
 }
 
 /// Name of a `FOTA_RS_E*` code ("ECONNREFUSED"), for logs. Never NULL.

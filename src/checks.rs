@@ -26,7 +26,7 @@
 use crate::error::Errno;
 use crate::mcuboot::{ImageHeader, Version, HEADER_LEN};
 use crate::port::{DeviceLayout, Port};
-use core::fmt;
+use crate::text::Out;
 use sha2::{Digest, Sha256};
 
 /// TLV types (MCUboot `bootutil/image.h`).
@@ -59,9 +59,10 @@ pub struct VerifyKey {
     spki: &'static [u8; SPKI_LEN],
 }
 
-impl fmt::Debug for VerifyKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "VerifyKey(sha256 {})", Hex(&self.key_hash()[..8]))
+impl core::fmt::Debug for VerifyKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // The key is public, but 91 bytes of DER help nobody reading a log.
+        f.write_str("VerifyKey")
     }
 }
 
@@ -267,57 +268,56 @@ impl CheckError {
     }
 }
 
-struct Hex<'a>(&'a [u8]);
-
-impl fmt::Display for Hex<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
-    }
+fn put_version(w: &mut dyn Out, v: Version) {
+    w.dec(v.major)
+        .text(".")
+        .dec(v.minor)
+        .text(".")
+        .dec(v.revision)
+        .text("+")
+        .dec(v.build);
 }
 
-struct V(Version);
-
-impl fmt::Display for V {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let v = self.0;
-        write!(f, "{}.{}.{}+{}", v.major, v.minor, v.revision, v.build)
-    }
-}
-
-impl fmt::Display for CheckError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
+impl CheckError {
+    /// What was refused and the numbers that did not match, in one sentence.
+    pub fn write_text(&self, w: &mut dyn Out) {
+        let text = match *self {
             CheckError::Port { query, errno } => {
-                let what = match query {
+                w.put(match query {
                     Query::FlashRead => "reading the slot",
                     Query::DeviceLayout => "asking the port for the device layout",
                     Query::RunningVersion => "asking the port for the running version",
-                };
-                write!(f, "{what} failed: {} ({})", errno.name(), errno.describe())
+                });
+                w.text(" failed: ").text(errno.name()).text(" (").text(errno.describe());
+                ")"
             }
             CheckError::Malformed(m) => {
-                let what = match m {
+                w.put("malformed image in the slot: ");
+                match m {
                     Malformed::Header => "the image header",
                     Malformed::NoVectorTable => "the payload is too short for a vector table",
                     Malformed::ProtectedTlvArea => "the protected TLV area",
                     Malformed::TlvArea => "the TLV area",
                     Malformed::NoHash => "no SHA256 TLV",
-                };
-                write!(f, "malformed image in the slot: {what}")
+                }
             }
             CheckError::StackPointer {
                 sp,
                 ram_start,
                 ram_end,
-            } => write!(
-                f,
-                "initial stack pointer {sp:#010x} is outside RAM {ram_start:#010x}..{ram_end:#010x}: \
-                 the image was built for another device or memory layout"
-            ),
-            CheckError::ResetNotThumb { reset } => write!(
-                f,
-                "reset handler {reset:#010x} has no Thumb bit: no Cortex-M vector table after the header"
-            ),
+            } => {
+                w.text("initial stack pointer ")
+                    .addr(sp)
+                    .text(" is outside RAM ")
+                    .addr(ram_start)
+                    .text("..")
+                    .addr(ram_end);
+                ": the image was built for another device or memory layout"
+            }
+            CheckError::ResetNotThumb { reset } => {
+                w.text("reset handler ").addr(reset);
+                " has no Thumb bit: no Cortex-M vector table after the header"
+            }
             CheckError::LinkedElsewhere {
                 reset,
                 code_start,
@@ -326,43 +326,56 @@ impl fmt::Display for CheckError {
                 needed,
                 primary_addr,
                 hdr_size,
-            } => write!(
-                f,
-                "image linked for {linked_for:#010x} but this device needs {needed:#010x} \
-                 (primary slot {primary_addr:#010x} + header {hdr_size:#x}): reset handler \
-                 {reset:#010x} is outside the image's code here ({code_start:#010x}..{code_end:#010x}); \
-                 rebuild it with this device's partition layout (same NCS version / SPM or TF-M)"
-            ),
-            CheckError::NotNewer { image, running } => write!(
-                f,
-                "image version {} is not newer than the running {} (allow downgrades to install it)",
-                V(image),
-                V(running)
-            ),
-            CheckError::HashMismatch => f.write_str(
-                "the slot read back does not match the image's SHA256 TLV (flash corrupted after writing)",
-            ),
-            CheckError::Unsigned => f.write_str(
-                "image has no ECDSA-P256 signature TLV (0x22) but a verification key is configured: sign it with imgtool sign --key",
-            ),
-            CheckError::WrongKey { image_key, key } => {
-                f.write_str("image is signed with another key: ")?;
-                match image_key {
-                    Some(k) => write!(f, "its KEYHASH starts {}", Hex(&k))?,
-                    None => f.write_str("no KEYHASH/PUBKEY TLV names a key before the signature")?,
-                }
-                write!(f, ", the configured key's SHA-256 starts {}", Hex(&key))
+            } => {
+                w.text("image linked for ")
+                    .addr(linked_for)
+                    .text(" but this device needs ")
+                    .addr(needed)
+                    .text(" (primary slot ")
+                    .addr(primary_addr)
+                    .text(" + header ")
+                    .addr(hdr_size.into())
+                    .text("): reset handler ")
+                    .addr(reset)
+                    .text(" is outside the image's code here (")
+                    .addr(code_start)
+                    .text("..")
+                    .addr(code_end);
+                "); rebuild it with this device's partition layout (same NCS version / SPM or TF-M)"
             }
-            CheckError::BadSignature => f.write_str(
-                "ECDSA-P256 signature does not verify with the configured key",
-            ),
-            CheckError::BadKey => f.write_str(
-                "verification key is not a P-256 SubjectPublicKeyInfo DER (imgtool getpub)",
-            ),
-            CheckError::SignatureUnsupported => f.write_str(
-                "a verification key is configured but this build has no signature support (cargo feature `signature`)",
-            ),
-        }
+            CheckError::NotNewer { image, running } => {
+                w.put("image version ");
+                put_version(w, image);
+                w.put(" is not newer than the running ");
+                put_version(w, running);
+                " (allow downgrades to install it)"
+            }
+            CheckError::HashMismatch => {
+                "the slot read back does not match the image's SHA256 TLV (flash corrupted after writing)"
+            }
+            CheckError::Unsigned => {
+                "image has no ECDSA-P256 signature TLV (0x22) but a verification key is configured: sign it with imgtool sign --key"
+            }
+            CheckError::WrongKey { image_key, key } => {
+                w.put("image is signed with another key: ");
+                match image_key {
+                    Some(k) => {
+                        w.text("its KEYHASH starts ").hex(&k);
+                    }
+                    None => w.put("no KEYHASH/PUBKEY TLV names a key before the signature"),
+                }
+                w.text(", the configured key's SHA-256 starts ").hex(&key);
+                ""
+            }
+            CheckError::BadSignature => "ECDSA-P256 signature does not verify with the configured key",
+            CheckError::BadKey => {
+                "verification key is not a P-256 SubjectPublicKeyInfo DER (imgtool getpub)"
+            }
+            CheckError::SignatureUnsupported => {
+                "a verification key is configured but this build has no signature support (cargo feature `signature`)"
+            }
+        };
+        w.put(text);
     }
 }
 
@@ -401,7 +414,9 @@ pub fn check_image<P: Port>(
                 Outcome::Passed
             }
             Err(Errno::NotSup) => {
-                log::warn!("Layout check skipped: the port does not tell the device layout");
+                crate::logging::warn!(
+                    "Layout check skipped: the port does not tell the device layout"
+                );
                 Outcome::Skipped
             }
             Err(errno) => {
@@ -421,7 +436,9 @@ pub fn check_image<P: Port>(
                 Outcome::Passed
             }
             Err(Errno::NotSup) => {
-                log::warn!("Version check skipped: the port does not tell the running version");
+                crate::logging::warn!(
+                    "Version check skipped: the port does not tell the running version"
+                );
                 Outcome::Skipped
             }
             Err(errno) => {
@@ -438,7 +455,9 @@ pub fn check_image<P: Port>(
             Outcome::Passed
         }
         None => {
-            log::info!("No verification key configured: the signature is left to MCUboot");
+            crate::logging::info!(
+                "No verification key configured: the signature is left to MCUboot"
+            );
             Outcome::Disabled
         }
     };
@@ -698,10 +717,9 @@ pub fn check_signature<P: Port>(
     key_prefix.copy_from_slice(key_hash.get(..4).unwrap_or(&[0; 4]));
     match verdict {
         Some(true) => {
-            log::info!(
-                "Signature verified (ECDSA-P256, key {})",
-                Hex(&key_hash[..4])
-            );
+            let mut key = crate::text::Line::<8>::line();
+            key.out().hex(&key_prefix);
+            crate::logging::info!("Signature verified (ECDSA-P256)", key = key.as_str());
             Ok(())
         }
         Some(false) => Err(CheckError::BadSignature),
@@ -799,6 +817,12 @@ fn verify(_key: &VerifyKey, _digest: &[u8; 32], _der: &[u8]) -> Result<bool, Che
 #[cfg_attr(not(feature = "signature"), allow(dead_code))]
 mod tests {
     use super::*;
+
+    fn err_text(e: &CheckError) -> std::string::String {
+        let mut t = std::string::String::new();
+        e.write_text(&mut t);
+        t
+    }
     use crate::port::{ConnectError, ConnectParams, FlashGeometry, Handle};
     use std::vec::Vec;
 
@@ -1048,7 +1072,7 @@ mod tests {
             }
         );
         assert_eq!(&GOOD[off..off + 32], &key().key_hash()[..], "KEYHASH TLV");
-        let text = std::format!("{err}");
+        let text = err_text(&err);
         assert!(text.contains("signed with another key"), "{text}");
     }
 
@@ -1107,7 +1131,7 @@ mod tests {
         );
         assert_eq!(err.check(), "layout");
         assert_eq!(err.errno(), Errno::NoExec);
-        let text = std::format!("{err}");
+        let text = err_text(&err);
         assert!(
             text.contains("linked for 0x00020200") && text.contains("needs 0x0000c200"),
             "{text}"
@@ -1206,7 +1230,7 @@ mod tests {
             }
         }
         s.running = Ok(ver(1, 3, 0, 0));
-        let text = std::format!("{}", run(&mut s, &all()).unwrap_err());
+        let text = err_text(&run(&mut s, &all()).unwrap_err());
         assert!(
             text.contains("1.2.3+0 is not newer than the running 1.3.0+0"),
             "{text}"

@@ -4,8 +4,8 @@
 use crate::engine::MAX_TAGS;
 use crate::error::{Errno, Stage};
 use crate::port::Detail;
+use crate::text::Out;
 use crate::url::Url;
-use core::fmt;
 
 /// Result of the plain-TCP probe made after a refused TLS connect.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,75 +53,90 @@ impl Diag {
     }
 
     /// One line: stage, cause, errno name, tags, status, offset, and a hint.
-    pub fn write_text<W: fmt::Write>(&self, w: &mut W, url: &Url) -> fmt::Result {
+    pub fn write_text(&self, w: &mut dyn Out, url: &Url) {
         let Some(errno) = self.errno else {
-            return w.write_str("no error");
+            w.put("no error");
+            return;
         };
-        write!(
-            w,
-            "stage={} error={} ({})",
-            self.stage.name(),
-            errno.name(),
-            errno.describe()
-        )?;
+        w.text("stage=")
+            .text(self.stage.name())
+            .text(" error=")
+            .text(errno.name())
+            .text(" (")
+            .text(errno.describe())
+            .text(")");
         if !self.tags_tried.is_empty() {
-            write!(w, " sec_tags_tried={}", Tags(&self.tags_tried))?;
+            w.put(" sec_tags_tried=");
+            put_tags(w, &self.tags_tried);
         }
         if self.http_status != 0 {
-            write!(w, " http_status={}", self.http_status)?;
+            w.text(" http_status=").dec(self.http_status);
         }
-        write!(w, " offset={}", self.offset)?;
+        w.text(" offset=").dec(self.offset);
         if !self.detail.is_empty() {
-            write!(w, " detail=\"{}\"", self.detail)?;
+            w.text(" detail=\"").text(&self.detail).text("\"");
         }
         if let Some(c) = self.check.as_ref() {
-            write!(w, " check={} refused=\"{}\"", c.check(), c)?;
-            return w.write_str(" hint: the image was downloaded and its hash is right, but it must not be installed on this device; nothing was scheduled");
+            w.text(" check=").text(c.check()).text(" refused=\"");
+            c.write_text(w);
+            w.put("\" hint: the image was downloaded and its hash is right, but it must not be installed on this device; nothing was scheduled");
+            return;
         }
-        w.write_str(" hint: ")?;
-        if let Some(n) = self.note {
-            return w.write_str(n);
+        w.put(" hint: ");
+        match self.note {
+            Some(n) => w.put(n),
+            None => self.write_hint(w, url, errno),
         }
-        self.write_hint(w, url, errno)
     }
 
-    fn write_hint<W: fmt::Write>(&self, w: &mut W, url: &Url, errno: Errno) -> fmt::Result {
-        let host = &url.host;
+    fn write_hint(&self, w: &mut dyn Out, url: &Url, errno: Errno) {
+        let host = url.host.as_str();
         let port = url.port;
-        match (self.stage, errno) {
+        let text = match (self.stage, errno) {
             (Stage::Tls, Errno::ConnRefused) => {
                 if self.tcp_probe == TcpProbe::PortOpen {
-                    write!(w, "TCP to {}:{} works but the TLS handshake was refused with sec_tag {}: ", host, port, Tags(&self.tags_tried))?;
+                    w.text("TCP to ").text(host).text(":").dec(port).text(" works but the TLS handshake was refused with sec_tag ");
                 } else {
-                    write!(w, "the TLS handshake with {}:{} was refused with sec_tag {}: ", host, port, Tags(&self.tags_tried))?;
+                    w.text("the TLS handshake with ").text(host).text(":").dec(port).text(" was refused with sec_tag ");
                 }
-                w.write_str("the CA stored under that tag does not validate the server's certificate chain; provision the server's root CA (Amazon Root CA 1 for S3) under the tag or add a fallback tag")
+                put_tags(w, &self.tags_tried);
+                ": the CA stored under that tag does not validate the server's certificate chain; provision the server's root CA (Amazon Root CA 1 for S3) under the tag or add a fallback tag"
             }
-            (Stage::Tls, Errno::Inval) => w.write_str("an https URL needs a sec_tag holding the server's root CA"),
+            (Stage::Tls, Errno::Inval) => "an https URL needs a sec_tag holding the server's root CA",
             (Stage::Connect, Errno::ConnRefused) => {
-                let how = if self.tcp_probe == TcpProbe::Refused { " (checked with a plain TCP connect)" } else { "" };
-                write!(w, "nothing accepts TCP connections on {}:{}{}, so this is not a certificate problem: check the URL's port and the server", host, port, how)
+                w.text("nothing accepts TCP connections on ").text(host).text(":").dec(port);
+                if self.tcp_probe == TcpProbe::Refused {
+                    w.put(" (checked with a plain TCP connect)");
+                }
+                ", so this is not a certificate problem: check the URL's port and the server"
             }
-            (Stage::Dns, _) => write!(w, "{} did not resolve: check the host name, the PDN and that the network is up", host),
-            (Stage::Url, Errno::NameTooLong) => w.write_str("the URL is longer than CONFIG_FOTA_RS_URL_MAX_LEN / the host longer than CONFIG_FOTA_RS_HOST_MAX_LEN; raise the limit"),
-            (Stage::Url, _) => w.write_str("the URL is malformed (only http and https; no spaces or control characters)"),
-            (_, Errno::TimedOut) => write!(w, "no data from {} within the socket timeout: check coverage, or raise the timeout", host),
-            (_, Errno::ConnReset) => w.write_str("the connection kept dropping and the retries ran out: check coverage, or raise the retry count"),
-            (_, Errno::Access) => w.write_str("the server refused access: a pre-signed URL may have expired; request a new one"),
-            (_, Errno::NoEnt) => w.write_str("the file is not on the server: check the path"),
-            (_, Errno::Range) => w.write_str("the server did not honour the byte range asked for (or the file changed during the download)"),
-            (_, Errno::TooBig) if self.stage == Stage::Http => w.write_str("the response head is larger than the 2 KiB receive buffer"),
-            (Stage::Http, Errno::Again) => w.write_str("the server kept answering 5xx; try again later"),
-            (_, Errno::FileTooBig) => w.write_str("the image is larger than the secondary slot minus MCUboot's trailer: build a smaller image or enlarge the slot"),
-            (_, Errno::IlSeq) => w.write_str("the image failed verification (SHA-256, TLVs or length): it was corrupted in transit or is not a signed MCUboot image; nothing was scheduled"),
-            (_, Errno::NoExec) => w.write_str("the image type is not the one expected by the caller"),
-            (_, Errno::NotSup) if self.stage == Stage::Image => w.write_str("this device cannot install this image type: MCUboot images go to the secondary slot, modem deltas need the platform's modem target, full modem images an external-flash target"),
-            (Stage::Flash, _) => w.write_str("writing the update target failed (MCUboot secondary slot, or the modem's DFU area for modem deltas): check the flash partition or the modem"),
-            (Stage::Schedule, _) => w.write_str("the image is in flash and verified, but marking it for MCUboot failed"),
-            (_, Errno::Canceled) => w.write_str("the download was cancelled"),
-            (_, Errno::BadMsg) => w.write_str("the server's response was malformed or unexpected"),
-            _ => w.write_str("see the log for details"),
-        }
+            (Stage::Dns, _) => {
+                w.put(host);
+                " did not resolve: check the host name, the PDN and that the network is up"
+            }
+            (Stage::Url, Errno::NameTooLong) => "the URL is longer than CONFIG_FOTA_RS_URL_MAX_LEN / the host longer than CONFIG_FOTA_RS_HOST_MAX_LEN; raise the limit",
+            (Stage::Url, _) => "the URL is malformed (only http and https; no spaces or control characters)",
+            (_, Errno::TimedOut) => {
+                w.text("no data from ").text(host);
+                " within the socket timeout: check coverage, or raise the timeout"
+            }
+            (_, Errno::ConnReset) => "the connection kept dropping and the retries ran out: check coverage, or raise the retry count",
+            (_, Errno::Access) => "the server refused access: a pre-signed URL may have expired; request a new one",
+            (_, Errno::NoEnt) => "the file is not on the server: check the path",
+            (_, Errno::Range) => "the server did not honour the byte range asked for (or the file changed during the download)",
+            (_, Errno::TooBig) if self.stage == Stage::Http => "the response head is larger than the 2 KiB receive buffer",
+            (Stage::Http, Errno::Again) => "the server kept answering 5xx; try again later",
+            (_, Errno::FileTooBig) => "the image is larger than the secondary slot minus MCUboot's trailer: build a smaller image or enlarge the slot",
+            (_, Errno::IlSeq) => "the image failed verification (SHA-256, TLVs or length): it was corrupted in transit or is not a signed MCUboot image; nothing was scheduled",
+            (_, Errno::NoExec) => "the image type is not the one expected by the caller",
+            (_, Errno::NotSup) if self.stage == Stage::Image => "this device cannot install this image type: MCUboot images go to the secondary slot, modem deltas need the platform's modem target, full modem images an external-flash target",
+            (Stage::Flash, _) => "writing the update target failed (MCUboot secondary slot, or the modem's DFU area for modem deltas): check the flash partition or the modem",
+            (Stage::Schedule, _) => "the image is in flash and verified, but marking it for MCUboot failed",
+            (_, Errno::Canceled) => "the download was cancelled",
+            (_, Errno::BadMsg) => "the server's response was malformed or unexpected",
+            _ => "see the log for details",
+        };
+        w.put(text);
     }
 }
 
@@ -131,102 +146,15 @@ impl Default for Diag {
     }
 }
 
-/// Displays a tag list as "1003,1004" ("none" when empty).
-pub struct Tags<'a>(pub &'a [i32]);
-
-impl fmt::Display for Tags<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0.is_empty() {
-            return f.write_str("none");
+/// Writes a tag list as "1003,1004" ("none" when empty).
+pub fn put_tags(w: &mut dyn Out, tags: &[i32]) {
+    if tags.is_empty() {
+        w.put("none");
+    }
+    for (i, t) in tags.iter().enumerate() {
+        if i > 0 {
+            w.put(",");
         }
-        for (i, t) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str(",")?;
-            }
-            write!(f, "{}", t)?;
-        }
-        Ok(())
-    }
-}
-
-/// Displays a URL with credentials in its query redacted.
-pub struct Redacted<'a>(pub &'a Url);
-
-impl fmt::Display for Redacted<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.write_redacted(f)
-    }
-}
-
-/// Formats into a caller's byte buffer, always NUL-terminated, counting the
-/// length the whole text needs (like snprintf).
-pub struct SliceWriter<'a> {
-    buf: &'a mut [u8],
-    used: usize,
-    needed: usize,
-}
-
-impl<'a> SliceWriter<'a> {
-    pub fn new(buf: &'a mut [u8]) -> Self {
-        SliceWriter {
-            buf,
-            used: 0,
-            needed: 0,
-        }
-    }
-
-    /// Terminate and return the full length.
-    pub fn finish(self) -> usize {
-        if let Some(b) = self.buf.get_mut(self.used) {
-            *b = 0;
-        }
-        self.needed
-    }
-}
-
-impl fmt::Write for SliceWriter<'_> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.needed += s.len();
-        let room = self.buf.len().saturating_sub(1).saturating_sub(self.used);
-        let n = room.min(s.len());
-        if let Some(dst) = self.buf.get_mut(self.used..self.used + n) {
-            dst.copy_from_slice(&s.as_bytes()[..n]);
-            self.used += n;
-        }
-        Ok(())
-    }
-}
-
-/// A fixed-size text buffer for log lines that keeps what fits.
-pub struct TextBuf<const N: usize> {
-    buf: heapless::String<N>,
-}
-
-impl<const N: usize> TextBuf<N> {
-    pub const fn new() -> Self {
-        TextBuf {
-            buf: heapless::String::new(),
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.buf
-    }
-}
-
-impl<const N: usize> Default for TextBuf<N> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<const N: usize> fmt::Write for TextBuf<N> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        for c in s.chars() {
-            if self.buf.push(c).is_err() {
-                break;
-            }
-        }
-        Ok(())
+        w.signed(*t);
     }
 }

@@ -14,6 +14,7 @@ use crate::mcuboot::{
     Checkpoint, Progress as SavedProgress, SlotWriter, PROGRESS_KEY, PROGRESS_LEN,
 };
 use crate::port::{ConnectError, ConnectParams, ConnectStage, FlashGeometry, Handle, Port, Tls};
+use crate::text::{Line, Out};
 use crate::url::{Limits, Url};
 use core::sync::atomic::{AtomicBool, Ordering};
 
@@ -276,10 +277,7 @@ impl Sink {
                     return Ok(());
                 }
                 _ => {
-                    log::error!(
-                        "{} images need an external-flash target, which this device does not have",
-                        found.name()
-                    );
+                    crate::logging::error!("this image type needs an external-flash target, which this device does not have", image = found.name());
                     return Err(img(Errno::NotSup));
                 }
             }
@@ -307,7 +305,7 @@ impl Sink {
             Ok(off) => Some(off),
             Err(Errno::Again) => None,
             Err(Errno::NotSup) => {
-                log::error!("this platform has no modem delta target");
+                crate::logging::error!("this platform has no modem delta target");
                 return Err(Error::new(Stage::Image, Errno::NotSup));
             }
             Err(e) => return Err(flash(e)),
@@ -321,14 +319,14 @@ impl Sink {
         match (held, self.total) {
             (Some(0), _) => Ok(DeltaTarget { skip_below: 0 }),
             (Some(off), Some(total)) if off < total && same => {
-                log::info!(
-                    "The modem holds {} bytes of this delta; continuing from there",
-                    off
+                crate::logging::info!(
+                    "The modem holds part of this delta; continuing from there",
+                    bytes = off
                 );
                 Ok(DeltaTarget { skip_below: off })
             }
             _ => {
-                log::info!("Erasing the modem's firmware update area");
+                crate::logging::info!("Erasing the modem's firmware update area");
                 port.modem_delta_erase().map_err(flash)?;
                 self.erased = true;
                 Ok(DeltaTarget { skip_below: 0 })
@@ -549,7 +547,7 @@ impl Engine {
             return Err(self.fail(Error::new(Stage::Url, e)));
         }
         self.url_id = url_id(&self.url);
-        log::info!("Downloading {}", crate::diag::Redacted(&self.url));
+        crate::logging::info!("Downloading", url = redacted(&self.url).as_str());
         self.connect(port)
     }
 
@@ -567,7 +565,11 @@ impl Engine {
     /// The server mishandled pipelined requests: one at a time from now on.
     fn stop_pipelining(&mut self, why: &str) {
         if self.depth_cap > 1 {
-            log::warn!("{}: no more pipelined requests to {}", why, self.url.host);
+            crate::logging::warn!(
+                "no more pipelined requests",
+                why = why,
+                host = self.url.host.as_str()
+            );
         }
         self.depth = 1;
         self.depth_cap = 1;
@@ -633,11 +635,15 @@ impl Engine {
                     return Ok(());
                 }
                 Err(e) if e.errno == Errno::ConnRefused && e.stage != ConnectStage::Tcp => {
-                    log::warn!(
-                        "TLS handshake refused with sec_tag(s) {}: {}",
-                        crate::diag::Tags(&first),
-                        e.detail
-                    );
+                    if crate::logging::enabled(crate::logging::Level::Warn) {
+                        let mut tags = Line::<48>::line();
+                        crate::diag::put_tags(&mut tags, &first);
+                        crate::logging::warn!(
+                            "TLS handshake refused",
+                            sec_tags = tags.as_str(),
+                            detail = e.detail.as_str()
+                        );
+                    }
                     last_err = Some(e);
                 }
                 Err(e) => return Err(self.connect_error(&e)),
@@ -646,15 +652,19 @@ impl Engine {
         let fallback = self.cfg.fallback_sec_tags.clone();
         for &tag in fallback.iter().filter(|t| !first.contains(t)) {
             self.note_tags(&[tag]);
-            log::info!("Trying fallback sec_tag {}", tag);
+            crate::logging::info!("Trying fallback sec_tag", sec_tag = tag);
             match self.try_connect(port, &[tag]) {
                 Ok(h) => {
-                    log::warn!(
-                        "sec_tag {} works for {} (refused: {}); using it for this download",
-                        tag,
-                        self.url.host,
-                        crate::diag::Tags(&first)
-                    );
+                    if crate::logging::enabled(crate::logging::Level::Warn) {
+                        let mut refused = Line::<48>::line();
+                        crate::diag::put_tags(&mut refused, &first);
+                        crate::logging::warn!(
+                            "Fallback sec_tag works; using it for this download",
+                            sec_tag = tag,
+                            host = self.url.host.as_str(),
+                            refused = refused.as_str()
+                        );
+                    }
                     self.conn = Some(h);
                     self.tags.clear();
                     let _ = self.tags.push(tag);
@@ -662,7 +672,11 @@ impl Engine {
                     return Ok(());
                 }
                 Err(e) if e.errno == Errno::ConnRefused && e.stage != ConnectStage::Tcp => {
-                    log::warn!("TLS handshake refused with sec_tag {}: {}", tag, e.detail);
+                    crate::logging::warn!(
+                        "TLS handshake refused",
+                        sec_tag = tag,
+                        detail = e.detail.as_str()
+                    );
                     last_err = Some(e);
                 }
                 Err(e) => return Err(self.connect_error(&e)),
@@ -670,7 +684,9 @@ impl Engine {
         }
         let Some(e) = last_err else {
             // https with no tag at all: nothing to verify the server with.
-            log::error!("https URL but no sec_tag given and no fallback sec_tag configured");
+            crate::logging::error!(
+                "https URL but no sec_tag given and no fallback sec_tag configured"
+            );
             return Err(self.fail(Error::new(Stage::Tls, Errno::Inval)));
         };
         // The modem reports a refused certificate and a refused port alike;
@@ -782,11 +798,11 @@ impl Engine {
                 Ok(Outcome::Redirect) => {
                     redirects += 1;
                     if redirects > self.cfg.max_redirects {
-                        log::error!("more than {} redirects", self.cfg.max_redirects);
+                        crate::logging::error!("too many redirects", max = self.cfg.max_redirects);
                         self.diag.note = Some("the server redirected more times than allowed (a redirect loop?); check the URL");
                         return Err(Error::new(Stage::Http, Errno::BadMsg));
                     }
-                    log::info!("Redirected to {}", crate::diag::Redacted(&self.url));
+                    crate::logging::info!("Redirected", url = redacted(&self.url).as_str());
                     self.close(port);
                     continue;
                 }
@@ -806,9 +822,9 @@ impl Engine {
                 }
                 Err(e) if e.errno == Errno::Range && self.sink.resumed_from > 0 => {
                     // The file is not the one the saved progress was for.
-                    log::warn!(
-                        "the server's file changed since byte {} was saved; starting over",
-                        self.sink.resumed_from
+                    crate::logging::warn!(
+                        "the server's file changed since progress was saved; starting over",
+                        saved_at = self.sink.resumed_from
                     );
                     self.close(port);
                     let _ = port.kv_delete(PROGRESS_KEY);
@@ -820,19 +836,19 @@ impl Engine {
                     continue;
                 }
                 Err(e) if e.errno == Errno::TimedOut && self.past_deadline(port) => {
-                    log::error!(
-                        "the download did not finish within {} ms",
-                        self.cfg.deadline_ms
+                    crate::logging::error!(
+                        "the download did not finish in time",
+                        deadline_ms = self.cfg.deadline_ms
                     );
                     return Err(e);
                 }
                 Err(e) if e.errno.is_transient() && retries_left > 0 => {
                     self.close(port);
-                    log::warn!(
-                        "{} at byte {} ({} retries left)",
-                        e.errno.describe(),
-                        self.sink.offset,
-                        retries_left
+                    crate::logging::warn!(
+                        "Transfer interrupted; retrying",
+                        error = e.errno.name(),
+                        offset = self.sink.offset,
+                        retries_left = retries_left
                     );
                     let shift = attempt.min(5);
                     self.cfg
@@ -854,9 +870,9 @@ impl Engine {
             // The modem checks the delta itself when it applies it.
             port.modem_delta_done(true)
                 .map_err(|e| Error::new(Stage::Schedule, e))?;
-            log::info!(
-                "Modem delta of {} bytes handed over; the modem applies it at its next start",
-                self.sink.offset
+            crate::logging::info!(
+                "Modem delta handed over; the modem applies it at its next start",
+                bytes = self.sink.offset
             );
             return Ok(Finished {
                 image_type: ImageType::ModemDelta,
@@ -870,26 +886,35 @@ impl Engine {
             .as_mut()
             .ok_or(Error::new(Stage::Image, Errno::IlSeq))?;
         let verified = writer.finish(port, &mut self.rx).map_err(flash_or_image)?;
-        log::info!(
-            "Image verified: version {}.{}.{}+{}, {} bytes, SHA-256 matches",
-            verified.header.version.major,
-            verified.header.version.minor,
-            verified.header.version.revision,
-            verified.header.version.build,
-            verified.image_len
+        let v = verified.header.version;
+        crate::logging::info!(
+            "Image verified, SHA-256 matches",
+            major = v.major,
+            minor = v.minor,
+            revision = v.revision,
+            build = v.build,
+            bytes = verified.image_len
         );
         // An image MCUboot would reject at boot, or that would not start on
         // this device, is refused before anything is requested.
         if let Err(e) = crate::checks::check_image(port, &self.cfg.checks, &mut self.rx) {
-            log::error!("Upgrade refused by the {} check: {}", e.check(), e);
+            if crate::logging::enabled(crate::logging::Level::Error) {
+                let mut why = Line::<160>::line();
+                e.write_text(&mut why);
+                crate::logging::error!(
+                    "Upgrade refused",
+                    check = e.check(),
+                    refused = why.as_str()
+                );
+            }
             self.diag.check.set(e);
             return Err(Error::new(Stage::Image, e.errno()));
         }
         port.request_upgrade(self.cfg.permanent)
             .map_err(|e| Error::new(Stage::Schedule, e))?;
-        log::info!(
-            "Upgrade requested ({})",
-            if self.cfg.permanent {
+        crate::logging::info!(
+            "Upgrade requested",
+            swap = if self.cfg.permanent {
                 "permanent"
             } else {
                 "test"
@@ -915,16 +940,16 @@ impl Engine {
             return;
         };
         if saved.checkpoint.url_id != self.url_id {
-            log::info!("saved progress belongs to another download; starting over");
+            crate::logging::info!("saved progress belongs to another download; starting over");
             let _ = port.kv_delete(PROGRESS_KEY);
             return;
         }
         let writer = match SlotWriter::resume(port, self.sink.geo, &saved, &mut self.rx) {
             Ok(w) => w,
             Err(e) => {
-                log::warn!(
-                    "saved progress does not match the slot ({}); starting over",
-                    e.name()
+                crate::logging::warn!(
+                    "saved progress does not match the slot; starting over",
+                    error = e.name()
                 );
                 let _ = port.kv_delete(PROGRESS_KEY);
                 return;
@@ -938,10 +963,10 @@ impl Engine {
                 return;
             }
         };
-        log::info!(
-            "Resuming at byte {} of {} (hash rebuilt from flash)",
-            saved.offset,
-            saved.checkpoint.total
+        crate::logging::info!(
+            "Resuming (hash rebuilt from flash)",
+            offset = saved.offset,
+            total = saved.checkpoint.total
         );
         self.sink.first.copy_from_slice(&first);
         self.sink.found = found;
@@ -1007,13 +1032,14 @@ impl Engine {
     fn fill_pipeline<P: Port>(&mut self, port: &mut P, h: Handle) -> Result<(), Error> {
         while let Some(range) = self.plan_request() {
             // The request goes out through a small buffer in pieces.
-            let mut out = Chunked::<P> {
+            let mut out = SendBuf::<P> {
                 port,
                 h,
                 buf: heapless::Vec::new(),
                 err: None,
             };
-            let ok = http::write_request(&mut out, &self.url, range).is_ok() && out.flush();
+            http::write_request(&mut out, &self.url, range);
+            let ok = out.err.is_none() && out.flush();
             if !ok {
                 let e = Error::new(Stage::Http, out.err.unwrap_or(Errno::NoMem));
                 if self.in_flight.is_empty() {
@@ -1152,7 +1178,12 @@ impl Engine {
                     return Err(http(Errno::Range));
                 }
                 if first != off || asked.last.is_some_and(|l| last > l) {
-                    log::error!("asked for bytes {}-, got {}-{}", off, first, last);
+                    crate::logging::error!(
+                        "server sent another range",
+                        asked = off,
+                        first = first,
+                        last = last
+                    );
                     return Err(http(Errno::Range));
                 }
                 if hd.content_length.is_some_and(|l| l != last - first + 1) {
@@ -1166,11 +1197,11 @@ impl Engine {
             200 => {
                 if off != 0 {
                     // A server that ignores Range cannot resume us.
-                    log::error!("server answered 200 to a request for bytes {}-", off);
+                    crate::logging::error!("server answered 200 to a range request", asked = off);
                     return Err(http(Errno::Range));
                 }
                 if asked.is_some() {
-                    log::info!("server ignores Range; streaming the whole file");
+                    crate::logging::info!("server ignores Range; streaming the whole file");
                 }
                 self.ranged = false;
                 if let Some(l) = hd.content_length {
@@ -1185,7 +1216,7 @@ impl Engine {
                 // In place: a refused Location leaves the URL as it was.
                 self.url.redirect(loc, self.cfg.limits).map_err(|e| {
                     if e == Errno::Access {
-                        log::error!("refusing redirect from https to http");
+                        crate::logging::error!("refusing redirect from https to http");
                         self.diag.note = Some("the server redirected from https to http; refused to continue the download in clear text");
                     }
                     http(e)
@@ -1200,7 +1231,7 @@ impl Engine {
                     416 => Errno::Range,
                     _ => Errno::BadMsg,
                 };
-                log::error!("HTTP {} from server", s);
+                crate::logging::error!("HTTP error from server", status = s);
                 Err(http(errno))
             }
         }
@@ -1210,7 +1241,7 @@ impl Engine {
         let t32 = u32::try_from(t).map_err(|_| Error::new(Stage::Image, Errno::FileTooBig))?;
         match self.sink.total {
             Some(known) if known != t32 => {
-                log::error!("file size changed from {} to {}", known, t32);
+                crate::logging::error!("file size changed", was = known, now = t32);
                 Err(Error::new(Stage::Http, Errno::Range))
             }
             _ => {
@@ -1247,7 +1278,7 @@ impl Engine {
                     .map(|s| s.saturating_mul(1000))
                     .unwrap_or(self.cfg.retry_backoff_ms)
                     .min(MAX_BACKOFF_MS);
-                log::warn!("HTTP {} from server; retrying in {} ms", hd.status, ms);
+                crate::logging::warn!("server busy; retrying", status = hd.status, retry_ms = ms);
                 return Ok(Outcome::RetryLater(ms));
             }
             _ => {}
@@ -1290,13 +1321,22 @@ fn select_b1_image<'a, P: Port>(port: &mut P, file: &'a str) -> Result<&'a str, 
         Ok(true) => Ok(s1),
         Ok(false) => Ok(s0),
         Err(e) => {
-            log::error!(
-                "\"s0 s1\" file form needs the active B1 slot from the port ({})",
-                e.name()
+            crate::logging::error!(
+                "\"s0 s1\" file form needs the active B1 slot from the port",
+                error = e.name()
             );
             Err(Errno::NotSup)
         }
     }
+}
+
+/// The URL for a log record, credentials redacted (cut to fit a log line).
+fn redacted(url: &Url) -> Line<160> {
+    let mut line = Line::line();
+    if crate::logging::enabled(crate::logging::Level::Info) {
+        url.write_redacted(&mut line);
+    }
+    line
 }
 
 /// Identity of a download for saved progress: the URL without its query
@@ -1317,15 +1357,18 @@ fn url_id(url: &Url) -> [u8; 8] {
 
 /// Writes a request through a small stack buffer, flushing to the socket when
 /// it fills, so the URL (up to 1 KiB) needs no request-sized buffer.
-struct Chunked<'a, P: Port> {
+struct SendBuf<'a, P: Port> {
     port: &'a mut P,
     h: Handle,
     buf: heapless::Vec<u8, 256>,
     err: Option<Errno>,
 }
 
-impl<P: Port> Chunked<'_, P> {
+impl<P: Port> SendBuf<'_, P> {
     fn flush(&mut self) -> bool {
+        if self.err.is_some() {
+            return false;
+        }
         let mut data: &[u8] = &self.buf;
         while !data.is_empty() {
             match self.port.send(self.h, data) {
@@ -1341,15 +1384,14 @@ impl<P: Port> Chunked<'_, P> {
     }
 }
 
-impl<P: Port> core::fmt::Write for Chunked<'_, P> {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+impl<P: Port> Out for SendBuf<'_, P> {
+    fn put(&mut self, s: &str) {
         for &b in s.as_bytes() {
-            if self.buf.is_full() && !self.flush() {
-                return Err(core::fmt::Error);
+            if self.err.is_some() || (self.buf.is_full() && !self.flush()) {
+                return;
             }
             let _ = self.buf.push(b);
         }
-        Ok(())
     }
 }
 
@@ -1803,7 +1845,7 @@ mod tests {
         assert_eq!(err, Error::new(Stage::Tls, Errno::ConnRefused));
         assert_eq!(e.diag().tcp_probe, TcpProbe::PortOpen);
         let mut text = std::string::String::new();
-        e.diag().write_text(&mut text, e.url()).unwrap();
+        e.diag().write_text(&mut text, e.url());
         assert!(text.contains("sec_tags_tried=1003"), "{text}");
         assert!(text.contains("TCP to s3.test:443 works"), "{text}");
     }

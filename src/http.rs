@@ -7,6 +7,7 @@
 //! of the response). Nothing here blocks or knows about sockets.
 
 use crate::error::Errno;
+use crate::text::Out;
 use crate::url::Url;
 
 /// Most header lines we look at in one head. S3 sends about a dozen.
@@ -392,21 +393,18 @@ pub struct Range {
 
 /// Write a GET request. Only what the server needs: the request line, Host,
 /// and Range when asked (HTTP/1.1 is keep-alive by default).
-pub fn write_request<W: core::fmt::Write>(
-    w: &mut W,
-    url: &Url,
-    range: Option<Range>,
-) -> core::fmt::Result {
-    write!(w, "GET {} HTTP/1.1\r\nHost: ", url.path)?;
-    url.write_authority(w)?;
-    w.write_str("\r\n")?;
+pub fn write_request(w: &mut dyn Out, url: &Url, range: Option<Range>) {
+    w.text("GET ").text(&url.path).text(" HTTP/1.1\r\nHost: ");
+    url.write_authority(w);
+    w.put("\r\n");
     if let Some(r) = range {
-        match r.last {
-            Some(last) => write!(w, "Range: bytes={}-{}\r\n", r.first, last)?,
-            None => write!(w, "Range: bytes={}-\r\n", r.first)?,
+        w.text("Range: bytes=").dec(r.first).text("-");
+        if let Some(last) = r.last {
+            w.dec(last);
         }
+        w.put("\r\n");
     }
-    w.write_str("\r\n")
+    w.put("\r\n");
 }
 
 #[cfg(test)]
@@ -619,15 +617,14 @@ mod tests {
                 first: 2048,
                 last: Some(4095),
             }),
-        )
-        .unwrap();
+        );
         assert_eq!(
             s,
             "GET /a/b?x=1 HTTP/1.1\r\nHost: s3.test:8443\r\nRange: bytes=2048-4095\r\n\r\n"
         );
         let url = Url::parse("http://h/f", Default::default()).unwrap();
         let mut s = String::new();
-        write_request(&mut s, &url, None).unwrap();
+        write_request(&mut s, &url, None);
         assert_eq!(s, "GET /f HTTP/1.1\r\nHost: h\r\n\r\n");
     }
 }

@@ -26,8 +26,10 @@ pub mod error;
 pub mod ffi;
 pub mod http;
 pub mod image;
+mod logging;
 pub mod mcuboot;
 pub mod port;
+pub mod text;
 pub mod url;
 mod zopt;
 

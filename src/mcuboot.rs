@@ -394,7 +394,7 @@ impl SlotWriter {
         };
         // Losing a checkpoint costs a re-download, not correctness.
         if let Err(e) = port.kv_save(PROGRESS_KEY, &p.encode()) {
-            log::warn!("could not save progress at {}: {}", offset, e.name());
+            crate::logging::warn!("could not save progress", offset = offset, error = e.name());
             self.checkpoint = None;
         }
     }

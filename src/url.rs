@@ -8,6 +8,57 @@
 //! (CR, LF, NUL, space, other controls) are refused.
 
 use crate::error::Errno;
+use crate::text::Out;
+
+// String searching without `str`'s pattern API, whose searchers link panic
+// paths on the device (issue 5). URLs are printable ASCII (`check_bytes`),
+// so every byte position is a character boundary.
+
+/// Position of the first byte of `s` that is in `set`.
+pub(crate) fn find_any(s: &str, set: &[u8]) -> Option<usize> {
+    s.bytes().position(|b| set.contains(&b))
+}
+
+/// Position of the first occurrence of `pat` in `s`.
+pub(crate) fn find_sub(s: &str, pat: &str) -> Option<usize> {
+    s.as_bytes()
+        .windows(pat.len())
+        .position(|w| w == pat.as_bytes())
+}
+
+/// `(s[..i], s[i + skip..])`, or None where that would not be valid.
+pub(crate) fn cut(s: &str, i: usize, skip: usize) -> Option<(&str, &str)> {
+    Some((s.get(..i)?, s.get(i.checked_add(skip)?..)?))
+}
+
+/// Splits at the first `sep`, which belongs to neither side.
+pub(crate) fn split_once_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
+    cut(s, find_any(s, &[sep])?, 1)
+}
+
+/// The fields of `s` between `sep` bytes.
+pub(crate) fn fields(s: &str, sep: u8) -> Fields<'_> {
+    Fields { rest: Some(s), sep }
+}
+
+pub(crate) struct Fields<'a> {
+    rest: Option<&'a str>,
+    sep: u8,
+}
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = &'a str;
+    fn next(&mut self) -> Option<&'a str> {
+        let s = self.rest.take()?;
+        match split_once_byte(s, self.sep) {
+            Some((field, rest)) => {
+                self.rest = Some(rest);
+                Some(field)
+            }
+            None => Some(s),
+        }
+    }
+}
 
 /// Capacity for host names. DNS allows 253, NCS v2.0 took 64 and v2.6 255;
 /// 128 covers real download hosts (S3: ~40) and keeps the static engine
@@ -88,9 +139,8 @@ fn check_bytes(s: &str) -> Result<(), Errno> {
 }
 
 fn split_scheme(s: &str) -> Result<(Option<Scheme>, &str), Errno> {
-    match s.find("://") {
-        Some(i) => {
-            let (name, rest) = (&s[..i], &s[i + 3..]);
+    match find_sub(s, "://").and_then(|i| cut(s, i, 3)) {
+        Some((name, rest)) => {
             let scheme = if name.eq_ignore_ascii_case("https") {
                 Scheme::Https
             } else if name.eq_ignore_ascii_case("http") {
@@ -139,19 +189,21 @@ fn valid_host(h: &str, ipv6: bool) -> bool {
 fn parse_parts(s: &str) -> Result<(Parts<'_>, bool), Errno> {
     let (scheme, rest) = split_scheme(s)?;
     let (host, ipv6, after_host) = if let Some(r) = rest.strip_prefix('[') {
-        let end = r.find(']').ok_or(Errno::Inval)?;
-        (&r[..end], true, &r[end + 1..])
+        let (host, after) = split_once_byte(r, b']').ok_or(Errno::Inval)?;
+        (host, true, after)
     } else {
-        let end = rest.find([':', '/', '?']).unwrap_or(rest.len());
-        (&rest[..end], false, &rest[end..])
+        let end = find_any(rest, b":/?").unwrap_or(rest.len());
+        let (host, after) = cut(rest, end, 0).ok_or(Errno::Inval)?;
+        (host, false, after)
     };
     if !valid_host(host, ipv6) {
         return Err(Errno::Inval);
     }
     let (port, rest) = match after_host.strip_prefix(':') {
         Some(p) => {
-            let end = p.find(['/', '?']).unwrap_or(p.len());
-            (parse_port(&p[..end])?, &p[end..])
+            let end = find_any(p, b"/?").unwrap_or(p.len());
+            let (port, rest) = cut(p, end, 0).ok_or(Errno::Inval)?;
+            (parse_port(port)?, rest)
         }
         None => (None, after_host),
     };
@@ -221,7 +273,7 @@ impl Url {
         });
         // A file that is a full URL (Memfault passes the pre-signed URL as both
         // arguments) contributes only its path and query.
-        let path = if file.contains("://") {
+        let path = if find_sub(file, "://").is_some() {
             parse_parts(file)?.0.rest
         } else {
             file
@@ -281,21 +333,20 @@ impl Url {
 
     /// True for IPv4 and IPv6 literals (no TLS host name is set for them).
     pub fn host_is_ip(&self) -> bool {
-        self.host.contains(':')
+        self.host.bytes().any(|b| b == b':')
             || (!self.host.is_empty() && self.host.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
     }
 
     /// Value of the Host header: host, brackets for IPv6, port when not default.
-    pub fn write_authority<W: core::fmt::Write>(&self, w: &mut W) -> core::fmt::Result {
-        if self.host.contains(':') {
-            write!(w, "[{}]", self.host)?;
+    pub fn write_authority(&self, w: &mut dyn Out) {
+        if self.host.bytes().any(|b| b == b':') {
+            w.text("[").text(&self.host).text("]");
         } else {
-            w.write_str(&self.host)?;
+            w.put(&self.host);
         }
         if self.port != self.scheme.default_port() {
-            write!(w, ":{}", self.port)?;
+            w.text(":").dec(self.port);
         }
-        Ok(())
     }
 
     /// Follow a `Location` header: absolute, scheme-relative, absolute-path or
@@ -303,7 +354,7 @@ impl Url {
     /// rest of the download in clear text.
     pub fn redirect(&mut self, location: &str, limits: Limits) -> Result<(), Errno> {
         check_bytes(location)?;
-        if location.contains("://") && !location.starts_with('/') {
+        if find_sub(location, "://").is_some() && !location.starts_with('/') {
             let (parts, _) = parse_parts(location)?;
             let scheme = parts.scheme.ok_or(Errno::Inval)?;
             if self.scheme == Scheme::Https && scheme == Scheme::Http {
@@ -322,46 +373,46 @@ impl Url {
             return self.set_path(location, limits);
         }
         // Relative reference: replace the last segment of the current path.
-        let base_end = self.path.find('?').unwrap_or(self.path.len());
-        let dir_end = self.path[..base_end].rfind('/').map(|i| i + 1).unwrap_or(0);
+        let base_end = find_any(&self.path, b"?").unwrap_or(self.path.len());
+        let base = self.path.get(..base_end).unwrap_or("");
+        let dir_end = base.bytes().rposition(|b| b == b'/').map_or(0, |i| i + 1);
         if dir_end + location.len() > limits.path_max.min(PATH_CAP) {
             return Err(Errno::NameTooLong);
         }
-        self.path.truncate(dir_end);
+        // The path is ASCII (`check_bytes`), so any length is a character
+        // boundary; heapless's `String::truncate` would assert that.
+        // SAFETY: cutting ASCII bytes leaves valid UTF-8.
+        unsafe { self.path.as_mut_vec() }.truncate(dir_end);
         push_str(&mut self.path, location, limits.path_max)
     }
 
     /// The path with credential-bearing query parameters redacted, for logs
     /// and diagnostics (a pre-signed URL is a credential).
-    pub fn write_redacted<W: core::fmt::Write>(&self, w: &mut W) -> core::fmt::Result {
-        write!(w, "{}://", self.scheme.as_str())?;
-        self.write_authority(w)?;
-        let (path, query) = match self.path.find('?') {
-            Some(i) => (&self.path[..i], Some(&self.path[i + 1..])),
+    pub fn write_redacted(&self, w: &mut dyn Out) {
+        w.text(self.scheme.as_str()).text("://");
+        self.write_authority(w);
+        let (path, query) = match split_once_byte(&self.path, b'?') {
+            Some((path, query)) => (path, Some(query)),
             None => (self.path.as_str(), None),
         };
-        w.write_str(path)?;
+        w.put(path);
         if let Some(q) = query {
-            w.write_char('?')?;
-            for (i, param) in q.split('&').enumerate() {
+            w.put("?");
+            for (i, param) in fields(q, b'&').enumerate() {
                 if i > 0 {
-                    w.write_char('&')?;
+                    w.put("&");
                 }
-                let (k, v) = match param.find('=') {
-                    Some(j) => (&param[..j], Some(&param[j + 1..])),
+                let (k, v) = match split_once_byte(param, b'=') {
+                    Some((k, v)) => (k, Some(v)),
                     None => (param, None),
                 };
-                w.write_str(k)?;
+                w.put(k);
                 if let Some(v) = v {
-                    if is_secret_param(k) {
-                        w.write_str("=REDACTED")?;
-                    } else {
-                        write!(w, "={}", v)?;
-                    }
+                    w.text("=")
+                        .text(if is_secret_param(k) { "REDACTED" } else { v });
                 }
             }
         }
-        Ok(())
     }
 }
 
@@ -419,7 +470,7 @@ mod tests {
         assert_eq!(u.port, 8443);
         assert!(u.host_is_ip());
         let mut s = String::new();
-        u.write_authority(&mut s).unwrap();
+        u.write_authority(&mut s);
         assert_eq!(s, "[::1]:8443");
     }
 
@@ -504,7 +555,7 @@ mod tests {
     fn redaction() {
         let u = Url::parse("https://s3.test/o?X-Amz-Algorithm=AWS4&X-Amz-Credential=AKIA%2Fx&X-Amz-Signature=deadbeef&X-Amz-Security-Token=tok", l()).unwrap();
         let mut s = String::new();
-        u.write_redacted(&mut s).unwrap();
+        u.write_redacted(&mut s);
         assert_eq!(s, "https://s3.test/o?X-Amz-Algorithm=AWS4&X-Amz-Credential=REDACTED&X-Amz-Signature=REDACTED&X-Amz-Security-Token=REDACTED");
     }
 }

@@ -343,7 +343,11 @@ fn fallback_tag_fixes_the_reported_failure() {
     );
     assert_eq!(s.code(), 0);
     s.assert_scheduled(&fixtures().image);
-    assert!(s.stderr().contains("sec_tag 1004 works"), "{}", s.stderr());
+    assert!(
+        s.stderr().contains("Fallback sec_tag works") && s.stderr().contains("sec_tag=1004"),
+        "{}",
+        s.stderr()
+    );
 }
 
 #[test]

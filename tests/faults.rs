@@ -316,7 +316,7 @@ fn server_error_with_retry_after_then_success() {
     }
     // Retry-After, not the 50 ms backoff, sets the wait.
     let s = srv.sim("5xx-wait", "status=503,retry-after=1,times=1", &[]);
-    assert!(s.stderr.contains("retrying in 1000 ms"), "{}", s.stderr);
+    assert!(s.stderr.contains("retry_ms=1000"), "{}", s.stderr);
 }
 
 #[test]

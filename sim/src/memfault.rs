@@ -129,7 +129,7 @@ pub fn latest_url(q: &Query, sec_tags: &[i32], timeout_ms: u32) -> Result<Answer
     }
     let path = request_path(q, &base);
     let mut authority = String::new();
-    let _ = base.write_authority(&mut authority);
+    base.write_authority(&mut authority);
     eprintln!(
         "fota-sim: memfault: GET {}://{authority}{path}",
         base.scheme.as_str()
@@ -258,11 +258,15 @@ fn interpret(q: &Query, status: u16, body: Vec<u8>) -> Result<Answer, Failure> {
                 return Err(fail(4, "HTTP 200 but the body is empty (no release URL)"));
             }
             match Url::parse(&url, Limits::DEFAULT) {
-                Ok(u) => eprintln!(
-                    "fota-sim: memfault: release at {} ({} bytes)",
-                    fota_rs::diag::Redacted(&u),
-                    url.len()
-                ),
+                Ok(u) => {
+                    let mut redacted = String::new();
+                    u.write_redacted(&mut redacted);
+                    eprintln!(
+                        "fota-sim: memfault: release at {} ({} bytes)",
+                        redacted,
+                        url.len()
+                    )
+                }
                 Err(e) => {
                     return Err(fail(
                         4,

@@ -12,6 +12,7 @@ use crate::error::Errno;
 use crate::port::{
     ConnectError, ConnectParams, ConnectStage, Detail, DeviceLayout, FlashGeometry, Handle, Port,
 };
+use crate::text::{Out, Text};
 use core::sync::atomic::{AtomicPtr, Ordering};
 pub use port_bindings::*;
 
@@ -349,21 +350,30 @@ impl PortLogger {
     }
 }
 
-/// Formats into a fixed buffer, marking a cut line with "..." instead of
-/// failing (a log line is not worth an error).
-struct LineBuf {
-    buf: heapless::String<200>,
-    cut: bool,
-}
+/// Longest log line handed to the port; a longer one ends in "...".
+const LOG_LINE: usize = 200;
 
-impl core::fmt::Write for LineBuf {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        for c in s.chars() {
-            if self.buf.len() + c.len_utf8() > self.buf.capacity() - 3 {
-                self.cut = true;
-                return Ok(());
-            }
-            let _ = self.buf.push(c);
+/// Renders a record's key-values as " key=value" without core::fmt.
+struct KeyValues<'a, B>(&'a mut Text<B>);
+
+impl<'kvs, B: AsMut<[u8]>> log::kv::VisitSource<'kvs> for KeyValues<'_, B> {
+    fn visit_pair(
+        &mut self,
+        key: log::kv::Key<'kvs>,
+        value: log::kv::Value<'kvs>,
+    ) -> Result<(), log::kv::Error> {
+        let t = self.0.out();
+        t.text(" ").text(key.as_str()).text("=");
+        if let Some(s) = value.to_borrowed_str() {
+            t.put(s);
+        } else if let Some(n) = value.to_u64() {
+            t.dec(n);
+        } else if let Some(n) = value.to_i64() {
+            t.signed(n);
+        } else if let Some(b) = value.to_bool() {
+            t.put(if b { "true" } else { "false" });
+        } else {
+            t.put("?");
         }
         Ok(())
     }
@@ -383,13 +393,20 @@ impl log::Log for PortLogger {
         // (port contract); only read here.
         let t = unsafe { &*table };
         let Some(f) = t.log else { return };
-        let mut line = LineBuf {
-            buf: heapless::String::new(),
-            cut: false,
-        };
-        let _ = core::fmt::write(&mut line, *record.args());
-        if line.cut {
-            let _ = line.buf.push_str("...");
+        let mut buf = [0u8; LOG_LINE];
+        let (body, mark) = buf.split_at_mut(LOG_LINE - 3);
+        let mut line = Text::new(body);
+        // Messages are literals (scripts/check-log-literals.py) and the
+        // numbers travel as key-values: nothing here needs core::fmt.
+        line.put(record.args().as_str().unwrap_or("(message not a literal)"));
+        let _ = record.key_values().visit(&mut KeyValues(&mut line));
+        let mut len = line.len();
+        if !line.fits() {
+            // The line is cut: say so where the room for the mark is.
+            for (d, &m) in body.iter_mut().skip(len).chain(mark.iter_mut()).zip(b"...") {
+                *d = m;
+            }
+            len = (len + 3).min(LOG_LINE);
         }
         let level = match record.level() {
             log::Level::Error => fota_rs_log_level_FOTA_RS_LOG_ERR,
@@ -398,7 +415,7 @@ impl log::Log for PortLogger {
             _ => fota_rs_log_level_FOTA_RS_LOG_DBG,
         };
         // SAFETY: msg points to `len` valid bytes for the duration of the call.
-        unsafe { f(t.ctx, level as u8, line.buf.as_ptr().cast(), line.buf.len()) }
+        unsafe { f(t.ctx, level as u8, buf.as_ptr().cast(), len) }
     }
 
     fn flush(&self) {}

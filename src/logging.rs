@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: Apache-2.0
+//! Log records: a literal message and numbers or strings as key-values,
+//! handed to the `log` crate's logger.
+//!
+//! Why not `log::info!` and friends: each of their call sites expands to a
+//! few hundred bytes of record building (about 20 KB of flash for this
+//! crate on Cortex-M33), and formatted messages need `core::fmt`, which
+//! links panic paths (issue 5). Here a call site stores its values and calls
+//! one function; the logger (the port's, `src/ffi/mod.rs`) renders
+//! "message key=value ..." without `core::fmt`.
+//!
+//! ```ignore
+//! info!("Resuming", offset = saved.offset, total = total);
+//! ```
+//!
+//! Records above the `log` crate's static level (cargo features `log-off`,
+//! `log-max-*`, from Kconfig `FOTA_RS_LOG_LEVEL`) compile to nothing.
+
+pub use log::kv::Value;
+pub use log::Level;
+
+/// Whether records at `level` reach the logger (static and run-time level).
+#[inline]
+pub fn enabled(level: Level) -> bool {
+    level <= log::STATIC_MAX_LEVEL && level <= log::max_level()
+}
+
+/// Hands one record to the installed logger. Not inlined: call sites stay
+/// a few instructions each. `message` comes from `format_args!` on a
+/// literal, so `as_str()` gives it back without formatting.
+#[inline(never)]
+pub fn emit(level: Level, message: core::fmt::Arguments<'_>, values: &[(&'static str, Value<'_>)]) {
+    log::logger().log(
+        &log::Record::builder()
+            .args(message)
+            .level(level)
+            .target("fota_rs")
+            .key_values(&Values(values))
+            .build(),
+    );
+}
+
+struct Values<'a>(&'a [(&'static str, Value<'a>)]);
+
+impl log::kv::Source for Values<'_> {
+    fn visit<'kvs>(
+        &'kvs self,
+        visitor: &mut dyn log::kv::VisitSource<'kvs>,
+    ) -> Result<(), log::kv::Error> {
+        for (key, value) in self.0 {
+            visitor.visit_pair(log::kv::Key::from_str(key), value.to_value())?;
+        }
+        Ok(())
+    }
+}
+
+use log::kv::ToValue as _;
+
+macro_rules! record {
+    ($level:ident, $message:literal $(, $key:ident = $value:expr)* $(,)?) => {
+        if $crate::logging::enabled($crate::logging::Level::$level) {
+            $crate::logging::emit(
+                $crate::logging::Level::$level,
+                format_args!($message),
+                &[$((stringify!($key), $crate::logging::Value::from($value))),*],
+            );
+        }
+    };
+}
+
+/// `error!("message", key = value, ...)`: see the module documentation.
+macro_rules! error {
+    ($($t:tt)*) => { $crate::logging::record!(Error, $($t)*) };
+}
+macro_rules! warning {
+    ($($t:tt)*) => { $crate::logging::record!(Warn, $($t)*) };
+}
+macro_rules! info {
+    ($($t:tt)*) => { $crate::logging::record!(Info, $($t)*) };
+}
+
+// `warn` itself would clash with the built-in attribute in this `use`.
+pub(crate) use {error, info, record, warning as warn};

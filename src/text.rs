@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: Apache-2.0
+//! Text without `core::fmt`: requests, diagnostics and log lines.
+//!
+//! On Cortex-M33 `core::fmt` with integer formatting costs about 10 KB of
+//! flash and links panic paths (issue 5), for what this crate needs: strings
+//! and decimal numbers. Every text the core produces goes through [`Out`].
+
+/// Where text goes. A sink that runs out of room keeps what fits and
+/// remembers it (see [`Text::fits`]); writing never fails or panics.
+pub trait Out {
+    /// Appends `s`.
+    fn put(&mut self, s: &str);
+
+    /// This sink as the `dyn Out` the writers take.
+    fn out(&mut self) -> &mut dyn Out
+    where
+        Self: Sized,
+    {
+        self
+    }
+}
+
+// The writers take `&mut dyn Out`: one copy of each in flash, whatever the
+// sink (a request on the socket, a log line, the caller's buffer).
+impl dyn Out + '_ {
+    /// Appends `s`, for chaining.
+    pub fn text(&mut self, s: &str) -> &mut Self {
+        self.put(s);
+        self
+    }
+
+    /// Appends `n` in decimal.
+    pub fn dec(&mut self, n: impl Into<u64>) -> &mut Self {
+        put_dec(self, n.into());
+        self
+    }
+
+    /// Appends `n` in decimal with a sign when negative.
+    pub fn signed(&mut self, n: impl Into<i64>) -> &mut Self {
+        let n = n.into();
+        if n < 0 {
+            self.put("-");
+        }
+        put_dec(self, n.unsigned_abs());
+        self
+    }
+
+    /// Appends `n` as an address: "0x" and eight hex digits.
+    pub fn addr(&mut self, n: u32) -> &mut Self {
+        self.put("0x");
+        self.hex(&n.to_be_bytes())
+    }
+
+    /// Appends `bytes` as lowercase hex.
+    pub fn hex(&mut self, bytes: &[u8]) -> &mut Self {
+        for b in bytes {
+            self.put(digit(b >> 4));
+            self.put(digit(b & 0xf));
+        }
+        self
+    }
+}
+
+const DIGITS: [&str; 16] = [
+    "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "a", "b", "c", "d", "e", "f",
+];
+
+fn digit(d: u8) -> &'static str {
+    DIGITS.get(usize::from(d)).copied().unwrap_or("?")
+}
+
+fn put_dec(w: &mut (dyn Out + '_), mut n: u64) {
+    // u64::MAX has 20 digits; filled from the end.
+    let mut digits = [0u8; 20];
+    let mut count = 0;
+    for d in digits.iter_mut().rev() {
+        *d = (n % 10) as u8;
+        n /= 10;
+        count += 1;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in digits.iter().skip(digits.len() - count) {
+        w.put(digit(d));
+    }
+}
+
+/// Text into a buffer (a caller's slice, or an array of its own: [`Line`]):
+/// keeps what fits (cut at a character boundary), counts the length the
+/// whole text needs, like snprintf.
+pub struct Text<B> {
+    buf: B,
+    used: usize,
+    needed: usize,
+}
+
+/// A text in a fixed array on the caller's stack (log values).
+pub type Line<const N: usize> = Text<[u8; N]>;
+
+impl<'a> Text<&'a mut [u8]> {
+    pub fn new(buf: &'a mut [u8]) -> Self {
+        Text {
+            buf,
+            used: 0,
+            needed: 0,
+        }
+    }
+}
+
+impl<const N: usize> Text<[u8; N]> {
+    pub const fn line() -> Self {
+        Text {
+            buf: [0; N],
+            used: 0,
+            needed: 0,
+        }
+    }
+}
+
+impl<B: AsRef<[u8]>> Text<B> {
+    /// The text kept.
+    pub fn as_str(&self) -> &str {
+        let kept = self.buf.as_ref().get(..self.used).unwrap_or(&[]);
+        // SAFETY: only whole `&str`s and their prefixes cut at a character
+        // boundary are ever copied into `buf[..used]` (see `put`), so the
+        // bytes are UTF-8.
+        unsafe { core::str::from_utf8_unchecked(kept) }
+    }
+
+    /// Bytes kept.
+    pub fn len(&self) -> usize {
+        self.used
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.used == 0
+    }
+
+    /// Bytes the whole text needs.
+    pub fn needed(&self) -> usize {
+        self.needed
+    }
+
+    /// Whether the whole text was kept.
+    pub fn fits(&self) -> bool {
+        self.needed == self.used
+    }
+}
+
+impl<B: AsMut<[u8]>> Out for Text<B> {
+    fn put(&mut self, s: &str) {
+        put_cut(self.buf.as_mut(), &mut self.used, &mut self.needed, s);
+    }
+}
+
+/// [`Text::put`], one copy for every buffer size.
+fn put_cut(buf: &mut [u8], used: &mut usize, needed: &mut usize, s: &str) {
+    *needed = needed.saturating_add(s.len());
+    if *used + s.len() != *needed {
+        // Already cut: later pieces would make a text with a hole.
+        return;
+    }
+    let room = buf.len().saturating_sub(*used);
+    let mut n = room.min(s.len());
+    while !s.is_char_boundary(n) {
+        n -= 1;
+    }
+    for (d, &b) in buf.iter_mut().skip(*used).zip(s.as_bytes().iter().take(n)) {
+        *d = b;
+    }
+    *used += n;
+}
+
+/// Hosted builds (tests, the simulator) collect text in a `String`.
+#[cfg(not(target_os = "none"))]
+impl Out for std::string::String {
+    fn put(&mut self, s: &str) {
+        self.push_str(s);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_strings() {
+        let mut b = [0u8; 80];
+        let mut t = Text::new(&mut b);
+        t.out()
+            .text("a=")
+            .dec(0u32)
+            .text(" b=")
+            .dec(u64::MAX)
+            .text(" c=")
+            .signed(i64::MIN)
+            .text(" d=")
+            .signed(-7i32)
+            .text(" e=")
+            .hex(&[0x0f, 0xa0])
+            .text(" f=")
+            .addr(0x200);
+        assert_eq!(
+            t.as_str(),
+            "a=0 b=18446744073709551615 c=-9223372036854775808 d=-7 e=0fa0 f=0x00000200"
+        );
+        assert!(t.fits());
+        for n in [
+            1u64,
+            9,
+            10,
+            99,
+            100,
+            4_294_967_295,
+            4_294_967_296,
+            10u64.pow(19),
+        ] {
+            let mut b = [0u8; 24];
+            let mut t = Text::new(&mut b);
+            t.out().dec(n);
+            assert_eq!(t.as_str(), std::format!("{n}"));
+        }
+    }
+
+    #[test]
+    fn cut_keeps_a_prefix_and_counts_the_whole() {
+        let mut b = [0u8; 6];
+        let mut t = Text::new(&mut b);
+        t.out().text("abc").text("défg").text("h");
+        // "abcd" + the 2-byte 'é' would be 6 bytes; "abcdé" is 6: kept.
+        assert_eq!(t.as_str(), "abcdé");
+        assert_eq!(t.needed(), 3 + 5 + 1);
+        assert!(!t.fits());
+
+        let mut b = [0u8; 4];
+        let mut t = Text::new(&mut b);
+        t.out().text("abc").text("é");
+        // 'é' does not fit in the one byte left: not split.
+        assert_eq!(t.as_str(), "abc");
+        t.out().text("d");
+        // Nothing after a cut piece.
+        assert_eq!(t.as_str(), "abc");
+        assert_eq!(t.needed(), 6);
+    }
+
+    #[test]
+    fn empty_buffer() {
+        let mut t = Text::new(&mut []);
+        let mut l = Line::<3>::line();
+        l.out().text("abcd");
+        assert_eq!((l.as_str(), l.needed()), ("abc", 4));
+        t.out().text("x").dec(5u32);
+        assert_eq!(t.as_str(), "");
+        assert_eq!(t.needed(), 2);
+    }
+}
