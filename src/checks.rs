@@ -388,9 +388,7 @@ fn read<P: Port>(port: &mut P, off: u32, buf: &mut [u8]) -> Result<(), CheckErro
 
 fn le32(b: &[u8], at: usize) -> u32 {
     let mut w = [0u8; 4];
-    if let Some(s) = b.get(at..at + 4) {
-        w.copy_from_slice(s);
-    }
+    crate::bytes::copy(&mut w, b.get(at..).unwrap_or(&[]));
     u32::from_le_bytes(w)
 }
 
@@ -680,7 +678,7 @@ pub fn check_signature<P: Port>(
                 };
                 if !matches && first_other.is_none() {
                     let mut p = [0u8; 4];
-                    p.copy_from_slice(v.get(..4).unwrap_or(&[0; 4]));
+                    crate::bytes::copy(&mut p, &v);
                     first_other = Some(p);
                 }
                 ours = Some(matches);
@@ -714,7 +712,7 @@ pub fn check_signature<P: Port>(
         return Err(CheckError::Malformed(Malformed::NoHash));
     }
     let mut key_prefix = [0u8; 4];
-    key_prefix.copy_from_slice(key_hash.get(..4).unwrap_or(&[0; 4]));
+    crate::bytes::copy(&mut key_prefix, &key_hash);
     match verdict {
         Some(true) => {
             let mut key = crate::text::Line::<8>::line();
@@ -779,7 +777,7 @@ fn der_uint(b: &[u8]) -> Option<([u8; 32], &[u8])> {
         return None;
     }
     let mut out = [0u8; 32];
-    out.get_mut(32 - v.len()..)?.copy_from_slice(v);
+    crate::bytes::copy(out.get_mut(32 - v.len()..)?, v);
     Some((out, rest))
 }
 

@@ -253,10 +253,9 @@ impl Sink {
         }
         if self.writer.is_none() {
             let at = self.offset as usize;
-            let take = (DETECT_LEN - at).min(data.len());
-            self.first[at..at + take].copy_from_slice(&data[..take]);
+            let take = crate::bytes::copy(self.first.get_mut(at..).unwrap_or(&mut []), data);
             self.offset += take as u32;
-            data = &data[take..];
+            data = data.get(take..).unwrap_or(&[]);
             if (self.offset as usize) < DETECT_LEN {
                 return Ok(());
             }
@@ -968,7 +967,7 @@ impl Engine {
             offset = saved.offset,
             total = saved.checkpoint.total
         );
-        self.sink.first.copy_from_slice(&first);
+        self.sink.first = first;
         self.sink.found = found;
         self.sink.writer.set(writer);
         self.sink.offset = saved.offset;
@@ -1084,7 +1083,7 @@ impl Engine {
         let mut waited: u32 = 0;
         loop {
             let (used, ev) = parser
-                .advance(&self.rx[..self.filled])
+                .advance(self.rx.get(..self.filled).unwrap_or(&[]))
                 .map_err(|e| Error::new(Stage::Http, e))?;
             match ev {
                 HttpEvent::Head(hd) => {
@@ -1094,7 +1093,9 @@ impl Engine {
                 }
                 HttpEvent::Body { start, end } => {
                     if !discard {
-                        self.sink.deliver(port, &self.rx[start..end])?;
+                        let body = self.rx.get(start..end);
+                        let body = body.ok_or(Error::new(Stage::Http, Errno::Fault))?;
+                        self.sink.deliver(port, body)?;
                         if core::mem::take(&mut self.sink.erased) {
                             // The port's erase returns when done; both events
                             // tell the caller the pause was an erase.
@@ -1125,7 +1126,8 @@ impl Engine {
                     let slice = POLL_SLICE_MS
                         .min(self.cfg.socket_timeout_ms.saturating_sub(waited))
                         .max(1);
-                    match port.recv(h, &mut self.rx[self.filled..], slice) {
+                    let room = self.rx.get_mut(self.filled..).unwrap_or(&mut []);
+                    match port.recv(h, room, slice) {
                         Ok(0) => {
                             parser.eof().map_err(|e| Error::new(Stage::Http, e))?;
                             let hd = head.ok_or(Error::new(Stage::Http, Errno::ConnReset))?;
@@ -1155,7 +1157,7 @@ impl Engine {
 
     fn consume(&mut self, n: usize) {
         let n = n.min(self.filled);
-        self.rx.copy_within(n..self.filled, 0);
+        crate::bytes::shift_down(&mut self.rx, n, self.filled);
         self.filled -= n;
     }
 
@@ -1310,11 +1312,11 @@ impl Engine {
 /// NCS's dual-image form for the B1 bootloader: `file` is "s0.bin s1.bin"
 /// and the image for the slot that is not running is downloaded.
 fn select_b1_image<'a, P: Port>(port: &mut P, file: &'a str) -> Result<&'a str, Errno> {
-    let Some((s0, s1)) = file.split_once(' ') else {
+    let Some((s0, s1)) = crate::url::split_once_byte(file, b' ') else {
         return Ok(file);
     };
     let s1 = s1.trim_start_matches(' ');
-    if s0.is_empty() || s1.is_empty() || s1.contains(' ') {
+    if s0.is_empty() || s1.is_empty() || s1.bytes().any(|b| b == b' ') {
         return Err(Errno::Inval);
     }
     match port.s0_active() {
@@ -1343,7 +1345,7 @@ fn redacted(url: &Url) -> Line<160> {
 /// (pre-signed URLs carry a fresh signature on every release query).
 fn url_id(url: &Url) -> [u8; 8] {
     use sha2::{Digest, Sha256};
-    let path = url.path.split('?').next().unwrap_or("");
+    let path = crate::url::split_once_byte(&url.path, b'?').map_or(url.path.as_str(), |(p, _)| p);
     let mut h = Sha256::new();
     h.update(url.scheme.as_str().as_bytes());
     h.update(url.host.as_bytes());

@@ -18,6 +18,7 @@
 #[cfg(not(target_os = "none"))]
 extern crate std;
 
+mod bytes;
 pub mod capi;
 pub mod checks;
 pub mod diag;

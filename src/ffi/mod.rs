@@ -60,9 +60,9 @@ fn cstr<'b>(s: &str, buf: &'b mut [u8]) -> Option<&'b [u8]> {
     if n >= buf.len() || s.as_bytes().contains(&0) {
         return None;
     }
-    buf[..n].copy_from_slice(s.as_bytes());
-    buf[n] = 0;
-    Some(&buf[..=n])
+    crate::bytes::copy(buf, s.as_bytes());
+    *buf.get_mut(n)? = 0;
+    buf.get(..=n)
 }
 
 impl Port for CPort {

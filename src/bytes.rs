@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: Apache-2.0
+//! Byte copies that cannot panic. `copy_from_slice` and range indexing
+//! link panic paths wherever the compiler cannot prove the lengths, and the
+//! device build must have none (issue 5, `make size`).
+
+/// Copies as many bytes as both slices hold; returns that count.
+pub fn copy(dst: &mut [u8], src: &[u8]) -> usize {
+    let n = dst.len().min(src.len());
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d = *s;
+    }
+    n
+}
+
+/// Moves `buf[from..len]` to the front of `buf` (what is left after the
+/// first `from` bytes were used). Out-of-range arguments are clamped.
+pub fn shift_down(buf: &mut [u8], from: usize, len: usize) {
+    let len = len.min(buf.len());
+    if from >= len {
+        return;
+    }
+    // SAFETY: from < len <= buf.len(), so both ranges lie within `buf`;
+    // `ptr::copy` allows the overlap (it is memmove).
+    unsafe { core::ptr::copy(buf.as_ptr().add(from), buf.as_mut_ptr(), len - from) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_takes_the_shorter_length() {
+        let mut d = [0u8; 3];
+        assert_eq!(copy(&mut d, &[1, 2, 3, 4]), 3);
+        assert_eq!(d, [1, 2, 3]);
+        assert_eq!(copy(&mut d, &[9]), 1);
+        assert_eq!(d, [9, 2, 3]);
+    }
+
+    #[test]
+    fn shift_down_moves_the_rest_to_the_front() {
+        let mut b = [1u8, 2, 3, 4, 5, 6];
+        shift_down(&mut b, 2, 5);
+        assert_eq!(b, [3, 4, 5, 4, 5, 6]);
+        shift_down(&mut b, 7, 9);
+        assert_eq!(b, [3, 4, 5, 4, 5, 6]);
+        shift_down(&mut b, 1, 99);
+        assert_eq!(b, [4, 5, 4, 5, 6, 6]);
+    }
+}
