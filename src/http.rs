@@ -153,7 +153,7 @@ impl ResponseParser {
                 if line_end > MAX_CHUNK_LINE {
                     return Err(Errno::BadMsg);
                 }
-                let size = parse_chunk_size(&input[..line_end])?;
+                let size = parse_chunk_size(split_at(input, line_end).0)?;
                 self.state = if size == 0 {
                     State::Trailers
                 } else {
@@ -174,16 +174,14 @@ impl ResponseParser {
                 };
                 Ok((n, Event::Body { start: 0, end: n }))
             }
-            State::ChunkDataEnd => {
-                if input.len() < 2 {
-                    return Ok((0, Event::NeedMore));
+            State::ChunkDataEnd => match input {
+                [b'\r', b'\n', ..] => {
+                    self.state = State::ChunkSize;
+                    Ok((2, Event::NeedMore))
                 }
-                if &input[..2] != b"\r\n" {
-                    return Err(Errno::BadMsg);
-                }
-                self.state = State::ChunkSize;
-                Ok((2, Event::NeedMore))
-            }
+                [] | [_] => Ok((0, Event::NeedMore)),
+                _ => Err(Errno::BadMsg),
+            },
             State::Trailers => {
                 let Some(line_end) = find_crlf(input) else {
                     // A line of MAX_CHUNK_LINE bytes may still wait for its "\n".
@@ -207,39 +205,36 @@ impl ResponseParser {
     }
 
     fn parse_head(&mut self, input: &[u8]) -> Result<(usize, Event), Errno> {
-        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut resp = httparse::Response::new(&mut headers);
-        let n = match resp.parse(input) {
-            Ok(httparse::Status::Complete(n)) => n,
-            Ok(httparse::Status::Partial) => return Ok((0, Event::NeedMore)),
-            Err(httparse::Error::TooManyHeaders) => return Err(Errno::TooBig),
-            Err(_) => return Err(Errno::BadMsg),
+        // Syntax first, over the whole head: a malformed or oversized head is
+        // rejected as such before any field's meaning is looked at.
+        let Some(raw) = scan_head(input)? else {
+            return Ok((0, Event::NeedMore));
         };
-        let status = resp.code.ok_or(Errno::BadMsg)?;
+        let (n, status) = (raw.len, raw.status);
         let mut head = Head {
             status,
             content_length: None,
             content_range: None,
             unsatisfied_total: None,
             chunked: false,
-            close: resp.version == Some(0),
+            close: raw.minor == 0,
             location: None,
             retry_after: None,
         };
-        for h in resp.headers.iter() {
-            let v = h.value;
-            if h.name.eq_ignore_ascii_case("content-length") {
-                let len = parse_u64(trim(v)).ok_or(Errno::BadMsg)?;
+        // Field values come without surrounding whitespace.
+        for (name, v) in raw.fields() {
+            if name.eq_ignore_ascii_case(b"content-length") {
+                let len = parse_u64(v).ok_or(Errno::BadMsg)?;
                 // Two different lengths means the framing cannot be trusted.
                 if head.content_length.is_some_and(|l| l != len) {
                     return Err(Errno::BadMsg);
                 }
                 head.content_length = Some(len);
-            } else if h.name.eq_ignore_ascii_case("content-range") {
-                let (range, unsatisfied) = parse_content_range(trim(v))?;
+            } else if name.eq_ignore_ascii_case(b"content-range") {
+                let (range, unsatisfied) = parse_content_range(v)?;
                 head.content_range = range;
                 head.unsatisfied_total = unsatisfied;
-            } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
+            } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
                 // Only chunked (as the final coding) is understood.
                 let last = v.rsplit(|&b| b == b',').next().map(trim).unwrap_or(&[]);
                 if last.eq_ignore_ascii_case(b"chunked") {
@@ -247,7 +242,7 @@ impl ResponseParser {
                 } else if !last.eq_ignore_ascii_case(b"identity") {
                     return Err(Errno::NotSup);
                 }
-            } else if h.name.eq_ignore_ascii_case("connection") {
+            } else if name.eq_ignore_ascii_case(b"connection") {
                 for token in v.split(|&b| b == b',') {
                     let t = trim(token);
                     if t.eq_ignore_ascii_case(b"close") {
@@ -256,13 +251,11 @@ impl ResponseParser {
                         head.close = false;
                     }
                 }
-            } else if h.name.eq_ignore_ascii_case("location") {
+            } else if name.eq_ignore_ascii_case(b"location") {
                 let start = offset_in(input, v).ok_or(Errno::Fault)?;
-                let t = trim(v);
-                let lead = t.as_ptr() as usize - v.as_ptr() as usize;
-                head.location = Some((start + lead, start + lead + t.len()));
-            } else if h.name.eq_ignore_ascii_case("retry-after") {
-                head.retry_after = parse_u64(trim(v)).map(|s| s.min(u64::from(u32::MAX)) as u32);
+                head.location = Some((start, start + v.len()));
+            } else if name.eq_ignore_ascii_case(b"retry-after") {
+                head.retry_after = parse_u64(v).map(|s| s.min(u64::from(u32::MAX)) as u32);
             }
         }
         if (100..200).contains(&status) {
@@ -292,6 +285,196 @@ impl Default for ResponseParser {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// A response head whose syntax has been checked ([`scan_head`]); what the
+/// fields mean is [`ResponseParser`]'s business.
+///
+/// Public (hidden) for the differential fuzz target, which holds it against
+/// httparse.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub struct RawHead<'a> {
+    /// Bytes of the head, blank line included (any empty lines before the
+    /// status line too).
+    pub len: usize,
+    /// 0 for HTTP/1.0, 1 for HTTP/1.1.
+    pub minor: u8,
+    pub status: u16,
+    /// The field lines and the blank line after them.
+    fields: &'a [u8],
+}
+
+impl<'a> RawHead<'a> {
+    /// `(name, value)` of each field line in order, the value without
+    /// surrounding whitespace.
+    pub fn fields(&self) -> Fields<'a> {
+        Fields(self.fields)
+    }
+}
+
+/// Iterator over the field lines of a [`RawHead`].
+#[doc(hidden)]
+#[derive(Clone, Debug)]
+pub struct Fields<'a>(&'a [u8]);
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        // The lines were checked by scan_head: this stops at the blank line.
+        match field_line(self.0) {
+            Ok(Some(Line::Field(name, value, rest))) => {
+                self.0 = rest;
+                Some((name, value))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Check the syntax of the response head at the start of `input` (RFC 9112,
+/// accepting what httparse accepts with its default configuration, so that
+/// replacing it changed nothing on the wire):
+///
+/// - empty lines before the status line are skipped;
+/// - status line `HTTP/1.0|1.1 SP 3DIGIT [SP reason]`, the reason HTAB, SP,
+///   VCHAR or obs-text;
+/// - field lines `token ":" OWS value OWS`, the value HTAB, SP, VCHAR or
+///   obs-text; no obs-fold (a line starting with SP or HTAB), no space
+///   between name and colon;
+/// - lines end in CRLF or a bare LF (a bare CR is an error);
+/// - at most `MAX_HEADERS` field lines.
+///
+/// `Ok(None)`: the bytes so far are a valid start of a head; errors are found
+/// as soon as the offending byte arrives, not only once the head is complete.
+/// `Err(TooBig)` for too many field lines, `Err(BadMsg)` for anything else.
+///
+/// Written with slice patterns and `get` so that no bounds check (and no
+/// panic path) is left on the device.
+#[doc(hidden)]
+pub fn scan_head(input: &[u8]) -> Result<Option<RawHead<'_>>, Errno> {
+    let mut s = input;
+    // RFC 9112 section 2.2: a client should ignore empty lines received
+    // before the status line (such as the CRLF after a previous body).
+    while let [b'\r' | b'\n', ..] = s {
+        let Some(rest) = line_end(s)? else {
+            return Ok(None);
+        };
+        s = rest;
+    }
+    let (version, s) = split_at(s, 8);
+    let minor = match version {
+        b"HTTP/1.0" => 0,
+        b"HTTP/1.1" => 1,
+        _ if version.len() < 8 && b"HTTP/1.".starts_with(version) => return Ok(None),
+        _ => return Err(Errno::BadMsg),
+    };
+    let s = match s {
+        [b' ', rest @ ..] => rest,
+        [] => return Ok(None),
+        _ => return Err(Errno::BadMsg),
+    };
+    let (code, s) = split_at(s, 3);
+    if !code.iter().all(u8::is_ascii_digit) {
+        return Err(Errno::BadMsg);
+    }
+    // Fewer than 3 digits leaves `s` empty: incomplete, found below.
+    let status = code.iter().fold(0u16, |n, &d| n * 10 + u16::from(d - b'0'));
+    // The reason phrase is optional (RFC 9112 section 4), and unused.
+    let s = match s {
+        [b' ', rest @ ..] => split_while(rest, is_text).1,
+        _ => s,
+    };
+    let Some(fields) = line_end(s)? else {
+        return Ok(None);
+    };
+    let mut s = fields;
+    let mut count = 0;
+    loop {
+        match field_line(s)? {
+            None => return Ok(None),
+            Some(Line::End(rest)) => {
+                return Ok(Some(RawHead {
+                    len: input.len() - rest.len(),
+                    minor,
+                    status,
+                    fields,
+                }))
+            }
+            Some(Line::Field(_, _, rest)) => {
+                if count == MAX_HEADERS {
+                    return Err(Errno::TooBig);
+                }
+                count += 1;
+                s = rest;
+            }
+        }
+    }
+}
+
+/// One line of the field section.
+enum Line<'a> {
+    /// The blank line that ends the head, and the bytes after it.
+    End(&'a [u8]),
+    /// Name, value (trimmed), and the bytes after the line.
+    Field(&'a [u8], &'a [u8], &'a [u8]),
+}
+
+/// The field line (or blank line) at the start of `s`; `Ok(None)` when `s`
+/// ends first.
+fn field_line(s: &[u8]) -> Result<Option<Line<'_>>, Errno> {
+    if let [b'\r' | b'\n', ..] = s {
+        return Ok(line_end(s)?.map(Line::End));
+    }
+    let (name, s) = split_while(s, is_tchar);
+    let s = match s {
+        [] => return Ok(None),
+        [b':', rest @ ..] if !name.is_empty() => rest,
+        // Also obs-fold and leading whitespace: an empty name.
+        _ => return Err(Errno::BadMsg),
+    };
+    let (value, s) = split_while(s, is_text);
+    Ok(line_end(s)?.map(|rest| Line::Field(name, trim(value), rest)))
+}
+
+/// The bytes after the line end at the start of `s` (CRLF or LF); `Ok(None)`
+/// when `s` ends first, an error for anything else.
+fn line_end(s: &[u8]) -> Result<Option<&[u8]>, Errno> {
+    match s {
+        [b'\n', rest @ ..] | [b'\r', b'\n', rest @ ..] => Ok(Some(rest)),
+        [] | [b'\r'] => Ok(None),
+        _ => Err(Errno::BadMsg),
+    }
+}
+
+/// tchar of RFC 9110 section 5.6.2: the bytes of a field name.
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// HTAB, SP, VCHAR or obs-text: the bytes of a field value or reason phrase.
+fn is_text(b: u8) -> bool {
+    b == b'\t' || (b >= b' ' && b != 0x7f)
+}
+
+/// `s.split_at(n)` without its panic path: `(s, [])` when `n` is past the end.
+fn split_at(s: &[u8], n: usize) -> (&[u8], &[u8]) {
+    match (s.get(..n), s.get(n..)) {
+        (Some(a), Some(b)) => (a, b),
+        _ => (s, &[]),
+    }
+}
+
+/// The longest prefix of `s` whose bytes satisfy `f`, and the rest.
+fn split_while(s: &[u8], f: impl Fn(u8) -> bool) -> (&[u8], &[u8]) {
+    split_at(s, s.iter().position(|&b| !f(b)).unwrap_or(s.len()))
+}
+
+/// The bytes before and after the first `sep`.
+fn split_once(s: &[u8], sep: u8) -> Option<(&[u8], &[u8])> {
+    let (a, b) = split_at(s, s.iter().position(|&b| b == sep)?);
+    Some((a, b.get(1..)?))
 }
 
 fn clamp(avail: usize, remaining: u64) -> usize {
@@ -342,10 +525,7 @@ pub fn parse_u64(v: &[u8]) -> Option<u64> {
 }
 
 fn parse_chunk_size(line: &[u8]) -> Result<u64, Errno> {
-    let size = match line.iter().position(|&b| b == b';') {
-        Some(i) => &line[..i],
-        None => line,
-    };
+    let size = split_once(line, b';').map_or(line, |(size, _)| size);
     let size = trim(size);
     // 15 hex digits keeps the value far from overflow on any device integer.
     if size.is_empty() || size.len() > 15 {
@@ -365,8 +545,7 @@ fn parse_content_range(v: &[u8]) -> Result<(Option<ContentRange>, Option<u64>), 
         .strip_prefix(b"bytes ")
         .or_else(|| v.strip_prefix(b"bytes="))
         .ok_or(Errno::BadMsg)?;
-    let slash = rest.iter().position(|&b| b == b'/').ok_or(Errno::BadMsg)?;
-    let (range, total) = (&rest[..slash], &rest[slash + 1..]);
+    let (range, total) = split_once(rest, b'/').ok_or(Errno::BadMsg)?;
     let total = if total == b"*" {
         None
     } else {
@@ -375,9 +554,9 @@ fn parse_content_range(v: &[u8]) -> Result<(Option<ContentRange>, Option<u64>), 
     if range == b"*" {
         return Ok((None, total));
     }
-    let dash = range.iter().position(|&b| b == b'-').ok_or(Errno::BadMsg)?;
-    let first = parse_u64(&range[..dash]).ok_or(Errno::BadMsg)?;
-    let last = parse_u64(&range[dash + 1..]).ok_or(Errno::BadMsg)?;
+    let (first, last) = split_once(range, b'-').ok_or(Errno::BadMsg)?;
+    let first = parse_u64(first).ok_or(Errno::BadMsg)?;
+    let last = parse_u64(last).ok_or(Errno::BadMsg)?;
     if last < first || total.is_some_and(|t| last >= t) {
         return Err(Errno::BadMsg);
     }
@@ -604,6 +783,195 @@ mod tests {
         let (h, body, _) = run(msg, 5).unwrap();
         assert_eq!(h.status, 200);
         assert_eq!(body, b"ok");
+    }
+
+    /// What a head parser made of some bytes, for comparing two of them.
+    #[derive(Debug, PartialEq)]
+    enum Verdict {
+        Partial,
+        Bad(Errno),
+        Head {
+            len: usize,
+            minor: u8,
+            status: u16,
+            fields: Vec<(Vec<u8>, Vec<u8>)>,
+        },
+    }
+
+    fn ours(input: &[u8]) -> Verdict {
+        match scan_head(input) {
+            Ok(None) => Verdict::Partial,
+            Err(e) => Verdict::Bad(e),
+            Ok(Some(raw)) => Verdict::Head {
+                len: raw.len,
+                minor: raw.minor,
+                status: raw.status,
+                fields: raw
+                    .fields()
+                    .map(|(n, v)| (n.to_vec(), v.to_vec()))
+                    .collect(),
+            },
+        }
+    }
+
+    /// httparse as the engine used it before it had its own parser.
+    fn reference(input: &[u8]) -> Verdict {
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut resp = httparse::Response::new(&mut headers);
+        match resp.parse(input) {
+            Ok(httparse::Status::Partial) => Verdict::Partial,
+            Err(httparse::Error::TooManyHeaders) => Verdict::Bad(Errno::TooBig),
+            Err(_) => Verdict::Bad(Errno::BadMsg),
+            Ok(httparse::Status::Complete(len)) => Verdict::Head {
+                len,
+                minor: resp.version.unwrap(),
+                status: resp.code.unwrap(),
+                fields: resp
+                    .headers
+                    .iter()
+                    .map(|h| (h.name.as_bytes().to_vec(), h.value.to_vec()))
+                    .collect(),
+            },
+        }
+    }
+
+    /// Both parsers on every prefix of `input` (the head arriving cut at any
+    /// byte).
+    fn same_on_every_prefix(input: &[u8]) {
+        for k in 0..=input.len() {
+            let part = &input[..k];
+            assert_eq!(
+                ours(part),
+                reference(part),
+                "{:?}",
+                String::from_utf8_lossy(part)
+            );
+        }
+    }
+
+    fn many_fields(n: usize, last: &str) -> Vec<u8> {
+        let mut s = String::from("HTTP/1.1 200 OK\r\n");
+        for i in 0..n {
+            s += &std::format!("H{i}: {i}\r\n");
+        }
+        s += last;
+        s += "\r\n";
+        s.into_bytes()
+    }
+
+    #[test]
+    fn head_parser_agrees_with_httparse() {
+        let heads: &[&[u8]] = &[
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX: y\r\n\r\nhello",
+            b"HTTP/1.0 404 Not Found\nServer: x\n\nbody",
+            b"\r\n\nHTTP/1.1 204\r\n\r\n",
+            b"HTTP/1.1 204\n\n",
+            b"HTTP/1.1 302 \r\nLocation:  /a b \t\r\nEmpty:\r\nE2: \t \r\n\r\n",
+            b"HTTP/1.1 200 \xe9t\xe9\tok\r\nX: v\xff\x80 \t\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\n!#$%&'*+-.^_`|~09azAZ: v\r\n\r\n",
+            b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-9/10\r\nA:b\r\n\r\n",
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\n",
+            // Malformed.
+            b"HTTP/1.2 200 OK\r\n\r\n",
+            b"HTTP/2 200\r\n\r\n",
+            b"http/1.1 200 OK\r\n\r\n",
+            b" HTTP/1.1 200 OK\r\n\r\n",
+            b"\rHTTP/1.1 200 OK\r\n\r\n",
+            b"HTTP/1.1  200 OK\r\n\r\n",
+            b"HTTP/1.1\t200 OK\r\n\r\n",
+            b"HTTP/1.1 20 OK\r\n\r\n",
+            b"HTTP/1.1 2000 OK\r\n\r\n",
+            b"HTTP/1.1 2x0 OK\r\n\r\n",
+            b"HTTP/1.1 200\tOK\r\n\r\n",
+            b"HTTP/1.1 200 O\x01K\r\n\r\n",
+            b"HTTP/1.1 200 OK\x7f\r\n\r\n",
+            b"HTTP/1.1 200 OK\rX: y\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\n Folded: x\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\n\tFolded: x\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nA: b\r\n c\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nA : b\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\n: b\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nA(b): c\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nA\x00: b\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nA: b\rc\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nA: b\x7f\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nA: \x00\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nA:\x0b\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nNoColonHere\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\n\r\r\n",
+        ];
+        for head in heads {
+            same_on_every_prefix(head);
+        }
+        // Each byte replaced by one that matters to the grammar, or dropped.
+        let swaps = b"\0\t\n\r :(/\x7f\x80\xffA0";
+        for head in heads {
+            for i in 0..head.len() {
+                for &b in swaps {
+                    let mut m = head.to_vec();
+                    m[i] = b;
+                    same_on_every_prefix(&m);
+                }
+                let mut m = head.to_vec();
+                m.remove(i);
+                same_on_every_prefix(&m);
+            }
+        }
+        // Every byte value in the name, the value, the reason and the code.
+        for b in 0..=255u8 {
+            let b = char::from(b);
+            for head in [
+                std::format!("HTTP/1.1 200 OK\r\nA{b}z: v\r\n\r\n"),
+                std::format!("HTTP/1.1 200 OK\r\nA: {b}v{b}\r\n\r\n"),
+                std::format!("HTTP/1.1 200 {b}O{b}\r\n\r\n"),
+                std::format!("HTTP/1.1 2{b}0 OK\r\n\r\n"),
+            ] {
+                // As Latin-1: one byte per char.
+                let head: Vec<u8> = head.chars().map(|c| c as u8).collect();
+                same_on_every_prefix(&head);
+            }
+        }
+        // The field limit: MAX_HEADERS fit, one more is TooBig once its line
+        // is complete, a broken line after the limit is still BadMsg.
+        for (n, last, want) in [
+            (MAX_HEADERS, "", None),
+            (MAX_HEADERS, "X: y\r\n", Some(Errno::TooBig)),
+            (MAX_HEADERS, "X y\r\n", Some(Errno::BadMsg)),
+        ] {
+            let head = many_fields(n, last);
+            same_on_every_prefix(&head);
+            assert_eq!(ResponseParser::new().advance(&head).err(), want);
+        }
+    }
+
+    #[test]
+    fn head_syntax_through_the_parser() {
+        // Bare LF line ends, empty lines first, no reason phrase.
+        let msg = b"\r\n\nHTTP/1.0 200\nContent-Length: 2\n\nok";
+        let (h, body, _) = run(msg, 3).unwrap();
+        assert_eq!(
+            (h.status, h.close, body.as_slice()),
+            (200, true, &b"ok"[..])
+        );
+        // Errors show as soon as the offending byte is there.
+        for msg in [
+            &b"HTTP/1.1 200 OK\r\nA: b\r\n c"[..],
+            b"HTTP/1.1 200 OK\r\nA: b\rc",
+            b"HTTP/1.1 200 OK\r\nA b",
+            b"HTTP/1.1 200 OK\x01",
+            b"HTTP/1.3",
+        ] {
+            assert_eq!(
+                ResponseParser::new().advance(msg).unwrap_err(),
+                Errno::BadMsg,
+                "{:?}",
+                String::from_utf8_lossy(msg)
+            );
+        }
+        assert_eq!(
+            ResponseParser::new().advance(b"HTTP/1.1 200 OK\r\nA: b\r\n"),
+            Ok((0, Event::NeedMore))
+        );
     }
 
     #[test]

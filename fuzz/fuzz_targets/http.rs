@@ -3,10 +3,12 @@
 //! 2 KiB receive buffer as the engine uses it. No panic, no loop without
 //! progress, every offset it returns lies inside the input, and the result
 //! (heads, body bytes, how it ended) does not depend on how the bytes were
-//! split.
+//! split. The head parser also agrees with httparse (which it replaced) on
+//! the stream and on each piece it arrives in: complete (the same length,
+//! version, status and fields), incomplete, or rejected.
 #![no_main]
 
-use fota_rs::http::{Event, ResponseParser};
+use fota_rs::http::{scan_head, Event, ResponseParser};
 use fota_rs::Errno;
 use fota_rs_fuzz::Input;
 use libfuzzer_sys::fuzz_target;
@@ -105,6 +107,49 @@ fn drive(stream: &[u8], splits: &[u8], head_request: bool) -> Outcome {
     }
 }
 
+/// What a head parser made of some bytes: incomplete, rejected, or (length,
+/// minor version, status, fields).
+#[derive(Debug, PartialEq)]
+enum Verdict {
+    Partial,
+    Bad(Errno),
+    Head(usize, u8, u16, Vec<(Vec<u8>, Vec<u8>)>),
+}
+
+fn ours(b: &[u8]) -> Verdict {
+    match scan_head(b) {
+        Ok(None) => Verdict::Partial,
+        Err(e) => Verdict::Bad(e),
+        Ok(Some(h)) => Verdict::Head(
+            h.len,
+            h.minor,
+            h.status,
+            h.fields().map(|(n, v)| (n.to_vec(), v.to_vec())).collect(),
+        ),
+    }
+}
+
+/// httparse with the header limit of `fota_rs::http` (32), mapped to the
+/// errors the engine reported when it used it.
+fn reference(b: &[u8]) -> Verdict {
+    let mut headers = [httparse::EMPTY_HEADER; 32];
+    let mut resp = httparse::Response::new(&mut headers);
+    match resp.parse(b) {
+        Ok(httparse::Status::Partial) => Verdict::Partial,
+        Err(httparse::Error::TooManyHeaders) => Verdict::Bad(Errno::TooBig),
+        Err(_) => Verdict::Bad(Errno::BadMsg),
+        Ok(httparse::Status::Complete(n)) => Verdict::Head(
+            n,
+            resp.version.unwrap(),
+            resp.code.unwrap(),
+            resp.headers
+                .iter()
+                .map(|h| (h.name.as_bytes().to_vec(), h.value.to_vec()))
+                .collect(),
+        ),
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let mut inp = Input(data);
     let flags = inp.byte();
@@ -112,6 +157,17 @@ fuzz_target!(|data: &[u8]| {
     let splits = inp.take(nsplits);
     let stream = inp.rest();
     let head_request = flags & 1 != 0;
+    assert_eq!(ours(stream), reference(stream), "head parsers disagree");
+    let mut cut = 0usize;
+    for &s in splits {
+        cut = (cut + usize::from(s)).min(stream.len());
+        let part = &stream[..cut];
+        assert_eq!(
+            ours(part),
+            reference(part),
+            "head parsers disagree at {cut}"
+        );
+    }
     let whole = drive(stream, &[], head_request);
     let split = drive(stream, splits, head_request);
     let ones = drive(stream, &[1; 4096], head_request);
