@@ -20,7 +20,9 @@ pub fn shift_down(buf: &mut [u8], from: usize, len: usize) {
     // pipelined response, under 2 KiB) costs microseconds either way.
     for i in from..len {
         let Some(&b) = buf.get(i) else { break };
-        let Some(d) = buf.get_mut(i - from) else { break };
+        let Some(d) = buf.get_mut(i - from) else {
+            break;
+        };
         *d = b;
     }
 }

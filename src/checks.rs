@@ -26,8 +26,8 @@
 use crate::error::Errno;
 use crate::mcuboot::{ImageHeader, Version, HEADER_LEN};
 use crate::port::{DeviceLayout, Port};
+use crate::sha256::{self, Sha256};
 use crate::text::Out;
-use sha2::{Digest, Sha256};
 
 /// TLV types (MCUboot `bootutil/image.h`).
 pub const TLV_KEYHASH: u16 = 0x01;
@@ -87,7 +87,7 @@ impl VerifyKey {
 
     /// SHA-256 of the DER: the value of imgtool's KEYHASH TLV.
     pub fn key_hash(&self) -> [u8; 32] {
-        Sha256::digest(self.spki).into()
+        sha256::digest(self.spki)
     }
 
     /// The uncompressed SEC1 point (0x04 || X || Y) at the end of the DER.
@@ -635,7 +635,7 @@ fn hash_slot<P: Port>(
         hasher.update(&*chunk);
         off += n as u32;
     }
-    Ok(hasher.finalize().into())
+    Ok(hasher.finalize())
 }
 
 /// Verify the image's ECDSA-P256 signature with `key`, MCUboot's way.
@@ -691,7 +691,7 @@ pub fn check_signature<P: Port>(
                 };
                 if !matches && first_other.is_none() {
                     let mut p = [0u8; 4];
-                    p.copy_from_slice(Sha256::digest(v).get(..4).unwrap_or(&[0; 4]));
+                    crate::bytes::copy(&mut p, &sha256::digest(&v));
                     first_other = Some(p);
                 }
                 ours = Some(matches);

@@ -1347,16 +1347,16 @@ fn redacted(url: &Url) -> Line<160> {
 /// Identity of a download for saved progress: the URL without its query
 /// (pre-signed URLs carry a fresh signature on every release query).
 fn url_id(url: &Url) -> [u8; 8] {
-    use sha2::{Digest, Sha256};
     let path = crate::url::split_once_byte(&url.path, b'?').map_or(url.path.as_str(), |(p, _)| p);
-    let mut h = Sha256::new();
+    let mut h = crate::sha256::Sha256::new();
     h.update(url.scheme.as_str().as_bytes());
     h.update(url.host.as_bytes());
-    h.update(url.port.to_le_bytes());
+    h.update(&url.port.to_le_bytes());
     h.update(path.as_bytes());
-    let d: [u8; 32] = h.finalize().into();
     let mut id = [0u8; 8];
-    id.copy_from_slice(&d[..8]);
+    for (i, d) in id.iter_mut().zip(h.finalize()) {
+        *i = d;
+    }
     id
 }
 
@@ -1406,7 +1406,6 @@ mod tests {
     use super::*;
     extern crate std;
     use crate::port::Detail;
-    use sha2::{Digest, Sha256};
     use std::vec::Vec;
 
     const SLOT: u32 = 64 * 1024;
@@ -1421,7 +1420,7 @@ mod tests {
         v[12..16].copy_from_slice(&(payload_len as u32).to_le_bytes());
         v[20] = 1;
         v.extend((0..payload_len).map(|i| (i * 7 + i / 251) as u8));
-        let digest = Sha256::digest(&v);
+        let digest = crate::sha256::digest(&v);
         v.extend_from_slice(&0x6907u16.to_le_bytes());
         v.extend_from_slice(&(4u16 + 36).to_le_bytes());
         v.extend_from_slice(&0x10u16.to_le_bytes());
@@ -1448,6 +1447,8 @@ mod tests {
         s0_active: Option<bool>,
         /// Simulated modem: None has no delta target; Some(Err(Again)) is dirty.
         modem: Option<Result<u32, Errno>>,
+        /// Page size the port reports (None: PAGE).
+        page_size: Option<u32>,
     }
 
     struct Fake {
@@ -1632,7 +1633,7 @@ mod tests {
         fn flash_geometry(&mut self) -> Result<FlashGeometry, Errno> {
             Ok(FlashGeometry {
                 slot_size: SLOT,
-                page_size: PAGE,
+                page_size: self.b.page_size.unwrap_or(PAGE),
                 write_block: 4,
                 erased_value: 0xff,
             })
@@ -2153,5 +2154,22 @@ mod tests {
         );
         let err = download(&mut f, "https://h.test/m.bin", &[42], Config::default()).unwrap_err();
         assert_eq!(err, Error::new(Stage::Image, Errno::NotSup));
+    }
+
+    /// A port reporting a flash page size of 0 fails the download with a
+    /// flash error before anything is written (no division by zero).
+    #[test]
+    fn page_size_zero_is_a_flash_error() {
+        let mut f = Fake::new(
+            image(1000),
+            Behaviour {
+                page_size: Some(0),
+                ..tls()
+            },
+        );
+        let err = download(&mut f, "https://h.test/fw.bin", &[42], Config::default()).unwrap_err();
+        assert_eq!(err, Error::new(Stage::Flash, Errno::NotSup));
+        assert!(f.requests.is_empty());
+        assert_eq!(f.upgraded, None);
     }
 }

@@ -30,6 +30,7 @@ pub mod image;
 mod logging;
 pub mod mcuboot;
 pub mod port;
+pub mod sha256;
 pub mod text;
 pub mod url;
 mod zopt;

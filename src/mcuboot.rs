@@ -10,7 +10,8 @@
 
 use crate::error::Errno;
 use crate::port::{FlashGeometry, Port};
-use sha2::{Digest, Sha256};
+use crate::sha256::Sha256;
+use core::num::{NonZeroU32, NonZeroUsize};
 
 pub const IMAGE_MAGIC: u32 = 0x96f3_b83d;
 pub const HEADER_LEN: usize = 32;
@@ -89,9 +90,56 @@ pub fn trailer_size(write_block: u32) -> u32 {
     BOOT_STATUS_SLOTS * write_block.max(1) + BOOT_MAX_ALIGN * 4 + 16
 }
 
+/// Copy `src` into `dst` at `at`, as far as it fits.
+fn put(dst: &mut [u8], at: usize, src: &[u8]) {
+    crate::bytes::copy(dst.get_mut(at..).unwrap_or(&mut []), src);
+}
+
+/// `N` bytes of `b` from `at`, if there are that many.
+fn array_at<const N: usize>(b: &[u8], at: usize) -> Option<[u8; N]> {
+    b.get(at..)?.get(..N)?.try_into().ok()
+}
+
+/// A [`FlashGeometry`] the writer can work with, checked once where it
+/// enters: page and write block sizes are non-zero (divisions by them cannot
+/// fail), the write block fits the tail buffer, the slot is whole pages.
+#[derive(Clone, Copy, Debug)]
+struct Geometry {
+    slot_size: u32,
+    page: NonZeroU32,
+    /// At most [`MAX_WRITE_BLOCK`].
+    block: NonZeroUsize,
+    erased_value: u8,
+}
+
+impl Geometry {
+    fn new(geo: &FlashGeometry) -> Result<Geometry, Errno> {
+        let page = NonZeroU32::new(geo.page_size).ok_or(Errno::NotSup)?;
+        let block = usize::try_from(geo.write_block)
+            .ok()
+            .and_then(NonZeroUsize::new)
+            .filter(|b| b.get() <= MAX_WRITE_BLOCK)
+            .ok_or(Errno::NotSup)?;
+        if geo.slot_size % page != 0 {
+            return Err(Errno::NotSup);
+        }
+        Ok(Geometry {
+            slot_size: geo.slot_size,
+            page,
+            block,
+            erased_value: geo.erased_value,
+        })
+    }
+
+    /// The write block in flash offsets (at most [`MAX_WRITE_BLOCK`]).
+    fn block_u32(&self) -> u32 {
+        self.block.get() as u32
+    }
+}
+
 /// Streams an image into the secondary slot.
 pub struct SlotWriter {
-    geo: FlashGeometry,
+    geo: Geometry,
     total: u32,
     /// File bytes accepted so far.
     written: u32,
@@ -133,31 +181,27 @@ pub struct Progress {
 
 impl Progress {
     pub fn encode(&self) -> [u8; PROGRESS_LEN] {
+        // Version, 3 reserved bytes, URL id, total, offset, digest.
         let mut b = [0u8; PROGRESS_LEN];
-        b[0] = PROGRESS_VERSION;
-        b[4..12].copy_from_slice(&self.checkpoint.url_id);
-        b[12..16].copy_from_slice(&self.checkpoint.total.to_le_bytes());
-        b[16..20].copy_from_slice(&self.offset.to_le_bytes());
-        b[20..36].copy_from_slice(&self.digest);
+        put(&mut b, 0, &[PROGRESS_VERSION]);
+        put(&mut b, 4, &self.checkpoint.url_id);
+        put(&mut b, 12, &self.checkpoint.total.to_le_bytes());
+        put(&mut b, 16, &self.offset.to_le_bytes());
+        put(&mut b, 20, &self.digest);
         b
     }
 
     pub fn decode(b: &[u8]) -> Option<Progress> {
-        let b: &[u8; PROGRESS_LEN] = b.try_into().ok()?;
-        if b[0] != PROGRESS_VERSION {
+        if b.len() != PROGRESS_LEN || b.first() != Some(&PROGRESS_VERSION) {
             return None;
         }
-        let mut url_id = [0u8; 8];
-        url_id.copy_from_slice(&b[4..12]);
-        let mut digest = [0u8; 16];
-        digest.copy_from_slice(&b[20..36]);
         Some(Progress {
             checkpoint: Checkpoint {
-                url_id,
-                total: u32::from_le_bytes([b[12], b[13], b[14], b[15]]),
+                url_id: array_at(b, 4)?,
+                total: u32::from_le_bytes(array_at(b, 12)?),
             },
-            offset: u32::from_le_bytes([b[16], b[17], b[18], b[19]]),
-            digest,
+            offset: u32::from_le_bytes(array_at(b, 16)?),
+            digest: array_at(b, 20)?,
         })
     }
 }
@@ -173,14 +217,7 @@ impl SlotWriter {
     /// Start an image of `total` bytes. Fails with `EFBIG` when it cannot fit
     /// in front of the trailer.
     pub fn new(geo: FlashGeometry, total: u32) -> Result<SlotWriter, Errno> {
-        let wb = geo.write_block;
-        if wb == 0
-            || wb as usize > MAX_WRITE_BLOCK
-            || geo.page_size == 0
-            || geo.slot_size % geo.page_size != 0
-        {
-            return Err(Errno::NotSup);
-        }
+        let checked = Geometry::new(&geo)?;
         if total > Self::capacity(&geo) {
             return Err(Errno::FileTooBig);
         }
@@ -188,7 +225,7 @@ impl SlotWriter {
             return Err(Errno::IlSeq);
         }
         Ok(SlotWriter {
-            geo,
+            geo: checked,
             total,
             written: 0,
             erased_to: 0,
@@ -218,7 +255,7 @@ impl SlotWriter {
     ) -> Result<SlotWriter, Errno> {
         let mut w = SlotWriter::new(geo, saved.checkpoint.total)?;
         let off = saved.offset;
-        if off % geo.page_size != 0
+        if off % w.geo.page != 0
             || (off as usize) < HEADER_LEN
             || off > w.total
             || scratch.len() < HEADER_LEN
@@ -229,8 +266,9 @@ impl SlotWriter {
         let first = w.first;
         w.absorb_header(&first)?;
         let mut at = 0u32;
+        let step = u32::try_from(scratch.len()).unwrap_or(u32::MAX);
         while at < off {
-            let n = (scratch.len() as u32).min(off - at) as usize;
+            let n = step.min(off - at) as usize;
             let chunk = scratch.get_mut(..n).ok_or(Errno::Fault)?;
             port.flash_read(at, chunk)?;
             w.hash_flashed(chunk);
@@ -251,9 +289,8 @@ impl SlotWriter {
     }
 
     fn digest_prefix(&self) -> [u8; 16] {
-        let full: [u8; 32] = self.hasher.clone().finalize().into();
         let mut d = [0u8; 16];
-        d.copy_from_slice(&full[..16]);
+        crate::bytes::copy(&mut d, &self.hasher.clone().finalize());
         d
     }
 
@@ -279,9 +316,9 @@ impl SlotWriter {
     /// Make sure the trailer area holds no stale upgrade request before any
     /// image byte is written (a reboot mid-download must not swap).
     pub fn clear_trailer<P: Port>(&self, port: &mut P, scratch: &mut [u8]) -> Result<(), Errno> {
-        let start = self.geo.slot_size - trailer_size(self.geo.write_block);
-        let start = start - start % self.geo.page_size;
-        ensure_erased(port, &self.geo, start, self.geo.slot_size, scratch)
+        let g = &self.geo;
+        let start = g.slot_size.saturating_sub(trailer_size(g.block_u32()));
+        erase_dirty(port, g.page, g.erased_value, start, g.slot_size, scratch)
     }
 
     /// Accept the next bytes of the file.
@@ -291,31 +328,35 @@ impl SlotWriter {
             return Err(Errno::FileTooBig);
         }
         self.absorb_header(data)?;
-        let wb = self.geo.write_block as usize;
+        let wb = self.geo.block;
         // Complete a pending partial block first.
         if self.tail_len > 0 {
-            let take = (wb - self.tail_len).min(data.len());
-            self.tail[self.tail_len..self.tail_len + take].copy_from_slice(&data[..take]);
+            let free = self
+                .tail
+                .get_mut(self.tail_len..wb.get())
+                .unwrap_or(&mut []);
+            let take = crate::bytes::copy(free, data);
             self.tail_len += take;
             self.written += take as u32;
-            data = &data[take..];
-            if self.tail_len == wb {
-                let off = self.written - wb as u32;
+            data = data.get(take..).unwrap_or(&[]);
+            if self.tail_len == wb.get() {
+                let off = self.written - self.geo.block_u32();
                 let block = self.tail;
-                self.program(port, off, &block[..wb])?;
+                self.program(port, off, block.get(..wb.get()).ok_or(Errno::Fault)?)?;
                 self.tail_len = 0;
             }
         }
         let whole = data.len() - data.len() % wb;
         if whole > 0 {
             let off = self.written;
-            self.program(port, off, &data[..whole])?;
+            self.program(port, off, data.get(..whole).ok_or(Errno::Fault)?)?;
             self.written += whole as u32;
         }
-        let rest = &data[whole..];
-        self.tail[..rest.len()].copy_from_slice(rest);
-        self.tail_len += rest.len();
-        self.written += rest.len() as u32;
+        // Less than a write block (or nothing) is left.
+        let rest = data.get(whole..).unwrap_or(&[]);
+        let kept = crate::bytes::copy(self.tail.get_mut(self.tail_len..).unwrap_or(&mut []), rest);
+        self.tail_len += kept;
+        self.written += kept as u32;
         Ok(())
     }
 
@@ -324,8 +365,7 @@ impl SlotWriter {
             return Ok(());
         }
         let at = self.written as usize;
-        let take = HEADER_LEN.saturating_sub(at).min(data.len());
-        self.first[at..at + take].copy_from_slice(&data[..take]);
+        let take = crate::bytes::copy(self.first.get_mut(at..).unwrap_or(&mut []), data);
         if at + take == HEADER_LEN {
             let h = ImageHeader::parse(&self.first)?;
             let hashed = h.hashed_len().ok_or(Errno::IlSeq)?;
@@ -346,7 +386,7 @@ impl SlotWriter {
         let end = self.header.and_then(|h| h.hashed_len()).unwrap_or(u32::MAX);
         if self.flashed_to < end {
             let n = ((end - self.flashed_to) as usize).min(data.len());
-            self.hasher.update(&data[..n]);
+            self.hasher.update(data.get(..n).unwrap_or(data));
         }
         self.flashed_to = self.flashed_to.saturating_add(data.len() as u32);
     }
@@ -359,19 +399,20 @@ impl SlotWriter {
         mut off: u32,
         mut data: &[u8],
     ) -> Result<(), Errno> {
-        let page = self.geo.page_size;
+        let page = self.geo.page;
         while !data.is_empty() {
             let page_end = (off / page)
                 .checked_add(1)
-                .and_then(|p| p.checked_mul(page))
+                .and_then(|p| p.checked_mul(page.get()))
                 .ok_or(Errno::Inval)?;
             let n = ((page_end - off) as usize).min(data.len());
             let end = off + n as u32;
             while self.erased_to < end {
-                port.flash_erase(self.erased_to, page)?;
-                self.erased_to += page;
+                port.flash_erase(self.erased_to, page.get())?;
+                self.erased_to += page.get();
             }
-            let (now, rest) = data.split_at(n);
+            let now = data.get(..n).unwrap_or(data);
+            let rest = data.get(n..).unwrap_or(&[]);
             port.flash_write(off, now)?;
             self.hash_flashed(now);
             off = end;
@@ -406,24 +447,27 @@ impl SlotWriter {
             return Err(Errno::IlSeq);
         }
         if self.tail_len > 0 {
-            let wb = self.geo.write_block as usize;
+            let wb = self.geo.block.get();
             let mut block = self.tail;
-            block[self.tail_len..wb].fill(self.geo.erased_value);
+            if let Some(pad) = block.get_mut(self.tail_len..wb) {
+                pad.fill(self.geo.erased_value);
+            }
             let off = self.written - self.tail_len as u32;
-            self.program(port, off, &block[..wb])?;
+            self.program(port, off, block.get(..wb).ok_or(Errno::Fault)?)?;
             self.tail_len = 0;
         }
         let header = self.header.ok_or(Errno::IlSeq)?;
         let hashed = header.hashed_len().ok_or(Errno::IlSeq)?;
-        let digest: [u8; 32] = self.hasher.clone().finalize().into();
+        let digest = self.hasher.clone().finalize();
         let expected = find_sha256(port, &header, hashed, self.total)?;
         if digest != expected {
             return Err(Errno::IlSeq);
         }
         // Everything between the image and the end of the slot must read
         // erased, so MCUboot sees no stale trailer and the check is exact.
-        let end = self.erased_to.max(round_up(self.total, self.geo.page_size));
-        ensure_erased(port, &self.geo, end, self.geo.slot_size, scratch)?;
+        let g = &self.geo;
+        let end = self.erased_to.max(round_up(self.total, g.page));
+        erase_dirty(port, g.page, g.erased_value, end, g.slot_size, scratch)?;
         Ok(Verified {
             header,
             image_len: self.total,
@@ -431,8 +475,12 @@ impl SlotWriter {
     }
 }
 
-fn round_up(v: u32, to: u32) -> u32 {
-    v.div_ceil(to).saturating_mul(to)
+/// `v` rounded up to a multiple of `to` (`u32::MAX` when that overflows).
+fn round_up(v: u32, to: NonZeroU32) -> u32 {
+    match v % to {
+        0 => v,
+        r => v.saturating_add(to.get() - r),
+    }
 }
 
 fn read_u16_pair<P: Port>(port: &mut P, off: u32) -> Result<(u16, u16), Errno> {
@@ -495,6 +543,7 @@ fn find_sha256<P: Port>(
 }
 
 /// Erase every page in [from, to) that does not already read erased.
+/// `NotSup` for a geometry with page size 0.
 pub fn ensure_erased<P: Port>(
     port: &mut P,
     geo: &FlashGeometry,
@@ -502,22 +551,36 @@ pub fn ensure_erased<P: Port>(
     to: u32,
     scratch: &mut [u8],
 ) -> Result<(), Errno> {
+    let page = NonZeroU32::new(geo.page_size).ok_or(Errno::NotSup)?;
+    erase_dirty(port, page, geo.erased_value, from, to, scratch)
+}
+
+fn erase_dirty<P: Port>(
+    port: &mut P,
+    page_size: NonZeroU32,
+    erased_value: u8,
+    from: u32,
+    to: u32,
+    scratch: &mut [u8],
+) -> Result<(), Errno> {
     if scratch.is_empty() {
         return Err(Errno::NoMem);
     }
-    let mut page = from - from % geo.page_size;
+    let step = u32::try_from(scratch.len()).unwrap_or(u32::MAX);
+    let mut page = from - from % page_size;
     while page < to {
         let mut off = page;
-        let page_end = page + geo.page_size;
+        let page_end = page.checked_add(page_size.get()).ok_or(Errno::Inval)?;
         let mut dirty = false;
         while off < page_end && !dirty {
-            let n = (scratch.len() as u32).min(page_end - off) as usize;
-            port.flash_read(off, &mut scratch[..n])?;
-            dirty = scratch[..n].iter().any(|&b| b != geo.erased_value);
+            let n = step.min(page_end - off) as usize;
+            let chunk = scratch.get_mut(..n).ok_or(Errno::Fault)?;
+            port.flash_read(off, chunk)?;
+            dirty = chunk.iter().any(|&b| b != erased_value);
             off += n as u32;
         }
         if dirty {
-            port.flash_erase(page, geo.page_size)?;
+            port.flash_erase(page, page_size.get())?;
         }
         page = page_end;
     }
@@ -558,5 +621,284 @@ mod tests {
         b[8] = 0;
         b[9] = 0;
         assert_eq!(ImageHeader::parse(&b), Err(Errno::IlSeq));
+    }
+
+    extern crate std;
+    use crate::port::{ConnectError, ConnectParams, Handle};
+    use std::vec::Vec;
+
+    const SLOT: u32 = 64 * 1024;
+    const PAGE: u32 = 4096;
+
+    fn geo(page_size: u32, write_block: u32) -> FlashGeometry {
+        FlashGeometry {
+            slot_size: SLOT,
+            page_size,
+            write_block,
+            erased_value: 0xff,
+        }
+    }
+
+    /// NOR flash and a one-entry key/value store.
+    struct Mem {
+        geo: FlashGeometry,
+        flash: Vec<u8>,
+        kv: Option<Vec<u8>>,
+        erases: u32,
+    }
+
+    impl Mem {
+        fn new(geo: FlashGeometry) -> Mem {
+            Mem {
+                geo,
+                flash: std::vec![0xa5; SLOT as usize],
+                kv: None,
+                erases: 0,
+            }
+        }
+    }
+
+    impl Port for Mem {
+        fn connect(&mut self, _: &ConnectParams) -> Result<Handle, ConnectError> {
+            unreachable!()
+        }
+        fn send(&mut self, _: Handle, _: &[u8]) -> Result<usize, Errno> {
+            unreachable!()
+        }
+        fn recv(&mut self, _: Handle, _: &mut [u8], _: u32) -> Result<usize, Errno> {
+            unreachable!()
+        }
+        fn close(&mut self, _: Handle) {}
+        fn flash_geometry(&mut self) -> Result<FlashGeometry, Errno> {
+            Ok(self.geo)
+        }
+        fn flash_erase(&mut self, off: u32, len: u32) -> Result<(), Errno> {
+            assert_eq!(off % PAGE, 0);
+            assert_eq!(len, PAGE);
+            self.erases += 1;
+            self.flash[off as usize..(off + len) as usize].fill(0xff);
+            Ok(())
+        }
+        fn flash_write(&mut self, off: u32, data: &[u8]) -> Result<(), Errno> {
+            let wb = self.geo.write_block as usize;
+            assert_eq!(off as usize % wb, 0);
+            assert_eq!(data.len() % wb, 0);
+            for (cell, &d) in self.flash[off as usize..].iter_mut().zip(data) {
+                assert_eq!(*cell, 0xff, "write needs an erase");
+                *cell = d;
+            }
+            Ok(())
+        }
+        fn flash_read(&mut self, off: u32, buf: &mut [u8]) -> Result<(), Errno> {
+            let src = self
+                .flash
+                .get(off as usize..off as usize + buf.len())
+                .ok_or(Errno::Inval)?;
+            buf.copy_from_slice(src);
+            Ok(())
+        }
+        fn request_upgrade(&mut self, _: bool) -> Result<(), Errno> {
+            unreachable!()
+        }
+        fn kv_load(&mut self, _: &str, buf: &mut [u8]) -> Result<usize, Errno> {
+            let v = self.kv.as_ref().ok_or(Errno::NoEnt)?;
+            buf[..v.len()].copy_from_slice(v);
+            Ok(v.len())
+        }
+        fn kv_save(&mut self, key: &str, value: &[u8]) -> Result<(), Errno> {
+            assert_eq!(key, PROGRESS_KEY);
+            self.kv = Some(value.to_vec());
+            Ok(())
+        }
+        fn kv_delete(&mut self, _: &str) -> Result<(), Errno> {
+            self.kv = None;
+            Ok(())
+        }
+        fn uptime_ms(&mut self) -> u64 {
+            0
+        }
+        fn sleep_ms(&mut self, _: u32) {}
+    }
+
+    /// A well-formed image: header, payload, a protected TLV area, and the
+    /// SHA256 TLV over header + payload + protected TLVs.
+    fn image(payload_len: usize) -> Vec<u8> {
+        let mut v = std::vec![0u8; 0x200];
+        v[..4].copy_from_slice(&IMAGE_MAGIC.to_le_bytes());
+        v[8..10].copy_from_slice(&0x200u16.to_le_bytes());
+        v[10..12].copy_from_slice(&12u16.to_le_bytes());
+        v[12..16].copy_from_slice(&(payload_len as u32).to_le_bytes());
+        v.extend((0..payload_len).map(|i| (i * 13 + i / 241) as u8));
+        v.extend_from_slice(&TLV_PROT_INFO_MAGIC.to_le_bytes());
+        v.extend_from_slice(&12u16.to_le_bytes());
+        v.extend_from_slice(&[0x50, 0, 4, 0, 1, 2, 3, 4]);
+        let digest = crate::sha256::digest(&v);
+        v.extend_from_slice(&TLV_INFO_MAGIC.to_le_bytes());
+        v.extend_from_slice(&(4u16 + 36).to_le_bytes());
+        v.extend_from_slice(&TLV_SHA256.to_le_bytes());
+        v.extend_from_slice(&32u16.to_le_bytes());
+        v.extend_from_slice(&digest);
+        v
+    }
+
+    fn write_all(w: &mut SlotWriter, port: &mut Mem, img: &[u8], piece: usize) {
+        for c in img.chunks(piece) {
+            w.write(port, c).unwrap();
+        }
+    }
+
+    #[test]
+    fn writes_and_verifies_for_every_write_block() {
+        let mut scratch = [0u8; 256];
+        for wb in [1, 2, 4, 8, 16, 32] {
+            for (len, piece) in [(10_000, 1), (10_001, 7), (12_287, 333), (3, 4096)] {
+                let img = image(len);
+                let mut port = Mem::new(geo(PAGE, wb));
+                port.flash[SLOT as usize - 1] = 0; // a stale trailer byte
+                let mut w = SlotWriter::new(port.geo, img.len() as u32).unwrap();
+                w.clear_trailer(&mut port, &mut scratch).unwrap();
+                write_all(&mut w, &mut port, &img, piece);
+                let v = w.finish(&mut port, &mut scratch).unwrap();
+                assert_eq!(v.image_len as usize, img.len());
+                assert_eq!(&port.flash[..img.len()], &img[..], "wb {wb} len {len}");
+                let pad = img.len().div_ceil(wb as usize) * wb as usize;
+                assert!(port.flash[pad..].iter().all(|&b| b == 0xff));
+            }
+        }
+    }
+
+    #[test]
+    fn corrupt_image_is_refused() {
+        let mut scratch = [0u8; 256];
+        let mut img = image(5000);
+        img[0x300] ^= 1;
+        let mut port = Mem::new(geo(PAGE, 4));
+        let mut w = SlotWriter::new(port.geo, img.len() as u32).unwrap();
+        write_all(&mut w, &mut port, &img, 100);
+        assert_eq!(w.finish(&mut port, &mut scratch).err(), Some(Errno::IlSeq));
+        // More than announced.
+        let mut w = SlotWriter::new(port.geo, 100).unwrap();
+        assert_eq!(w.write(&mut port, &img[..101]), Err(Errno::FileTooBig));
+    }
+
+    #[test]
+    fn progress_round_trip() {
+        let p = Progress {
+            checkpoint: Checkpoint {
+                url_id: [1, 2, 3, 4, 5, 6, 7, 8],
+                total: 0x1122_3344,
+            },
+            offset: 0x5566_7788,
+            digest: [0xd0; 16],
+        };
+        let b = p.encode();
+        assert_eq!(b[..4], [PROGRESS_VERSION, 0, 0, 0]);
+        assert_eq!(b[4..12], [1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(b[12..16], 0x1122_3344u32.to_le_bytes());
+        assert_eq!(b[16..20], 0x5566_7788u32.to_le_bytes());
+        assert_eq!(b[20..], [0xd0; 16]);
+        assert_eq!(Progress::decode(&b), Some(p));
+        assert_eq!(Progress::decode(&b[..35]), None);
+        assert_eq!(Progress::decode(&[]), None);
+        let mut long = [0u8; 37];
+        long[..36].copy_from_slice(&b);
+        assert_eq!(Progress::decode(&long), None);
+        let mut other = b;
+        other[0] = PROGRESS_VERSION + 1;
+        assert_eq!(Progress::decode(&other), None);
+    }
+
+    #[test]
+    fn resume_from_checkpoint() {
+        let mut scratch = [0u8; 300];
+        let img = image(20_000);
+        let cp = Checkpoint {
+            url_id: [9; 8],
+            total: img.len() as u32,
+        };
+        let g = geo(PAGE, 4);
+        let mut port = Mem::new(g);
+        let mut w = SlotWriter::new(g, cp.total).unwrap();
+        w.set_checkpoint(cp);
+        // Power cut after 2.5 pages: progress says 2 pages.
+        write_all(&mut w, &mut port, &img[..2 * PAGE as usize + 2000], 999);
+        let saved = Progress::decode(port.kv.as_ref().unwrap()).unwrap();
+        assert_eq!(saved.offset, 2 * PAGE);
+        let mut w = SlotWriter::resume(&mut port, g, &saved, &mut scratch).unwrap();
+        assert_eq!(w.written(), 2 * PAGE);
+        write_all(&mut w, &mut port, &img[2 * PAGE as usize..], 1234);
+        w.finish(&mut port, &mut scratch).unwrap();
+        assert_eq!(&port.flash[..img.len()], &img[..]);
+
+        // Flash that no longer matches the saved digest, an offset off a
+        // page boundary: refused.
+        port.flash[100] ^= 1;
+        let e = SlotWriter::resume(&mut port, g, &saved, &mut scratch).err();
+        assert_eq!(e, Some(Errno::IlSeq));
+        port.flash[100] ^= 1;
+        let odd = Progress {
+            offset: saved.offset + 4,
+            ..saved
+        };
+        let e = SlotWriter::resume(&mut port, g, &odd, &mut scratch).err();
+        assert_eq!(e, Some(Errno::Inval));
+    }
+
+    /// A port reporting a page or write block size of 0 (or one the writer
+    /// cannot handle) gets an error, not a division by zero.
+    #[test]
+    fn unusable_geometry_is_an_error() {
+        let mut scratch = [0u8; 64];
+        let saved = Progress {
+            checkpoint: Checkpoint {
+                url_id: [0; 8],
+                total: 1000,
+            },
+            offset: PAGE,
+            digest: [0; 16],
+        };
+        for g in [
+            geo(0, 4),
+            geo(PAGE, 0),
+            geo(PAGE, MAX_WRITE_BLOCK as u32 + 1),
+            geo(PAGE - 1, 4),
+        ] {
+            let mut port = Mem::new(g);
+            assert_eq!(SlotWriter::new(g, 1000).err(), Some(Errno::NotSup));
+            let e = SlotWriter::resume(&mut port, g, &saved, &mut scratch).err();
+            assert_eq!(e, Some(Errno::NotSup));
+        }
+        let mut port = Mem::new(geo(0, 4));
+        let g = port.flash_geometry().unwrap();
+        let e = ensure_erased(&mut port, &g, 0, SLOT, &mut scratch);
+        assert_eq!(e, Err(Errno::NotSup));
+        assert_eq!(port.erases, 0);
+    }
+
+    #[test]
+    fn ensure_erased_erases_dirty_pages_only() {
+        let mut port = Mem::new(geo(PAGE, 4));
+        port.flash.fill(0xff);
+        port.flash[PAGE as usize + 17] = 0;
+        port.flash[3 * PAGE as usize - 1] = 0;
+        let g = port.geo;
+        let mut scratch = [0u8; 1000];
+        ensure_erased(&mut port, &g, PAGE + 5, 3 * PAGE, &mut scratch).unwrap();
+        assert_eq!(port.erases, 2);
+        assert!(port.flash.iter().all(|&b| b == 0xff));
+        assert_eq!(
+            ensure_erased(&mut port, &g, 0, PAGE, &mut []),
+            Err(Errno::NoMem)
+        );
+    }
+
+    #[test]
+    fn round_up_to_pages() {
+        let p = NonZeroU32::new(PAGE).unwrap();
+        assert_eq!(round_up(0, p), 0);
+        assert_eq!(round_up(1, p), PAGE);
+        assert_eq!(round_up(PAGE, p), PAGE);
+        assert_eq!(round_up(PAGE + 1, p), 2 * PAGE);
+        assert_eq!(round_up(u32::MAX, p), u32::MAX);
     }
 }
