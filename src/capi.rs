@@ -378,7 +378,7 @@ fn cstr_arg<'a>(p: *const c_char) -> Result<&'a str, Errno> {
     // SAFETY: non-NULL C strings passed to the API are NUL-terminated and
     // live for the duration of the call (API contract).
     let s = unsafe { CStr::from_ptr(p) };
-    s.to_str().map_err(|_| Errno::Inval)
+    crate::text::ascii(s.to_bytes()).ok_or(Errno::Inval)
 }
 
 /// Start a download: parse, resolve, connect and (for https) complete the TLS

@@ -1217,7 +1217,7 @@ impl Engine {
             301 | 302 | 303 | 307 | 308 => {
                 let (s, e) = hd.location.ok_or(http(Errno::BadMsg))?;
                 let loc = self.rx.get(s..e).ok_or(http(Errno::BadMsg))?;
-                let loc = core::str::from_utf8(loc).map_err(|_| http(Errno::BadMsg))?;
+                let loc = crate::text::ascii(loc).ok_or(http(Errno::BadMsg))?;
                 // In place: a refused Location leaves the URL as it was.
                 self.url.redirect(loc, self.cfg.limits).map_err(|e| {
                     if e == Errno::Access {

@@ -78,7 +78,7 @@ impl Errno {
 
     /// The POSIX name the C layer turns this into (for messages).
     pub fn name(self) -> &'static str {
-        self.cname().to_str().unwrap_or("E?")
+        crate::text::ascii(self.cname().to_bytes()).unwrap_or("E?")
     }
 
     /// The same name as a C string.
@@ -222,7 +222,7 @@ impl Stage {
     }
 
     pub fn name(self) -> &'static str {
-        self.cname().to_str().unwrap_or("?")
+        crate::text::ascii(self.cname().to_bytes()).unwrap_or("?")
     }
 }
 
