@@ -16,7 +16,6 @@
 //! Records above the `log` crate's static level (cargo features `log-off`,
 //! `log-max-*`, from Kconfig `FOTA_RS_LOG_LEVEL`) compile to nothing.
 
-pub use log::kv::Value;
 pub use log::Level;
 
 /// Whether records at `level` reach the logger (static and run-time level).
@@ -29,7 +28,7 @@ pub fn enabled(level: Level) -> bool {
 /// a few instructions each. `message` comes from `format_args!` on a
 /// literal, so `as_str()` gives it back without formatting.
 #[inline(never)]
-pub fn emit(level: Level, message: core::fmt::Arguments<'_>, values: &[(&'static str, Value<'_>)]) {
+pub fn emit(level: Level, message: core::fmt::Arguments<'_>, values: &[(&'static str, Arg<'_>)]) {
     log::logger().log(
         &log::Record::builder()
             .args(message)
@@ -40,21 +39,78 @@ pub fn emit(level: Level, message: core::fmt::Arguments<'_>, values: &[(&'static
     );
 }
 
-struct Values<'a>(&'a [(&'static str, Value<'a>)]);
+/// A value of a record. Smaller than `log::kv::Value` and built inline: a
+/// call site stores a tag and a word per value (the conversion to `Value`
+/// happens once, in [`emit`]'s `Source`).
+#[derive(Clone, Copy)]
+pub enum Arg<'a> {
+    Num(u32),
+    Wide(u64),
+    Int(i32),
+    Str(&'a str),
+}
+
+impl From<u32> for Arg<'_> {
+    fn from(n: u32) -> Self {
+        Arg::Num(n)
+    }
+}
+
+impl From<u64> for Arg<'_> {
+    fn from(n: u64) -> Self {
+        Arg::Wide(n)
+    }
+}
+
+impl From<u16> for Arg<'_> {
+    fn from(n: u16) -> Self {
+        Arg::Num(n.into())
+    }
+}
+
+impl From<u8> for Arg<'_> {
+    fn from(n: u8) -> Self {
+        Arg::Num(n.into())
+    }
+}
+
+impl From<usize> for Arg<'_> {
+    fn from(n: usize) -> Self {
+        Arg::Num(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+}
+
+impl From<i32> for Arg<'_> {
+    fn from(n: i32) -> Self {
+        Arg::Int(n)
+    }
+}
+
+impl<'a> From<&'a str> for Arg<'a> {
+    fn from(s: &'a str) -> Self {
+        Arg::Str(s)
+    }
+}
+
+struct Values<'a>(&'a [(&'static str, Arg<'a>)]);
 
 impl log::kv::Source for Values<'_> {
     fn visit<'kvs>(
         &'kvs self,
         visitor: &mut dyn log::kv::VisitSource<'kvs>,
     ) -> Result<(), log::kv::Error> {
-        for (key, value) in self.0 {
-            visitor.visit_pair(log::kv::Key::from_str(key), value.to_value())?;
+        for &(key, arg) in self.0 {
+            let value = match arg {
+                Arg::Num(n) => log::kv::Value::from(n),
+                Arg::Wide(n) => log::kv::Value::from(n),
+                Arg::Int(n) => log::kv::Value::from(n),
+                Arg::Str(s) => log::kv::Value::from(s),
+            };
+            visitor.visit_pair(log::kv::Key::from_str(key), value)?;
         }
         Ok(())
     }
 }
-
-use log::kv::ToValue as _;
 
 macro_rules! record {
     ($level:ident, $message:literal $(, $key:ident = $value:expr)* $(,)?) => {
@@ -62,7 +118,7 @@ macro_rules! record {
             $crate::logging::emit(
                 $crate::logging::Level::$level,
                 format_args!($message),
-                &[$((stringify!($key), $crate::logging::Value::from($value))),*],
+                &[$((stringify!($key), $crate::logging::Arg::from($value))),*],
             );
         }
     };
