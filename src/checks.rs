@@ -824,7 +824,7 @@ mod tests {
         e.write_text(&mut t);
         t
     }
-    use crate::port::{ConnectError, ConnectParams, FlashGeometry, Handle};
+    use crate::port::FlashGeometry;
     use std::vec::Vec;
 
     const GOOD: &[u8] = include_bytes!("../tests/data/app-1.2.3.bin");
@@ -872,16 +872,7 @@ mod tests {
     }
 
     impl Port for Slot {
-        fn connect(&mut self, _: &ConnectParams) -> Result<Handle, ConnectError> {
-            unreachable!()
-        }
-        fn send(&mut self, _: Handle, _: &[u8]) -> Result<usize, Errno> {
-            unreachable!()
-        }
-        fn recv(&mut self, _: Handle, _: &mut [u8], _: u32) -> Result<usize, Errno> {
-            unreachable!()
-        }
-        fn close(&mut self, _: Handle) {}
+        crate::port::no_network!();
         fn flash_geometry(&mut self) -> Result<FlashGeometry, Errno> {
             Ok(FlashGeometry {
                 slot_size: SLOT as u32,

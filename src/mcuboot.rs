@@ -624,7 +624,6 @@ mod tests {
     }
 
     extern crate std;
-    use crate::port::{ConnectError, ConnectParams, Handle};
     use std::vec::Vec;
 
     const SLOT: u32 = 64 * 1024;
@@ -659,16 +658,7 @@ mod tests {
     }
 
     impl Port for Mem {
-        fn connect(&mut self, _: &ConnectParams) -> Result<Handle, ConnectError> {
-            unreachable!()
-        }
-        fn send(&mut self, _: Handle, _: &[u8]) -> Result<usize, Errno> {
-            unreachable!()
-        }
-        fn recv(&mut self, _: Handle, _: &mut [u8], _: u32) -> Result<usize, Errno> {
-            unreachable!()
-        }
-        fn close(&mut self, _: Handle) {}
+        crate::port::no_network!();
         fn flash_geometry(&mut self) -> Result<FlashGeometry, Errno> {
             Ok(self.geo)
         }

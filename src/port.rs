@@ -137,3 +137,26 @@ impl<P: Port> embedded_io::Write for Connection<'_, P> {
         Ok(())
     }
 }
+
+/// For test ports of the flash-only modules (checks, mcuboot): the network
+/// half of [`Port`], which those tests must never reach.
+#[cfg(test)]
+macro_rules! no_network {
+    () => {
+        fn connect(
+            &mut self,
+            _: &$crate::port::ConnectParams,
+        ) -> Result<$crate::port::Handle, $crate::port::ConnectError> {
+            unreachable!("flash-only test port")
+        }
+        fn send(&mut self, _: $crate::port::Handle, _: &[u8]) -> Result<usize, Errno> {
+            unreachable!("flash-only test port")
+        }
+        fn recv(&mut self, _: $crate::port::Handle, _: &mut [u8], _: u32) -> Result<usize, Errno> {
+            unreachable!("flash-only test port")
+        }
+        fn close(&mut self, _: $crate::port::Handle) {}
+    };
+}
+#[cfg(test)]
+pub(crate) use no_network;
