@@ -131,6 +131,15 @@ fn sim(name: &str, args: &[&str]) -> Sim {
     s
 }
 
+/// fota-sim on `path` of an HTTPS server, with the tag holding its CA (42)
+/// and the test host name resolved to loopback; `extra` comes last.
+fn sim_tls(srv: &Server, name: &str, path: &str, extra: &[&str]) -> Sim {
+    let (url, resolve) = https_url(srv, path);
+    let mut args = vec![url.as_str(), "--sec-tag", "42", "--resolve", &resolve];
+    args.extend_from_slice(extra);
+    sim(name, &args)
+}
+
 fn https_url(srv: &Server, path: &str) -> (String, String) {
     (
         format!("https://fota.test:{}/{path}", srv.port),
@@ -154,8 +163,7 @@ fn plain_http_single_streamed_get() {
 #[test]
 fn https_in_2k_fragments_on_one_connection() {
     let srv = Server::start(true, "frag");
-    let (url, resolve) = https_url(&srv, "app.bin");
-    let s = sim("frag", &[&url, "--sec-tag", "42", "--resolve", &resolve]);
+    let s = sim_tls(&srv, "frag", "app.bin", &[]);
     assert_eq!(s.code(), 0);
     s.assert_scheduled(&fixtures().image);
     let gets = srv.gets();
@@ -176,18 +184,7 @@ fn https_in_2k_fragments_on_one_connection() {
 #[test]
 fn permanent_upgrade_writes_image_ok() {
     let srv = Server::start(true, "perm");
-    let (url, resolve) = https_url(&srv, "app.bin");
-    let s = sim(
-        "perm",
-        &[
-            &url,
-            "--sec-tag",
-            "42",
-            "--resolve",
-            &resolve,
-            "--permanent",
-        ],
-    );
+    let s = sim_tls(&srv, "perm", "app.bin", &["--permanent"]);
     assert_eq!(s.code(), 0);
     run(Command::new("python3")
         .arg(root().join("scripts/check-slot.py"))
@@ -208,8 +205,7 @@ fn chunked_over_http_and_https() {
     assert_eq!(s.code(), 0);
     s.assert_scheduled(&fixtures().image);
     let srv = Server::start(true, "chunk-s");
-    let (url, resolve) = https_url(&srv, "chunked/app.bin");
-    let s = sim("chunk-s", &[&url, "--sec-tag", "42", "--resolve", &resolve]);
+    let s = sim_tls(&srv, "chunk-s", "chunked/app.bin", &[]);
     assert_eq!(s.code(), 0);
     s.assert_scheduled(&fixtures().image);
 }
@@ -217,8 +213,12 @@ fn chunked_over_http_and_https() {
 #[test]
 fn redirects_relative_and_absolute() {
     let srv = Server::start(true, "redir");
-    let (url, resolve) = https_url(&srv, "redirect/3/app.bin?X-Amz-Signature=secret");
-    let s = sim("redir", &[&url, "--sec-tag", "42", "--resolve", &resolve]);
+    let s = sim_tls(
+        &srv,
+        "redir",
+        "redirect/3/app.bin?X-Amz-Signature=secret",
+        &[],
+    );
     assert_eq!(s.code(), 0);
     s.assert_scheduled(&fixtures().image);
     assert!(
@@ -226,11 +226,7 @@ fn redirects_relative_and_absolute() {
         "signature leaked into the log"
     );
     let srv = Server::start(true, "redir-loop");
-    let (url, resolve) = https_url(&srv, "redirect/9/app.bin");
-    let s = sim(
-        "redir-loop",
-        &[&url, "--sec-tag", "42", "--resolve", &resolve],
-    );
+    let s = sim_tls(&srv, "redir-loop", "redirect/9/app.bin", &[]);
     assert_eq!(s.code(), 4, "more than 5 hops must fail");
     s.assert_not_scheduled();
 }
@@ -255,8 +251,7 @@ fn connection_reset_mid_body_resumes() {
     );
 
     let srv = Server::start(true, "reset-s");
-    let (url, resolve) = https_url(&srv, "reset-once/50001/app.bin");
-    let s = sim("reset-s", &[&url, "--sec-tag", "42", "--resolve", &resolve]);
+    let s = sim_tls(&srv, "reset-s", "reset-once/50001/app.bin", &[]);
     assert_eq!(s.code(), 0);
     s.assert_scheduled(&fixtures().image);
     assert!(srv.log().iter().any(|l| l.contains("\"event\":\"reset\"")));
@@ -392,19 +387,7 @@ fn closed_port_is_diagnosed_as_port_not_certificate() {
 #[test]
 fn image_larger_than_slot_is_refused() {
     let srv = Server::start(true, "big");
-    let (url, resolve) = https_url(&srv, "big.bin");
-    let s = sim(
-        "big",
-        &[
-            &url,
-            "--sec-tag",
-            "42",
-            "--resolve",
-            &resolve,
-            "--slot-size",
-            "0x20000",
-        ],
-    );
+    let s = sim_tls(&srv, "big", "big.bin", &["--slot-size", "0x20000"]);
     assert_eq!(s.code(), 5);
     assert!(s.stdout().contains("EFBIG"), "{}", s.stdout());
     s.assert_not_scheduled();
@@ -413,8 +396,7 @@ fn image_larger_than_slot_is_refused() {
 #[test]
 fn corrupted_payload_is_never_scheduled() {
     let srv = Server::start(true, "corrupt");
-    let (url, resolve) = https_url(&srv, "corrupt.bin");
-    let s = sim("corrupt", &[&url, "--sec-tag", "42", "--resolve", &resolve]);
+    let s = sim_tls(&srv, "corrupt", "corrupt.bin", &[]);
     assert_eq!(s.code(), 5);
     assert!(
         s.stdout().contains("EILSEQ") && s.stdout().contains("stage=image"),
@@ -427,19 +409,7 @@ fn corrupted_payload_is_never_scheduled() {
 #[test]
 fn cancel_stops_without_scheduling() {
     let srv = Server::start(true, "cancel");
-    let (url, resolve) = https_url(&srv, "app.bin");
-    let s = sim(
-        "cancel",
-        &[
-            &url,
-            "--sec-tag",
-            "42",
-            "--resolve",
-            &resolve,
-            "--cancel-at",
-            "30",
-        ],
-    );
+    let s = sim_tls(&srv, "cancel", "app.bin", &["--cancel-at", "30"]);
     assert_eq!(s.code(), 7);
     assert!(s.stdout().contains("CANCELLED"), "{}", s.stdout());
     s.assert_not_scheduled();

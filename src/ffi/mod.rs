@@ -350,7 +350,8 @@ impl PortLogger {
     }
 }
 
-/// Longest log line handed to the port; a longer one ends in "...".
+/// Longest log line handed to the port (the contract in port.h); a longer
+/// one ends in "...".
 const LOG_LINE: usize = 200;
 
 /// Renders a record's key-values as " key=value" without core::fmt.

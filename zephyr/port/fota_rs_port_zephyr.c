@@ -148,8 +148,9 @@ typedef struct zsock_timeval frs_timeval_t;
 #define FRS_MAX_SEC_TAGS 16
 /* Fallback tags parsed from CONFIG_FOTA_RS_FALLBACK_SEC_TAGS. */
 #define FRS_MAX_FALLBACK_TAGS 8
-/* One log line from the core, copied (see port_log). */
-#define FRS_LOG_LINE_MAX 160
+/* One log line from the core (at most 200 bytes, port.h) and its NUL,
+ * copied (see port_log). */
+#define FRS_LOG_LINE_MAX 201
 
 /* ------------------------------------------------------------------------ */
 /* errno -> FOTA_RS_E*                                                       */
