@@ -224,8 +224,7 @@ struct fota_rs_port {
 	/** Monotonic milliseconds. */
 	uint64_t (*uptime_ms)(void *ctx);
 	void (*sleep_ms)(void *ctx, uint32_t ms);
-	/** One log line of at most 200 bytes, not NUL-terminated, no trailing
-	 *  newline; level is enum fota_rs_log_level. */
+	/** One log line: at most 200 bytes, no NUL, no newline; level is enum fota_rs_log_level. */
 	void (*log)(void *ctx, uint8_t level, const char *msg, size_t len);
 	/**
 	 * Run entry(arg) once on the platform's download thread and return at

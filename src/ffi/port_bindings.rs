@@ -213,7 +213,7 @@ pub struct fota_rs_port {
     #[doc = " Monotonic milliseconds."]
     pub uptime_ms: ::core::option::Option<unsafe extern "C" fn(ctx: *mut cty::c_void) -> u64>,
     pub sleep_ms: ::core::option::Option<unsafe extern "C" fn(ctx: *mut cty::c_void, ms: u32)>,
-    #[doc = " One log line (no trailing newline); level is enum fota_rs_log_level."]
+    #[doc = " One log line: at most 200 bytes, no NUL, no newline; level is enum fota_rs_log_level."]
     pub log: ::core::option::Option<
         unsafe extern "C" fn(ctx: *mut cty::c_void, level: u8, msg: *const cty::c_char, len: usize),
     >,
