@@ -268,7 +268,8 @@ impl CheckError {
     }
 }
 
-fn put_version(w: &mut dyn Out, v: Version) {
+/// "major.minor.revision+build", as imgtool prints it.
+pub(crate) fn put_version(w: &mut dyn Out, v: Version) {
     w.dec(v.major)
         .text(".")
         .dec(v.minor)

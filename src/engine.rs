@@ -888,13 +888,11 @@ impl Engine {
             .as_mut()
             .ok_or(Error::new(Stage::Image, Errno::IlSeq))?;
         let verified = writer.finish(port, &mut self.rx).map_err(flash_or_image)?;
-        let v = verified.header.version;
+        let mut version = Line::<24>::line();
+        crate::checks::put_version(&mut version, verified.header.version);
         crate::logging::info!(
             "Image verified, SHA-256 matches",
-            major = v.major,
-            minor = v.minor,
-            revision = v.revision,
-            build = v.build,
+            version = version.as_str(),
             bytes = verified.image_len
         );
         // An image MCUboot would reject at boot, or that would not start on

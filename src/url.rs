@@ -21,6 +21,10 @@ pub(crate) fn find_any(s: &str, set: &[u8]) -> Option<usize> {
 
 /// Position of the first occurrence of `pat` in `s`.
 pub(crate) fn find_sub(s: &str, pat: &str) -> Option<usize> {
+    if pat.is_empty() {
+        // `windows(0)` would panic.
+        return Some(0);
+    }
     s.as_bytes()
         .windows(pat.len())
         .position(|w| w == pat.as_bytes())
