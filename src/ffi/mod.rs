@@ -421,3 +421,69 @@ impl log::Log for PortLogger {
 
     fn flush(&self) {}
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    extern crate std;
+    use std::string::String;
+    use std::sync::Mutex;
+    use std::vec::Vec;
+
+    static LINES: Mutex<Vec<(u8, String)>> = Mutex::new(Vec::new());
+
+    unsafe extern "C" fn capture(
+        _: *mut cty::c_void,
+        level: u8,
+        msg: *const cty::c_char,
+        len: usize,
+    ) {
+        // SAFETY: the logger passes `len` valid bytes for the call.
+        let bytes = unsafe { core::slice::from_raw_parts(msg.cast::<u8>(), len) };
+        let line = String::from_utf8(bytes.to_vec()).expect("log lines are UTF-8");
+        LINES.lock().unwrap().push((level, line));
+    }
+
+    fn logged(prefix: &str) -> (u8, String) {
+        let lines = LINES.lock().unwrap();
+        let found = lines.iter().find(|(_, l)| l.starts_with(prefix));
+        found
+            .cloned()
+            .unwrap_or_else(|| panic!("no line {prefix:?} in {lines:?}"))
+    }
+
+    #[test]
+    fn port_logger_renders_key_values_and_marks_a_cut_line() {
+        // SAFETY: all-zero is a valid table: a null context and every entry
+        // None (Option of a function pointer).
+        let mut table: fota_rs_port = unsafe { core::mem::zeroed() };
+        table.log = Some(capture);
+        PortLogger::install(std::boxed::Box::leak(std::boxed::Box::new(table)));
+
+        crate::logging::warn!(
+            "Test record",
+            error = "ECONNRESET",
+            offset = 12288u32,
+            retries_left = 2u8,
+            tag = -5i32,
+            big = 5_000_000_000u64
+        );
+        assert_eq!(
+            logged("Test record"),
+            (
+                fota_rs_log_level_FOTA_RS_LOG_WRN as u8,
+                "Test record error=ECONNRESET offset=12288 retries_left=2 tag=-5 \
+                 big=0x000000012a05f200"
+                    .into()
+            )
+        );
+
+        let long = "x".repeat(300);
+        crate::logging::info!("Test long record", url = long.as_str());
+        let (level, line) = logged("Test long record");
+        assert_eq!(level, fota_rs_log_level_FOTA_RS_LOG_INF as u8);
+        assert_eq!(line.len(), LOG_LINE);
+        assert!(line.starts_with("Test long record url=xxx"), "{line}");
+        assert!(line.ends_with("xxx..."), "{line}");
+    }
+}
