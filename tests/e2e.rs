@@ -5,11 +5,11 @@
 //! checks the slot file byte for byte with scripts/check-slot.py or by hand.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::OnceLock;
 
 mod common;
-use common::{fixture_dir, make_image, root, run, signing_key};
+use common::{fixture_dir, make_image, root, run, signing_key, Sim};
 
 /// Certificates and images, made once per test run.
 struct Fixtures {
@@ -60,30 +60,9 @@ impl Server {
         let work = f.dir.join(format!("srv-{tag}-{}", std::process::id()));
         Server::spawn("tests/server/fota_server.py", work, &args)
     }
-
-    fn gets(&self) -> Vec<String> {
-        self.log()
-            .into_iter()
-            .filter(|l| l.contains("\"method\":\"GET\""))
-            .collect()
-    }
-}
-
-struct Sim {
-    slot: PathBuf,
-    out: Output,
 }
 
 impl Sim {
-    fn stdout(&self) -> String {
-        String::from_utf8_lossy(&self.out.stdout).into_owned()
-    }
-    fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.out.stderr).into_owned()
-    }
-    fn code(&self) -> i32 {
-        self.out.status.code().unwrap_or(-1)
-    }
     fn slot_bytes(&self) -> Vec<u8> {
         std::fs::read(&self.slot).unwrap()
     }

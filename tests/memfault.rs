@@ -21,7 +21,7 @@ use fota_rs::checks::{check_image, CheckError, Checks, Outcome, VerifyKey};
 use fota_rs::mcuboot::Version;
 use fota_rs::port::{DeviceLayout, Port};
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::OnceLock;
 
 const PROJECT_KEY: &str = "mflt-test-project-key";
@@ -32,7 +32,7 @@ const CURRENT: &str = "1.2.0";
 const S3_QUERY: &str = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=3600&X-Amz-Signature=0123456789abcdef0123456789abcdef";
 
 mod common;
-use common::{fixture_dir, make_image, root, run};
+use common::{fixture_dir, make_image, root, run, Sim};
 
 struct Fixtures {
     dir: PathBuf,
@@ -162,29 +162,11 @@ impl Cloud {
     }
 
     fn s3_gets(&self) -> Vec<String> {
-        self.s3
-            .log()
-            .into_iter()
-            .filter(|l| l.contains("\"method\":\"GET\""))
-            .collect()
+        self.s3.gets()
     }
-}
-
-struct Sim {
-    slot: PathBuf,
-    out: Output,
 }
 
 impl Sim {
-    fn stdout(&self) -> String {
-        String::from_utf8_lossy(&self.out.stdout).into_owned()
-    }
-    fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.out.stderr).into_owned()
-    }
-    fn code(&self) -> i32 {
-        self.out.status.code().unwrap_or(-1)
-    }
     fn assert_nothing_written(&self) {
         // fota-sim creates the slot erased; nothing may have been programmed.
         let s = std::fs::read(&self.slot).unwrap_or_default();

@@ -130,4 +130,31 @@ impl PyServer {
             .map(String::from)
             .collect()
     }
+
+    /// The GET requests of the log.
+    pub fn gets(&self) -> Vec<String> {
+        self.log()
+            .into_iter()
+            .filter(|l| l.contains("\"method\":\"GET\""))
+            .collect()
+    }
+}
+
+/// One finished fota-sim run: its slot file and what it printed. Each suite
+/// adds the assertions it needs.
+pub struct Sim {
+    pub slot: PathBuf,
+    pub out: Output,
+}
+
+impl Sim {
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.out.stdout).into_owned()
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.out.stderr).into_owned()
+    }
+    pub fn code(&self) -> i32 {
+        self.out.status.code().unwrap_or(-1)
+    }
 }
