@@ -638,10 +638,16 @@ int fota_rs_host_options_from_env(struct fota_rs_host_options *o)
 /* configuration                                                      */
 /* ------------------------------------------------------------------ */
 
-static int write_all_at(int fd, const uint8_t *buf, size_t len, off_t off)
+/* pread/pwrite until all of len is done (EINTR retried). A zero-byte
+ * transfer is EIO: for a read the file was truncated under us, the slot is
+ * no longer whole. */
+static int io_all_at(int fd, uint8_t *rbuf, const uint8_t *wbuf, size_t len, off_t off)
 {
-	while (len > 0) {
-		ssize_t n = pwrite(fd, buf, len, off);
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = rbuf != NULL ? pread(fd, rbuf + done, len - done, off)
+					 : pwrite(fd, wbuf + done, len - done, off);
 
 		if (n < 0) {
 			if (errno == EINTR) {
@@ -653,34 +659,20 @@ static int write_all_at(int fd, const uint8_t *buf, size_t len, off_t off)
 			errno = EIO;
 			return -1;
 		}
-		buf += n;
-		len -= (size_t)n;
+		done += (size_t)n;
 		off += n;
 	}
 	return 0;
 }
 
+static int write_all_at(int fd, const uint8_t *buf, size_t len, off_t off)
+{
+	return io_all_at(fd, NULL, buf, len, off);
+}
+
 static int read_all_at(int fd, uint8_t *buf, size_t len, off_t off)
 {
-	while (len > 0) {
-		ssize_t n = pread(fd, buf, len, off);
-
-		if (n < 0) {
-			if (errno == EINTR) {
-				continue;
-			}
-			return -1;
-		}
-		if (n == 0) {
-			/* The file was truncated under us; the slot is no longer whole. */
-			errno = EIO;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-		off += n;
-	}
-	return 0;
+	return io_all_at(fd, buf, NULL, len, off);
 }
 
 static int open_flash_file(const char *path, uint32_t slot_size)
