@@ -119,6 +119,23 @@ fn sim_tls(srv: &Server, name: &str, path: &str, extra: &[&str]) -> Sim {
     sim(name, &args)
 }
 
+/// fota-sim called the way the Memfault SDK calls fota_download_start: the
+/// same full URL as host and as file.
+fn sim_as_memfault(name: &str, url: &str, resolve: &str, sec_tag: &str, extra: &[&str]) -> Sim {
+    let mut args = vec![
+        "--host",
+        url,
+        "--file",
+        url,
+        "--sec-tag",
+        sec_tag,
+        "--resolve",
+        resolve,
+    ];
+    args.extend_from_slice(extra);
+    sim(name, &args)
+}
+
 fn https_url(srv: &Server, path: &str) -> (String, String) {
     (
         format!("https://fota.test:{}/{path}", srv.port),
@@ -265,19 +282,7 @@ fn not_found_and_forbidden() {
 fn wrong_ca_is_refused_like_the_modem_and_explained() {
     let srv = Server::start(true, "wrongca");
     let (url, resolve) = https_url(&srv, "app.bin");
-    let s = sim(
-        "wrongca",
-        &[
-            "--host",
-            &url,
-            "--file",
-            &url,
-            "--sec-tag",
-            "1003",
-            "--resolve",
-            &resolve,
-        ],
-    );
+    let s = sim_as_memfault("wrongca", &url, &resolve, "1003", &[]);
     assert_eq!(s.code(), 3);
     let out = s.stdout();
     assert!(
@@ -300,20 +305,12 @@ fn wrong_ca_is_refused_like_the_modem_and_explained() {
 fn fallback_tag_fixes_the_reported_failure() {
     let srv = Server::start(true, "fallback");
     let (url, resolve) = https_url(&srv, "app.bin");
-    let s = sim(
+    let s = sim_as_memfault(
         "fallback",
-        &[
-            "--host",
-            &url,
-            "--file",
-            &url,
-            "--sec-tag",
-            "1003",
-            "--fallback-sec-tag",
-            "1004",
-            "--resolve",
-            &resolve,
-        ],
+        &url,
+        &resolve,
+        "1003",
+        &["--fallback-sec-tag", "1004"],
     );
     assert_eq!(s.code(), 0);
     s.assert_scheduled(&fixtures().image);
@@ -409,19 +406,7 @@ fn long_presigned_url_with_colons_and_escapes() {
     );
     assert!(url.len() > 700, "{}", url.len());
     let resolve = format!("memfault-test.s3.localhost:{}:127.0.0.1", srv.port);
-    let s = sim(
-        "longurl",
-        &[
-            "--host",
-            &url,
-            "--file",
-            &url,
-            "--sec-tag",
-            "42",
-            "--resolve",
-            &resolve,
-        ],
-    );
+    let s = sim_as_memfault("longurl", &url, &resolve, "42", &[]);
     assert_eq!(s.code(), 0);
     s.assert_scheduled(&fixtures().image);
     let gets = srv.gets();
