@@ -46,6 +46,8 @@ impl CPort {
     }
 }
 
+// One copy: inlined, it was a few hundred bytes over the port calls.
+#[inline(never)]
 fn result(code: i32) -> Result<(), Errno> {
     if code < 0 {
         Err(Errno::from_code(code))
@@ -339,8 +341,12 @@ pub static LOGGER: PortLogger = PortLogger {
 };
 
 impl PortLogger {
-    /// Install (once) and point at `table`.
+    /// Install (once) and point at `table`. Nothing in builds without log
+    /// records (`log-off`): the logger would be flash for nothing.
     pub fn install(table: *const fota_rs_port) {
+        if log::STATIC_MAX_LEVEL == log::LevelFilter::Off {
+            return;
+        }
         LOGGER
             .table
             .store(table as *mut fota_rs_port, Ordering::Release);
