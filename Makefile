@@ -28,8 +28,11 @@ lint:
 	cargo clippy --workspace --all-targets --features signature -- -D warnings
 	cargo clippy -p fota-rs --lib --no-default-features -- -D warnings
 
+# Twice: with every part (and `signature`), and with every optional part
+# left out, where the tests of what a left-out part does instead run.
 unit:
 	cargo test -p fota-rs --lib --features signature
+	cargo test -p fota-rs --lib --no-default-features
 
 e2e: build
 	cargo test --release -p fota-sim --test e2e

@@ -78,6 +78,38 @@ function(fota_rs_rust_target out_var)
 endfunction()
 
 # Project mode only (uses add_custom_command and friends).
+# Cargo arguments for the core's features from Kconfig (tests/cmake/
+# check_features.cmake): a part the configuration does not use is not built
+# (Cargo.toml [features]), and log records above the module's level are
+# compiled out.
+function(fota_rs_cargo_features out_var)
+  set(_args --no-default-features)
+  if(CONFIG_FOTA_RS_SIGNATURE)
+    list(APPEND _args --features signature)
+  endif()
+  if(CONFIG_FOTA_RS_TARGET_MODEM_DELTA)
+    list(APPEND _args --features modem-delta)
+  endif()
+  if(CONFIG_FOTA_RS_B1_IMAGES)
+    list(APPEND _args --features b1)
+  endif()
+  if(CONFIG_FOTA_RS_CHECK_LAYOUT OR NOT CONFIG_FOTA_RS_ALLOW_DOWNGRADE)
+    list(APPEND _args --features image-checks)
+  endif()
+  if(CONFIG_FOTA_RS_MAX_REDIRECTS GREATER 0)
+    list(APPEND _args --features redirects)
+  endif()
+  if(CONFIG_FOTA_RS_PROGRESS_SAVE)
+    list(APPEND _args --features progress-save)
+  endif()
+  set(_log_features log-off log-max-error log-max-warn log-max-info)
+  if(DEFINED CONFIG_FOTA_RS_LOG_LEVEL AND CONFIG_FOTA_RS_LOG_LEVEL LESS 4)
+    list(GET _log_features ${CONFIG_FOTA_RS_LOG_LEVEL} _log_feature)
+    list(APPEND _args --features ${_log_feature})
+  endif()
+  set(${out_var} ${_args} PARENT_SCOPE)
+endfunction()
+
 function(fota_rs_cargo_build)
   cmake_parse_arguments(ARG "" "CRATE_DIR;TARGET;LIBRARY" "" ${ARGN})
   if(NOT ARG_CRATE_DIR OR NOT ARG_TARGET OR NOT ARG_LIBRARY)
@@ -152,16 +184,8 @@ function(fota_rs_cargo_build)
     ${_std_args}
     ${FOTA_RS_CARGO_EXTRA_ARGS}
   )
-  # Optional features of the core follow Kconfig.
-  if(CONFIG_FOTA_RS_SIGNATURE)
-    list(APPEND _cargo_args --features signature)
-  endif()
-  # Log records above the module's level are compiled out of the Rust core.
-  set(_log_features log-off log-max-error log-max-warn log-max-info)
-  if(DEFINED CONFIG_FOTA_RS_LOG_LEVEL AND CONFIG_FOTA_RS_LOG_LEVEL LESS 4)
-    list(GET _log_features ${CONFIG_FOTA_RS_LOG_LEVEL} _log_feature)
-    list(APPEND _cargo_args --features ${_log_feature})
-  endif()
+  fota_rs_cargo_features(_features)
+  list(APPEND _cargo_args ${_features})
 
   # Rebuild when a Rust source, the manifest or the lock file changes.
   # CONFIGURE_DEPENDS re-runs the glob at build time, so a new .rs file is

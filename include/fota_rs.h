@@ -226,7 +226,8 @@ extern "C" {
 #endif // __cplusplus
 
 // Fill `cfg` with the defaults (fragment 2048, 3 retries, 30 s timeout, 5
-// redirects, progress events on, no fallback tags).
+// redirects, progress events on, no fallback tags). Parts the build leaves
+// out are off here: no redirects, no saved progress, no image checks.
 //
 // # Safety
 // `cfg` is NULL or points to writable memory for one `fota_rs_config`.
@@ -236,8 +237,11 @@ void fota_rs_config_default(struct fota_rs_config *cfg);
 // copied (only `verify_key` must outlive the call). Call once
 // before the first download (again only while none runs).
 //
-// Returns 0, `-FOTA_RS_EINVAL` for NULL or bad arguments, or
-// `-FOTA_RS_EALREADY` while a download runs.
+// Returns 0, `-FOTA_RS_EINVAL` for NULL or bad arguments,
+// `-FOTA_RS_ENOTSUP` when `cfg` asks for a part this build leaves out (a
+// verification key, redirects, saved progress or image checks; see
+// `fota_rs_config_default` for what it has), or `-FOTA_RS_EALREADY` while
+// a download runs.
 //
 // # Safety
 // `port` must point to a table that stays valid for the program's life;

@@ -7,6 +7,7 @@ kconfig:
 
 cmake-triple:
 	cmake -P tests/cmake/check_triple.cmake
+	cmake -P tests/cmake/check_features.cmake
 
 # The Rust core for thumbv8m.main-none-eabihf with Debian's toolchain, and the
 # compatibility layer linked with it by arm-none-eabi-gcc (needs setup-arm).

@@ -220,7 +220,8 @@ static G: Global = Global {
 };
 
 /// Fill `cfg` with the defaults (fragment 2048, 3 retries, 30 s timeout, 5
-/// redirects, progress events on, no fallback tags).
+/// redirects, progress events on, no fallback tags). Parts the build leaves
+/// out are off here: no redirects, no saved progress, no image checks.
 ///
 /// # Safety
 /// `cfg` is NULL or points to writable memory for one `fota_rs_config`.
@@ -319,6 +320,14 @@ fn config_from_c(c: &fota_rs_config) -> Result<Config, Errno> {
             cfg.fallback_sec_tags.push(t).map_err(|_| Errno::TooBig)?;
         }
     }
+    // Asked for, but not in this build: refused rather than ignored.
+    if let Some(option) = cfg.needs_left_out() {
+        crate::logging::error!(
+            "the configuration asks for a part this build leaves out",
+            set = option
+        );
+        return Err(Errno::NotSup);
+    }
     Ok(cfg)
 }
 
@@ -326,8 +335,11 @@ fn config_from_c(c: &fota_rs_config) -> Result<Config, Errno> {
 /// copied (only `verify_key` must outlive the call). Call once
 /// before the first download (again only while none runs).
 ///
-/// Returns 0, `-FOTA_RS_EINVAL` for NULL or bad arguments, or
-/// `-FOTA_RS_EALREADY` while a download runs.
+/// Returns 0, `-FOTA_RS_EINVAL` for NULL or bad arguments,
+/// `-FOTA_RS_ENOTSUP` when `cfg` asks for a part this build leaves out (a
+/// verification key, redirects, saved progress or image checks; see
+/// `fota_rs_config_default` for what it has), or `-FOTA_RS_EALREADY` while
+/// a download runs.
 ///
 /// # Safety
 /// `port` must point to a table that stays valid for the program's life;
@@ -502,6 +514,24 @@ fn event(id: fota_rs_event_id) -> fota_rs_event {
 }
 
 /// Body of the download thread.
+/// The event for a notice of the engine. Not inlined: the closure that calls
+/// it is in flash twice (its body and the `dyn FnMut` vtable's `call_once`).
+#[inline(never)]
+fn notice_event(n: Notice) -> fota_rs_event {
+    match n {
+        Notice::Progress(p) => {
+            G.image_type.store(p.image_type as u8, Ordering::Release);
+            let mut e = event(fota_rs_event_id::FOTA_RS_EVT_PROGRESS);
+            e.progress = p.percent;
+            e.offset = p.offset;
+            e.total = p.total;
+            e
+        }
+        Notice::ErasePending => event(fota_rs_event_id::FOTA_RS_EVT_ERASE_PENDING),
+        Notice::EraseDone => event(fota_rs_event_id::FOTA_RS_EVT_ERASE_DONE),
+    }
+}
+
 extern "C" fn worker_entry(_arg: *mut c_void) {
     // SAFETY: fota_rs_start moved state to BUSY and handed ownership of
     // `inst` to this thread; it does not touch `inst` after start_worker.
@@ -511,21 +541,7 @@ extern "C" fn worker_entry(_arg: *mut c_void) {
         return;
     };
     let (cb, user) = (inst.cb, inst.user);
-    let mut on_progress = |n: Notice| {
-        let e = match n {
-            Notice::Progress(p) => {
-                G.image_type.store(p.image_type as u8, Ordering::Release);
-                let mut e = event(fota_rs_event_id::FOTA_RS_EVT_PROGRESS);
-                e.progress = p.percent;
-                e.offset = p.offset;
-                e.total = p.total;
-                e
-            }
-            Notice::ErasePending => event(fota_rs_event_id::FOTA_RS_EVT_ERASE_PENDING),
-            Notice::EraseDone => event(fota_rs_event_id::FOTA_RS_EVT_ERASE_DONE),
-        };
-        emit(cb, user, &e);
-    };
+    let mut on_progress = |n: Notice| emit(cb, user, &notice_event(n));
     let result = inst.engine.run(&mut port, &G.cancel, &mut on_progress);
     G.image_type
         .store(inst.engine.image_type() as u8, Ordering::Release);

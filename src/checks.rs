@@ -112,9 +112,11 @@ pub struct Checks {
 }
 
 impl Checks {
+    /// Both checks on; a build without them (no `image-checks`) allows
+    /// what it cannot check.
     pub const DEFAULT: Checks = Checks {
-        layout: true,
-        allow_downgrade: false,
+        layout: cfg!(feature = "image-checks"),
+        allow_downgrade: !cfg!(feature = "image-checks"),
         verify_key: None,
     };
 }
@@ -918,6 +920,13 @@ mod tests {
         }
     }
 
+    /// Layout and version checks on, whatever the build's defaults are.
+    const BOTH: Checks = Checks {
+        layout: true,
+        allow_downgrade: false,
+        verify_key: None,
+    };
+
     fn key() -> VerifyKey {
         VerifyKey::from_spki_der(KEY).unwrap()
     }
@@ -925,7 +934,7 @@ mod tests {
     fn signed() -> Checks {
         Checks {
             verify_key: Some(key()),
-            ..Checks::DEFAULT
+            ..BOTH
         }
     }
 
@@ -934,7 +943,7 @@ mod tests {
         if cfg!(feature = "signature") {
             signed()
         } else {
-            Checks::DEFAULT
+            BOTH
         }
     }
 
@@ -1052,7 +1061,7 @@ mod tests {
     fn wrong_key_fails() {
         let cfg = Checks {
             verify_key: Some(VerifyKey::from_spki_der(OTHER_KEY).unwrap()),
-            ..Checks::DEFAULT
+            ..BOTH
         };
         let other_hash = VerifyKey::from_spki_der(OTHER_KEY).unwrap().key_hash();
         let (off, _) = tlv(GOOD, TLV_KEYHASH);
@@ -1095,7 +1104,7 @@ mod tests {
         );
         // Without a key it is left to MCUboot.
         assert_eq!(
-            run(&mut Slot::new(UNSIGNED), &Checks::DEFAULT).map(|p| p.signature),
+            run(&mut Slot::new(UNSIGNED), &BOTH).map(|p| p.signature),
             Ok(Outcome::Disabled)
         );
     }
@@ -1156,7 +1165,7 @@ mod tests {
             ..NRF9160
         });
         assert_eq!(
-            run(&mut s, &Checks::DEFAULT),
+            run(&mut s, &BOTH),
             Err(CheckError::StackPointer {
                 sp: 0x2001_0000,
                 ram_start: 0x2000_0000,
@@ -1168,11 +1177,11 @@ mod tests {
             ram_size: 0x10000,
             ..NRF9160
         });
-        assert!(run(&mut s, &Checks::DEFAULT).is_ok());
+        assert!(run(&mut s, &BOTH).is_ok());
         let mut s = Slot::new(GOOD);
         s.flash[0x204] &= !1;
         assert_eq!(
-            run(&mut s, &Checks::DEFAULT),
+            run(&mut s, &BOTH),
             Err(CheckError::ResetNotThumb { reset: 0xc500 })
         );
     }

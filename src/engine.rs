@@ -63,10 +63,11 @@ impl Config {
         retry_backoff_ms: 1000,
         socket_timeout_ms: 30_000,
         fallback_sec_tags: heapless::Vec::new(),
-        max_redirects: 5,
+        // Parts the build leaves out are off (cargo features).
+        max_redirects: if cfg!(feature = "redirects") { 5 } else { 0 },
         permanent: false,
         progress_events: true,
-        progress_save: true,
+        progress_save: cfg!(feature = "progress-save"),
         pipeline_depth: 6,
         deadline_ms: 0,
         checks: crate::checks::Checks::DEFAULT,
@@ -75,6 +76,27 @@ impl Config {
 }
 
 impl Config {
+    /// Whether progress is saved: asked for, and built in.
+    pub fn saves_progress(&self) -> bool {
+        cfg!(feature = "progress-save") && self.progress_save
+    }
+
+    /// The first part this configuration asks for that the build leaves out
+    /// (a cargo feature it was built without), as the Kconfig option to set.
+    pub fn needs_left_out(&self) -> Option<&'static str> {
+        if self.max_redirects > 0 && !cfg!(feature = "redirects") {
+            Some("CONFIG_FOTA_RS_MAX_REDIRECTS")
+        } else if self.progress_save && !cfg!(feature = "progress-save") {
+            Some("CONFIG_FOTA_RS_PROGRESS_SAVE")
+        } else if (self.checks.layout || !self.checks.allow_downgrade)
+            && !cfg!(feature = "image-checks")
+        {
+            Some("CONFIG_FOTA_RS_CHECK_LAYOUT / CONFIG_FOTA_RS_ALLOW_DOWNGRADE")
+        } else {
+            None
+        }
+    }
+
     /// All zero: only for the static engine before `set_config`.
     const UNSET: Config = Config {
         frag_size: 0,
@@ -300,11 +322,18 @@ impl Sink {
     /// something that cannot be continued.
     fn begin_delta<P: Port>(&mut self, port: &mut P) -> Result<DeltaTarget, Error> {
         let flash = |e| Error::new(Stage::Flash, e);
-        let held = match port.modem_delta_offset() {
+        // Without the feature, as on a platform without the target: the
+        // rest of this path is not built.
+        let offset = if cfg!(feature = "modem-delta") {
+            port.modem_delta_offset()
+        } else {
+            Err(Errno::NotSup)
+        };
+        let held = match offset {
             Ok(off) => Some(off),
             Err(Errno::Again) => None,
             Err(Errno::NotSup) => {
-                crate::logging::error!("this platform has no modem delta target");
+                crate::logging::error!("no modem delta target (CONFIG_FOTA_RS_TARGET_MODEM_DELTA, or the platform has none)");
                 return Err(Error::new(Stage::Image, Errno::NotSup));
             }
             Err(e) => return Err(flash(e)),
@@ -737,7 +766,7 @@ impl Engine {
         // Saved progress outlives only failures that a later attempt can
         // continue from: the network's.
         let keep = matches!(&r, Err(e) if e.errno.is_transient() || e.errno == Errno::Again);
-        if self.cfg.progress_save && !keep {
+        if self.cfg.saves_progress() && !keep {
             let _ = port.kv_delete(PROGRESS_KEY);
         }
         match r {
@@ -762,7 +791,7 @@ impl Engine {
         let from = geo.slot_size.saturating_sub(trailer);
         crate::mcuboot::ensure_erased(port, &geo, from, geo.slot_size, &mut self.rx)
             .map_err(|e| Error::new(Stage::Flash, e))?;
-        if self.cfg.progress_save {
+        if self.cfg.saves_progress() {
             self.sink.url_id = Some(self.url_id);
             self.try_resume(port);
         }
@@ -897,7 +926,12 @@ impl Engine {
         );
         // An image MCUboot would reject at boot, or that would not start on
         // this device, is refused before anything is requested.
-        if let Err(e) = crate::checks::check_image(port, &self.cfg.checks, &mut self.rx) {
+        let checked = if cfg!(feature = "image-checks") {
+            crate::checks::check_image(port, &self.cfg.checks, &mut self.rx).map(drop)
+        } else {
+            Ok(())
+        };
+        if let Err(e) = checked {
             if crate::logging::enabled(crate::logging::Level::Error) {
                 let mut why = Line::<160>::line();
                 e.write_text(&mut why);
@@ -1213,6 +1247,10 @@ impl Engine {
                 Ok(false)
             }
             301 | 302 | 303 | 307 | 308 => {
+                if !cfg!(feature = "redirects") {
+                    self.diag.note = Some("the server redirects; this build follows none (CONFIG_FOTA_RS_MAX_REDIRECTS=0)");
+                    return Err(http(Errno::NotSup));
+                }
                 let (s, e) = hd.location.ok_or(http(Errno::BadMsg))?;
                 let loc = self.rx.get(s..e).ok_or(http(Errno::BadMsg))?;
                 let loc = crate::text::ascii(loc).ok_or(http(Errno::BadMsg))?;
@@ -1320,12 +1358,17 @@ fn select_b1_image<'a, P: Port>(port: &mut P, file: &'a str) -> Result<&'a str, 
     if s0.is_empty() || s1.is_empty() || s1.bytes().any(|b| b == b' ') {
         return Err(Errno::Inval);
     }
-    match port.s0_active() {
+    let s0_active = if cfg!(feature = "b1") {
+        port.s0_active()
+    } else {
+        Err(Errno::NotSup)
+    };
+    match s0_active {
         Ok(true) => Ok(s1),
         Ok(false) => Ok(s0),
         Err(e) => {
             crate::logging::error!(
-                "\"s0 s1\" file form needs the active B1 slot from the port",
+                "\"s0 s1\" file form needs CONFIG_FOTA_RS_B1_IMAGES and the active B1 slot from the port",
                 error = e.name()
             );
             Err(Errno::NotSup)
@@ -1902,6 +1945,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "progress-save")]
     #[test]
     fn resumes_after_a_reboot_from_the_saved_page() {
         let img = image(30_000);
@@ -2042,6 +2086,7 @@ mod tests {
         assert_eq!(f.upgraded, None);
     }
 
+    #[cfg(feature = "b1")]
     #[test]
     fn b1_dual_image_picks_the_inactive_slot() {
         for (active, want) in [(true, "/fw/s1.bin"), (false, "/fw/s0.bin")] {
@@ -2066,12 +2111,109 @@ mod tests {
         );
     }
 
+    // Parts left out of the build (cargo features) fail clearly where they
+    // would be needed; `make unit` runs these with --no-default-features.
+
+    #[test]
+    fn a_config_asking_for_a_left_out_part_is_named() {
+        assert_eq!(Config::default().needs_left_out(), None);
+        let ask = Config {
+            max_redirects: 1,
+            progress_save: true,
+            checks: crate::checks::Checks {
+                layout: true,
+                allow_downgrade: false,
+                verify_key: None,
+            },
+            ..Config::default()
+        };
+        let all_in = cfg!(feature = "redirects")
+            && cfg!(feature = "progress-save")
+            && cfg!(feature = "image-checks");
+        assert_eq!(ask.needs_left_out().is_none(), all_in);
+    }
+
+    #[cfg(not(feature = "b1"))]
+    #[test]
+    fn b1_form_without_the_feature_is_not_supported() {
+        let mut f = Fake::new(
+            image(3_000),
+            Behaviour {
+                s0_active: Some(true),
+                ..tls()
+            },
+        );
+        let mut e = Engine::new(Config::default());
+        let req = req("h.test", "fw/s0.bin fw/s1.bin", &[42]);
+        assert_eq!(
+            e.start(&mut f, &req).unwrap_err(),
+            Error::new(Stage::Url, Errno::NotSup)
+        );
+        assert!(f.connects.is_empty(), "refused before connecting");
+    }
+
+    #[cfg(not(feature = "modem-delta"))]
+    #[test]
+    fn modem_delta_without_the_feature_is_not_supported() {
+        let mut f = Fake::new(
+            delta_image(9_000),
+            Behaviour {
+                modem: Some(Ok(0)),
+                ..tls()
+            },
+        );
+        let err = download(&mut f, "https://h.test/d.bin", &[42], Config::default()).unwrap_err();
+        assert_eq!(err, Error::new(Stage::Image, Errno::NotSup));
+        assert!(f.modem_data.is_empty());
+        assert_eq!(f.upgraded, None);
+    }
+
+    #[cfg(not(feature = "redirects"))]
+    #[test]
+    fn redirect_without_the_feature_is_not_supported_and_says_so() {
+        let mut f = Fake::new(
+            image(3_000),
+            Behaviour {
+                status: Some(302),
+                ..tls()
+            },
+        );
+        let mut e = Engine::new(Config::default());
+        e.start(&mut f, &req("h.test", "fw.bin", &[42])).unwrap();
+        let err = e
+            .run(&mut f, &AtomicBool::new(false), &mut |_| {})
+            .unwrap_err();
+        assert_eq!(err, Error::new(Stage::Http, Errno::NotSup));
+        let note = e.diag().note.unwrap_or("");
+        assert!(note.contains("CONFIG_FOTA_RS_MAX_REDIRECTS"), "{note}");
+    }
+
+    #[cfg(not(feature = "progress-save"))]
+    #[test]
+    fn progress_is_not_saved_without_the_feature() {
+        let img = image(20_000);
+        let mut f = Fake::new(
+            img,
+            Behaviour {
+                reset_at: Some(12_000),
+                ..tls()
+            },
+        );
+        let cfg = Config {
+            retries: 0,
+            ..Config::default()
+        };
+        assert!(download(&mut f, "https://h.test/fw.bin", &[42], cfg).is_err());
+        assert!(f.kv.is_empty(), "nothing saved: {:?}", f.kv.keys());
+    }
+
     fn delta_image(len: usize) -> Vec<u8> {
         let mut v: Vec<u8> = (0..len).map(|i| (i * 13) as u8).collect();
         v[4..8].copy_from_slice(&0x7544_656du32.to_le_bytes());
         v
     }
 
+    #[cfg(feature = "modem-delta")]
     #[test]
     fn modem_delta_goes_to_the_modem_and_resumes_from_its_offset() {
         let img = delta_image(9_000);

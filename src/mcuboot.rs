@@ -417,7 +417,7 @@ impl SlotWriter {
             self.hash_flashed(now);
             off = end;
             data = rest;
-            if off == page_end {
+            if cfg!(feature = "progress-save") && off == page_end {
                 self.save_progress(port, off);
             }
         }
@@ -798,6 +798,7 @@ mod tests {
         assert_eq!(Progress::decode(&other), None);
     }
 
+    #[cfg(feature = "progress-save")]
     #[test]
     fn resume_from_checkpoint() {
         let mut scratch = [0u8; 300];

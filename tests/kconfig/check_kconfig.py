@@ -218,6 +218,8 @@ def main():
         "FOTA_RS_THREAD_STACK_SIZE": "6144",
         "FOTA_RS_THREAD_PRIORITY": "10",
         "FOTA_RS_PERMANENT": "n",
+        "FOTA_RS_MAX_REDIRECTS": "5",
+        "FOTA_RS_B1_IMAGES": "y",
         "FOTA_RS_CARGO": "cargo",
         "FOTA_RS_BUILD_STD": "n",
         "FOTA_RS_RUST_DEBUG": "n",
@@ -290,6 +292,16 @@ def main():
         got = val(kconf, "FOTA_RS_PIPELINE_DEPTH")
         check((got == want) if ok else (got == "6" and bool(kconf.warnings)),
               f"FOTA_RS_PIPELINE_DEPTH={want} " + ("accepted" if ok else "rejected (range 1-8)"),
+              f"got {got!r}")
+
+    # Redirects: 0 (the code left out) through 10.
+    for want, ok in (("0", True), ("10", True), ("11", False)):
+        kconf, _ = new_kconf()
+        base(kconf)
+        kconf.syms["FOTA_RS_MAX_REDIRECTS"].set_value(want)
+        got = val(kconf, "FOTA_RS_MAX_REDIRECTS")
+        check((got == want) if ok else (got == "5" and bool(kconf.warnings)),
+              f"FOTA_RS_MAX_REDIRECTS={want} " + ("accepted" if ok else "rejected (range 0-10)"),
               f"got {got!r}")
 
     # BOOTLOADER_MCUBOOT alone: FOTA_RS implies the image manager, flash map

@@ -1471,8 +1471,8 @@ void fota_rs_platform_config(struct fota_rs_config *cfg)
 		return;
 	}
 
-	/* Start from the core's defaults so fields without a Kconfig option
-	 * (max_redirects) keep their documented values. */
+	/* Start from the core's defaults so fields added later keep their
+	 * documented values. */
 	fota_rs_config_default(cfg);
 
 	if (atomic_cas(&fallback_parsed, 0, 1)) {
@@ -1483,6 +1483,7 @@ void fota_rs_platform_config(struct fota_rs_config *cfg)
 	cfg->retries = (uint8_t)CONFIG_FOTA_RS_RETRIES;
 	cfg->retry_backoff_ms = CONFIG_FOTA_RS_RETRY_BACKOFF_MS;
 	cfg->socket_timeout_ms = CONFIG_FOTA_RS_SOCKET_TIMEOUT_MS;
+	cfg->max_redirects = (uint8_t)CONFIG_FOTA_RS_MAX_REDIRECTS;
 	cfg->fallback_sec_tags = (fallback_count > 0) ? fallback_tags : NULL;
 	cfg->fallback_sec_tag_count = fallback_count;
 	cfg->host_max_len = CONFIG_FOTA_RS_HOST_MAX_LEN;

@@ -1,0 +1,80 @@
+# SPDX-License-Identifier: Apache-2.0
+#
+# Checks fota_rs_cargo_features() (cmake/fota_rs_rust.cmake) in script mode:
+#
+#   cmake -P tests/cmake/check_features.cmake
+#
+# Each case sets the CONFIG_* variables a Zephyr build would define (bools as
+# "y", ints as numbers; an unset bool is not defined at all) and compares the
+# cargo arguments. Prints "N passed, M failed" last; FATAL_ERROR when anything
+# failed.
+
+cmake_minimum_required(VERSION 3.20)
+
+include(${CMAKE_CURRENT_LIST_DIR}/../../cmake/fota_rs_rust.cmake)
+
+set(_all_inputs
+  CONFIG_FOTA_RS_SIGNATURE CONFIG_FOTA_RS_TARGET_MODEM_DELTA
+  CONFIG_FOTA_RS_B1_IMAGES CONFIG_FOTA_RS_CHECK_LAYOUT
+  CONFIG_FOTA_RS_ALLOW_DOWNGRADE CONFIG_FOTA_RS_MAX_REDIRECTS
+  CONFIG_FOTA_RS_PROGRESS_SAVE CONFIG_FOTA_RS_LOG_LEVEL)
+
+set(_passed 0)
+set(_failed 0)
+
+# check("<expected features, space-separated>" <name> [VAR=value ...])
+macro(check expected name)
+  foreach(_v ${_all_inputs})
+    unset(${_v})
+  endforeach()
+  foreach(_kv ${ARGN})
+    string(REGEX MATCH "^([^=]+)=(.*)$" _m "${_kv}")
+    set(${CMAKE_MATCH_1} "${CMAKE_MATCH_2}")
+  endforeach()
+  fota_rs_cargo_features(_args)
+  # "--no-default-features --features a --features b" -> "a b"
+  list(GET _args 0 _first)
+  list(REMOVE_ITEM _args --no-default-features --features)
+  string(REPLACE ";" " " _got "${_args}")
+  if(_first STREQUAL "--no-default-features" AND _got STREQUAL "${expected}")
+    math(EXPR _passed "${_passed} + 1")
+    message("PASS ${name}: ${_got}")
+  else()
+    math(EXPR _failed "${_failed} + 1")
+    message("FAIL ${name}: expected \"${expected}\", got \"${_first} ${_got}\"")
+  endif()
+endmacro()
+
+# The Kconfig defaults on an nRF9160 with the modem library and settings:
+# everything but the signature, records up to INF.
+check("modem-delta b1 image-checks redirects progress-save log-max-info"
+  "Kconfig defaults (nRF9160, INF)"
+  CONFIG_FOTA_RS_TARGET_MODEM_DELTA=y CONFIG_FOTA_RS_B1_IMAGES=y
+  CONFIG_FOTA_RS_CHECK_LAYOUT=y CONFIG_FOTA_RS_MAX_REDIRECTS=5
+  CONFIG_FOTA_RS_PROGRESS_SAVE=y CONFIG_FOTA_RS_LOG_LEVEL=3)
+check("signature modem-delta b1 image-checks redirects progress-save"
+  "signature, log level DBG (nothing compiled out)"
+  CONFIG_FOTA_RS_SIGNATURE=y CONFIG_FOTA_RS_TARGET_MODEM_DELTA=y
+  CONFIG_FOTA_RS_B1_IMAGES=y CONFIG_FOTA_RS_CHECK_LAYOUT=y
+  CONFIG_FOTA_RS_MAX_REDIRECTS=5 CONFIG_FOTA_RS_PROGRESS_SAVE=y
+  CONFIG_FOTA_RS_LOG_LEVEL=4)
+# The minimal build of docs/performance.md.
+check("log-off" "every optional part off, logs off"
+  CONFIG_FOTA_RS_CHECK_LAYOUT=n CONFIG_FOTA_RS_ALLOW_DOWNGRADE=y
+  CONFIG_FOTA_RS_MAX_REDIRECTS=0 CONFIG_FOTA_RS_LOG_LEVEL=0)
+# The version check alone still needs the checks.
+check("image-checks log-max-error" "layout check off, downgrades refused"
+  CONFIG_FOTA_RS_CHECK_LAYOUT=n CONFIG_FOTA_RS_MAX_REDIRECTS=0
+  CONFIG_FOTA_RS_LOG_LEVEL=1)
+check("image-checks redirects log-max-warn" "layout check on, downgrades allowed"
+  CONFIG_FOTA_RS_CHECK_LAYOUT=y CONFIG_FOTA_RS_ALLOW_DOWNGRADE=y
+  CONFIG_FOTA_RS_MAX_REDIRECTS=1 CONFIG_FOTA_RS_LOG_LEVEL=2)
+# Without a log level symbol (logging off in Zephyr) nothing is compiled out
+# by level; the logger then has no backend either.
+check("image-checks" "no log level, no redirects (0)"
+  CONFIG_FOTA_RS_MAX_REDIRECTS=0)
+
+message("${_passed} passed, ${_failed} failed")
+if(NOT _failed EQUAL 0)
+  message(FATAL_ERROR "fota_rs_cargo_features: ${_failed} case(s) failed")
+endif()
