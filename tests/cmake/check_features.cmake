@@ -19,29 +19,20 @@ set(_all_inputs
   CONFIG_FOTA_RS_ALLOW_DOWNGRADE CONFIG_FOTA_RS_MAX_REDIRECTS
   CONFIG_FOTA_RS_PROGRESS_SAVE CONFIG_FOTA_RS_LOG_LEVEL)
 
-set(_passed 0)
-set(_failed 0)
+include(${CMAKE_CURRENT_LIST_DIR}/cases.cmake)
 
 # check("<expected features, space-separated>" <name> [VAR=value ...])
 macro(check expected name)
-  foreach(_v ${_all_inputs})
-    unset(${_v})
-  endforeach()
-  foreach(_kv ${ARGN})
-    string(REGEX MATCH "^([^=]+)=(.*)$" _m "${_kv}")
-    set(${CMAKE_MATCH_1} "${CMAKE_MATCH_2}")
-  endforeach()
+  set_case_inputs(${ARGN})
   fota_rs_cargo_features(_args)
   # "--no-default-features --features a --features b" -> "a b"
   list(GET _args 0 _first)
   list(REMOVE_ITEM _args --no-default-features --features)
   string(REPLACE ";" " " _got "${_args}")
   if(_first STREQUAL "--no-default-features" AND _got STREQUAL "${expected}")
-    math(EXPR _passed "${_passed} + 1")
-    message("PASS ${name}: ${_got}")
+    record_case(TRUE "${name}" "${_got}")
   else()
-    math(EXPR _failed "${_failed} + 1")
-    message("FAIL ${name}: expected \"${expected}\", got \"${_first} ${_got}\"")
+    record_case(FALSE "${name}" "expected \"${expected}\", got \"${_first} ${_got}\"")
   endif()
 endmacro()
 
@@ -74,7 +65,4 @@ check("image-checks redirects log-max-warn" "layout check on, downgrades allowed
 check("image-checks" "no log level, no redirects (0)"
   CONFIG_FOTA_RS_MAX_REDIRECTS=0)
 
-message("${_passed} passed, ${_failed} failed")
-if(NOT _failed EQUAL 0)
-  message(FATAL_ERROR "fota_rs_cargo_features: ${_failed} case(s) failed")
-endif()
+finish_cases(fota_rs_cargo_features)

@@ -23,25 +23,16 @@ set(_all_inputs
   CONFIG_CPU_CORTEX_M3 CONFIG_CPU_CORTEX_M0PLUS CONFIG_CPU_CORTEX_M
   CONFIG_ARCH CONFIG_SOC)
 
-set(_passed 0)
-set(_failed 0)
+include(${CMAKE_CURRENT_LIST_DIR}/cases.cmake)
 
 # check(<expected-triple> <name> [VAR=value ...])
 macro(check expected name)
-  foreach(_v ${_all_inputs})
-    unset(${_v})
-  endforeach()
-  foreach(_kv ${ARGN})
-    string(REGEX MATCH "^([^=]+)=(.*)$" _m "${_kv}")
-    set(${CMAKE_MATCH_1} "${CMAKE_MATCH_2}")
-  endforeach()
+  set_case_inputs(${ARGN})
   fota_rs_rust_target(_got)
   if(_got STREQUAL "${expected}")
-    math(EXPR _passed "${_passed} + 1")
-    message("PASS ${name}: ${_got}")
+    record_case(TRUE "${name}" "${_got}")
   else()
-    math(EXPR _failed "${_failed} + 1")
-    message("FAIL ${name}: expected ${expected}, got ${_got}")
+    record_case(FALSE "${name}" "expected ${expected}, got ${_got}")
   endif()
 endmacro()
 
@@ -75,7 +66,4 @@ check(x86_64-unknown-linux-gnu "native_sim/native/64"
 check(i686-unknown-linux-gnu "native_sim (32-bit)"
   CONFIG_ARCH_POSIX=y CONFIG_ARCH=posix)
 
-message("${_passed} passed, ${_failed} failed")
-if(NOT _failed EQUAL 0)
-  message(FATAL_ERROR "fota_rs_rust_target: ${_failed} case(s) failed")
-endif()
+finish_cases(fota_rs_rust_target)
