@@ -77,7 +77,6 @@ function(fota_rs_rust_target out_var)
   set(${out_var} "${_triple}" PARENT_SCOPE)
 endfunction()
 
-# Project mode only (uses add_custom_command and friends).
 # Cargo arguments for the core's features from Kconfig (tests/cmake/
 # check_features.cmake): a part the configuration does not use is not built
 # (Cargo.toml [features]), and log records above the module's level are
@@ -110,6 +109,7 @@ function(fota_rs_cargo_features out_var)
   set(${out_var} ${_args} PARENT_SCOPE)
 endfunction()
 
+# Project mode only (uses add_custom_command and friends).
 function(fota_rs_cargo_build)
   cmake_parse_arguments(ARG "" "CRATE_DIR;TARGET;LIBRARY" "" ${ARGN})
   if(NOT ARG_CRATE_DIR OR NOT ARG_TARGET OR NOT ARG_LIBRARY)

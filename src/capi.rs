@@ -513,7 +513,6 @@ fn event(id: fota_rs_event_id) -> fota_rs_event {
     }
 }
 
-/// Body of the download thread.
 /// The event for a notice of the engine. Not inlined: the closure that calls
 /// it is in flash twice (its body and the `dyn FnMut` vtable's `call_once`).
 #[inline(never)]
@@ -532,6 +531,7 @@ fn notice_event(n: Notice) -> fota_rs_event {
     }
 }
 
+/// Body of the download thread.
 extern "C" fn worker_entry(_arg: *mut c_void) {
     // SAFETY: fota_rs_start moved state to BUSY and handed ownership of
     // `inst` to this thread; it does not touch `inst` after start_worker.
