@@ -14,8 +14,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
 fail=0
-for cfg in "" "--no-default-features --features log-off"; do
-	out=target/no-panic/${cfg:+minimal}
+for cfg in "" minimal; do
+	out=target/no-panic/$cfg
 	out=${out%/}
 	OUT=$out SIZE_CARGO_FLAGS="$cfg" scripts/size.sh >"$out.log" 2>&1 ||
 		{ cat "$out.log"; echo "no-panic: scripts/size.sh failed (${cfg:-default})"; exit 1; }

@@ -24,10 +24,15 @@
 # it: ~/.cargo/bin comes first on PATH and its rustc has no rust-src for this
 # target), CC (default arm-none-eabi-gcc), OUT (default target/size),
 # SIZE_CARGO_FLAGS (extra cargo flags, e.g. "--no-default-features" or
-# "--features ..." to size another configuration).
+# "--features ..." to size another configuration; the word "minimal" for the
+# smallest build Kconfig can select: every optional part and log record out).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
+
+if [ "${SIZE_CARGO_FLAGS:-}" = minimal ]; then
+	SIZE_CARGO_FLAGS="--no-default-features --features log-off"
+fi
 
 TRIPLE=thumbv8m.main-none-eabihf
 OUT=${OUT:-$ROOT/target/size}
