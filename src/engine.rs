@@ -1354,7 +1354,10 @@ fn select_b1_image<'a, P: Port>(port: &mut P, file: &'a str) -> Result<&'a str, 
     let Some((s0, s1)) = crate::url::split_once_byte(file, b' ') else {
         return Ok(file);
     };
-    let s1 = s1.trim_start_matches(' ');
+    let mut s1 = s1;
+    while let Some(rest) = crate::url::strip_byte(s1, b' ') {
+        s1 = rest;
+    }
     if s0.is_empty() || s1.is_empty() || s1.bytes().any(|b| b == b' ') {
         return Err(Errno::Inval);
     }

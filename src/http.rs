@@ -223,38 +223,38 @@ impl ResponseParser {
         };
         // Field values come without surrounding whitespace.
         for (name, v) in raw.fields() {
-            if name.eq_ignore_ascii_case(b"content-length") {
+            if crate::bytes::eq_lower(name, b"content-length") {
                 let len = parse_u64(v).ok_or(Errno::BadMsg)?;
                 // Two different lengths means the framing cannot be trusted.
                 if head.content_length.is_some_and(|l| l != len) {
                     return Err(Errno::BadMsg);
                 }
                 head.content_length = Some(len);
-            } else if name.eq_ignore_ascii_case(b"content-range") {
+            } else if crate::bytes::eq_lower(name, b"content-range") {
                 let (range, unsatisfied) = parse_content_range(v)?;
                 head.content_range = range;
                 head.unsatisfied_total = unsatisfied;
-            } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            } else if crate::bytes::eq_lower(name, b"transfer-encoding") {
                 // Only chunked (as the final coding) is understood.
                 let last = v.rsplit(|&b| b == b',').next().map(trim).unwrap_or(&[]);
-                if last.eq_ignore_ascii_case(b"chunked") {
+                if crate::bytes::eq_lower(last, b"chunked") {
                     head.chunked = true;
-                } else if !last.eq_ignore_ascii_case(b"identity") {
+                } else if !crate::bytes::eq_lower(last, b"identity") {
                     return Err(Errno::NotSup);
                 }
-            } else if name.eq_ignore_ascii_case(b"connection") {
+            } else if crate::bytes::eq_lower(name, b"connection") {
                 for token in v.split(|&b| b == b',') {
                     let t = trim(token);
-                    if t.eq_ignore_ascii_case(b"close") {
+                    if crate::bytes::eq_lower(t, b"close") {
                         head.close = true;
-                    } else if t.eq_ignore_ascii_case(b"keep-alive") {
+                    } else if crate::bytes::eq_lower(t, b"keep-alive") {
                         head.close = false;
                     }
                 }
-            } else if name.eq_ignore_ascii_case(b"location") {
+            } else if crate::bytes::eq_lower(name, b"location") {
                 let start = offset_in(input, v).ok_or(Errno::Fault)?;
                 head.location = Some((start, start + v.len()));
-            } else if name.eq_ignore_ascii_case(b"retry-after") {
+            } else if crate::bytes::eq_lower(name, b"retry-after") {
                 head.retry_after = parse_u64(v).map(|s| s.min(u64::from(u32::MAX)) as u32);
             }
         }
@@ -450,7 +450,7 @@ fn line_end(s: &[u8]) -> Result<Option<&[u8]>, Errno> {
 
 /// tchar of RFC 9110 section 5.6.2: the bytes of a field name.
 fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+    b.is_ascii_alphanumeric() || crate::bytes::has(b"!#$%&'*+-.^_`|~", b)
 }
 
 /// HTAB, SP, VCHAR or obs-text: the bytes of a field value or reason phrase.

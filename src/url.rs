@@ -16,7 +16,7 @@ use crate::text::Out;
 
 /// Position of the first byte of `s` that is in `set`.
 pub(crate) fn find_any(s: &str, set: &[u8]) -> Option<usize> {
-    s.bytes().position(|b| set.contains(&b))
+    s.bytes().position(|b| crate::bytes::has(set, b))
 }
 
 /// Position of the first occurrence of `pat` in `s`.
@@ -33,6 +33,15 @@ pub(crate) fn find_sub(s: &str, pat: &str) -> Option<usize> {
 /// `(s[..i], s[i + skip..])`, or None where that would not be valid.
 pub(crate) fn cut(s: &str, i: usize, skip: usize) -> Option<(&str, &str)> {
     Some((s.get(..i)?, s.get(i.checked_add(skip)?..)?))
+}
+
+/// `s` after its first byte, when that byte is `b`.
+pub(crate) fn strip_byte(s: &str, b: u8) -> Option<&str> {
+    if s.as_bytes().first() == Some(&b) {
+        s.get(1..)
+    } else {
+        None
+    }
 }
 
 /// Splits at the first `sep`, which belongs to neither side.
@@ -145,9 +154,9 @@ fn check_bytes(s: &str) -> Result<(), Errno> {
 fn split_scheme(s: &str) -> Result<(Option<Scheme>, &str), Errno> {
     match find_sub(s, "://").and_then(|i| cut(s, i, 3)) {
         Some((name, rest)) => {
-            let scheme = if name.eq_ignore_ascii_case("https") {
+            let scheme = if crate::bytes::eq_lower(name.as_bytes(), b"https") {
                 Scheme::Https
-            } else if name.eq_ignore_ascii_case("http") {
+            } else if crate::bytes::eq_lower(name.as_bytes(), b"http") {
                 Scheme::Http
             } else {
                 return Err(Errno::NotSup);
@@ -192,7 +201,7 @@ fn valid_host(h: &str, ipv6: bool) -> bool {
 /// ':', '/', '?' (so a ':' in the query cannot be taken for a port).
 fn parse_parts(s: &str) -> Result<(Parts<'_>, bool), Errno> {
     let (scheme, rest) = split_scheme(s)?;
-    let (host, ipv6, after_host) = if let Some(r) = rest.strip_prefix('[') {
+    let (host, ipv6, after_host) = if let Some(r) = strip_byte(rest, b'[') {
         let (host, after) = split_once_byte(r, b']').ok_or(Errno::Inval)?;
         (host, true, after)
     } else {
@@ -203,7 +212,7 @@ fn parse_parts(s: &str) -> Result<(Parts<'_>, bool), Errno> {
     if !valid_host(host, ipv6) {
         return Err(Errno::Inval);
     }
-    let (port, rest) = match after_host.strip_prefix(':') {
+    let (port, rest) = match strip_byte(after_host, b':') {
         Some(p) => {
             let end = find_any(p, b"/?").unwrap_or(p.len());
             let (port, rest) = cut(p, end, 0).ok_or(Errno::Inval)?;
@@ -294,7 +303,7 @@ impl Url {
         path: &str,
         limits: Limits,
     ) -> Result<(), Errno> {
-        let slash = usize::from(!path.starts_with('/'));
+        let slash = usize::from(strip_byte(path, b'/').is_none());
         if host.len() > limits.host_max.min(HOST_CAP)
             || path.len() + slash > limits.path_max.min(PATH_CAP)
         {
@@ -325,7 +334,7 @@ impl Url {
 
     fn set_path(&mut self, path: &str, limits: Limits) -> Result<(), Errno> {
         self.path.clear();
-        if !path.starts_with('/') {
+        if strip_byte(path, b'/').is_none() {
             push_str(&mut self.path, "/", limits.path_max)?;
         }
         push_str(&mut self.path, path, limits.path_max)
@@ -358,7 +367,7 @@ impl Url {
     /// rest of the download in clear text.
     pub fn redirect(&mut self, location: &str, limits: Limits) -> Result<(), Errno> {
         check_bytes(location)?;
-        if find_sub(location, "://").is_some() && !location.starts_with('/') {
+        if find_sub(location, "://").is_some() && strip_byte(location, b'/').is_none() {
             let (parts, _) = parse_parts(location)?;
             let scheme = parts.scheme.ok_or(Errno::Inval)?;
             if self.scheme == Scheme::Https && scheme == Scheme::Http {
@@ -370,7 +379,7 @@ impl Url {
             let (parts, _) = parse_parts(rest)?;
             return self.replace(self.scheme, parts.host, parts.port, parts.rest, limits);
         }
-        if location.starts_with('/') {
+        if strip_byte(location, b'/').is_some() {
             if location.len() > limits.path_max.min(PATH_CAP) {
                 return Err(Errno::NameTooLong);
             }
@@ -431,7 +440,9 @@ fn is_secret_param(k: &str) -> bool {
         "access_token",
         "awsaccesskeyid",
     ];
-    SECRET.iter().any(|s| k.eq_ignore_ascii_case(s))
+    SECRET
+        .iter()
+        .any(|s| crate::bytes::eq_lower(k.as_bytes(), s.as_bytes()))
 }
 
 #[cfg(test)]

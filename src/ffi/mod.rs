@@ -59,7 +59,7 @@ fn result(code: i32) -> Result<(), Errno> {
 /// Copy `s` into `buf` with a terminating NUL; `None` when it does not fit.
 fn cstr<'b>(s: &str, buf: &'b mut [u8]) -> Option<&'b [u8]> {
     let n = s.len();
-    if n >= buf.len() || s.as_bytes().contains(&0) {
+    if n >= buf.len() || crate::bytes::has(s.as_bytes(), 0) {
         return None;
     }
     crate::bytes::copy(buf, s.as_bytes());
