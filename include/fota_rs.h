@@ -134,6 +134,8 @@ struct fota_rs_config {
   // Tried in order when the TLS handshake with the caller's tags is refused.
   const int32_t *fallback_sec_tags;
   uint8_t fallback_sec_tag_count;
+  // Most redirects followed in one download; with 0 a redirect fails
+  // with ENOTSUP (https to http is always refused).
   uint8_t max_redirects;
   // Longest host name accepted (at most 128).
   uint16_t host_max_len;

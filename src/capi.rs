@@ -106,6 +106,8 @@ pub struct fota_rs_config {
     /// Tried in order when the TLS handshake with the caller's tags is refused.
     pub fallback_sec_tags: *const i32,
     pub fallback_sec_tag_count: u8,
+    /// Most redirects followed in one download; with 0 a redirect fails
+    /// with ENOTSUP (https to http is always refused).
     pub max_redirects: u8,
     /// Longest host name accepted (at most 128).
     pub host_max_len: u16,

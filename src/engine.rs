@@ -1247,8 +1247,10 @@ impl Engine {
                 Ok(false)
             }
             301 | 302 | 303 | 307 | 308 => {
-                if !cfg!(feature = "redirects") {
-                    self.diag.note = Some("the server redirects; this build follows none (CONFIG_FOTA_RS_MAX_REDIRECTS=0)");
+                // None may be followed (max_redirects 0, or a build without
+                // them): the same answer either way, before the URL changes.
+                if !cfg!(feature = "redirects") || self.cfg.max_redirects == 0 {
+                    self.diag.note = Some("the server redirects and following redirects is off (max_redirects 0, CONFIG_FOTA_RS_MAX_REDIRECTS=0)");
                     return Err(http(Errno::NotSup));
                 }
                 let (s, e) = hd.location.ok_or(http(Errno::BadMsg))?;
@@ -2171,9 +2173,9 @@ mod tests {
         assert_eq!(f.upgraded, None);
     }
 
-    #[cfg(not(feature = "redirects"))]
+    // Without the feature, or with it and max_redirects 0: one behaviour.
     #[test]
-    fn redirect_without_the_feature_is_not_supported_and_says_so() {
+    fn redirect_when_none_may_be_followed_is_not_supported_and_says_so() {
         let mut f = Fake::new(
             image(3_000),
             Behaviour {
@@ -2181,7 +2183,10 @@ mod tests {
                 ..tls()
             },
         );
-        let mut e = Engine::new(Config::default());
+        let mut e = Engine::new(Config {
+            max_redirects: 0,
+            ..Config::default()
+        });
         e.start(&mut f, &req("h.test", "fw.bin", &[42])).unwrap();
         let err = e
             .run(&mut f, &AtomicBool::new(false), &mut |_| {})
@@ -2189,6 +2194,12 @@ mod tests {
         assert_eq!(err, Error::new(Stage::Http, Errno::NotSup));
         let note = e.diag().note.unwrap_or("");
         assert!(note.contains("CONFIG_FOTA_RS_MAX_REDIRECTS"), "{note}");
+        assert_eq!(
+            e.url.path.as_str(),
+            "/fw.bin",
+            "the URL is the one asked for"
+        );
+        assert_eq!(f.connects.len(), 1, "no request after the redirect");
     }
 
     #[cfg(not(feature = "progress-save"))]
