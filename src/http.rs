@@ -6,6 +6,7 @@
 //! bytes it used and what they were (the head, a run of body bytes, or the end
 //! of the response). Nothing here blocks or knows about sockets.
 
+use crate::bytes::eq_lower;
 use crate::error::Errno;
 use crate::text::Out;
 use crate::url::Url;
@@ -223,38 +224,38 @@ impl ResponseParser {
         };
         // Field values come without surrounding whitespace.
         for (name, v) in raw.fields() {
-            if crate::bytes::eq_lower(name, b"content-length") {
+            if eq_lower(name, b"content-length") {
                 let len = parse_u64(v).ok_or(Errno::BadMsg)?;
                 // Two different lengths means the framing cannot be trusted.
                 if head.content_length.is_some_and(|l| l != len) {
                     return Err(Errno::BadMsg);
                 }
                 head.content_length = Some(len);
-            } else if crate::bytes::eq_lower(name, b"content-range") {
+            } else if eq_lower(name, b"content-range") {
                 let (range, unsatisfied) = parse_content_range(v)?;
                 head.content_range = range;
                 head.unsatisfied_total = unsatisfied;
-            } else if crate::bytes::eq_lower(name, b"transfer-encoding") {
+            } else if eq_lower(name, b"transfer-encoding") {
                 // Only chunked (as the final coding) is understood.
                 let last = v.rsplit(|&b| b == b',').next().map(trim).unwrap_or(&[]);
-                if crate::bytes::eq_lower(last, b"chunked") {
+                if eq_lower(last, b"chunked") {
                     head.chunked = true;
-                } else if !crate::bytes::eq_lower(last, b"identity") {
+                } else if !eq_lower(last, b"identity") {
                     return Err(Errno::NotSup);
                 }
-            } else if crate::bytes::eq_lower(name, b"connection") {
+            } else if eq_lower(name, b"connection") {
                 for token in v.split(|&b| b == b',') {
                     let t = trim(token);
-                    if crate::bytes::eq_lower(t, b"close") {
+                    if eq_lower(t, b"close") {
                         head.close = true;
-                    } else if crate::bytes::eq_lower(t, b"keep-alive") {
+                    } else if eq_lower(t, b"keep-alive") {
                         head.close = false;
                     }
                 }
-            } else if crate::bytes::eq_lower(name, b"location") {
+            } else if eq_lower(name, b"location") {
                 let start = offset_in(input, v).ok_or(Errno::Fault)?;
                 head.location = Some((start, start + v.len()));
-            } else if crate::bytes::eq_lower(name, b"retry-after") {
+            } else if eq_lower(name, b"retry-after") {
                 head.retry_after = parse_u64(v).map(|s| s.min(u64::from(u32::MAX)) as u32);
             }
         }
