@@ -18,16 +18,15 @@
 # Not checked: the `signature` feature (Kconfig FOTA_RS_SIGNATURE), whose
 # p256/elliptic-curve dependencies carry their own panic paths.
 #
-# Environment: FLASH_BUDGET, RAM_BUDGET (bytes; defaults 20480 and 4096).
+# The budgets are tests/size/report.py's (20480 and 4096 bytes), read back
+# from its JSON report; FLASH_BUDGET, RAM_BUDGET in the environment lower
+# them (to see this check fail).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-FLASH_BUDGET=${FLASH_BUDGET:-20480}
-RAM_BUDGET=${RAM_BUDGET:-4096}
-
-field() { # field NAME SUMMARY -> N
-	sed -n "s/.*\b$1=\([0-9]*\).*/\1/p" <<<"$2"
+field() { # field NAME REPORT.json -> N
+	python3 -c 'import json, sys; print(json.load(open(sys.argv[2]))[sys.argv[1]])' "$1" "$2"
 }
 
 mkdir -p target/footprint
@@ -39,25 +38,26 @@ for cfg in "" minimal; do
 		{ cat "$out.log"; echo "footprint: scripts/size.sh failed ($name build)"; exit 1; }
 	summary=$(tail -n 1 "$out.log")
 	echo "footprint: $name build: $summary"
-	flash=$(field flash_bytes "$summary")
-	ram=$(field static_ram_bytes "$summary")
-	panics=$(field panic_paths "$summary")
-	[ -n "$flash" ] && [ -n "$ram" ] && [ -n "$panics" ] ||
-		{ echo "footprint: no summary line in $out.log"; exit 1; }
+	report=$out/report.json
+	flash=$(field flash_bytes "$report")
+	ram=$(field static_ram_bytes "$report")
+	panics=$(field panic_paths "$report")
+	flash_budget=$(field flash_budget "$report")
+	ram_budget=$(field ram_budget "$report")
 	if [ "$panics" != 0 ]; then
 		sed -n '/== panic paths/,$p' "$out.log"
 		echo "footprint: FAILED: $name build: $panics panic paths linked (callers above)"
 		fail=1
 	fi
-	if [ "$ram" -gt "$RAM_BUDGET" ]; then
-		echo "footprint: FAILED: $name build: static RAM $ram bytes, budget $RAM_BUDGET"
+	if [ "$ram" -gt "$ram_budget" ]; then
+		echo "footprint: FAILED: $name build: static RAM $ram bytes, budget $ram_budget"
 		fail=1
 	fi
-	if [ "$name" = minimal ] && [ "$flash" -gt "$FLASH_BUDGET" ]; then
+	if [ "$name" = minimal ] && [ "$flash" -gt "$flash_budget" ]; then
 		sed -n '/== largest project symbols (flash)/,/== largest project symbols (RAM)/p' "$out.log"
-		echo "footprint: FAILED: minimal build: flash $flash bytes, budget $FLASH_BUDGET (over by $((flash - FLASH_BUDGET)))"
+		echo "footprint: FAILED: minimal build: flash $flash bytes, budget $flash_budget (over by $((flash - flash_budget)))"
 		fail=1
 	fi
 done
 [ "$fail" = 0 ] || exit 1
-echo "footprint: OK (minimal build within $FLASH_BUDGET bytes of flash; both builds within $RAM_BUDGET bytes of static RAM, no panic path)"
+echo "footprint: OK (minimal build within $flash_budget bytes of flash; both builds within $ram_budget bytes of static RAM, no panic path)"
