@@ -141,8 +141,14 @@ struct fota_rs_connect_result {
 	char detail[96];
 };
 
-/** Geometry of the secondary (update) slot. Offsets below are slot-relative. */
+/**
+ * Geometry of the secondary (update) slot. Offsets of the flash functions are
+ * relative to where the image starts: the slot's start, unless the bootloader
+ * wants the image further in (MCUboot's swap using offset: one sector), and
+ * then slot_size counts from there. The trailer is at the slot's end either way.
+ */
 struct fota_rs_flash_geometry {
+	/** Bytes from where the image starts to the slot's end. */
 	uint32_t slot_size;
 	/** Erase unit. */
 	uint32_t page_size;

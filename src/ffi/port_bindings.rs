@@ -111,10 +111,11 @@ pub struct fota_rs_connect_result {
     #[doc = " NUL-terminated human-readable detail (e.g. the TLS verify error)."]
     pub detail: [cty::c_char; 96usize],
 }
-#[doc = " Geometry of the secondary (update) slot. Offsets below are slot-relative."]
+#[doc = " Geometry of the secondary (update) slot. Offsets of the flash functions are\n relative to where the image starts: the slot's start, unless the bootloader\n wants the image further in (MCUboot's swap using offset: one sector), and\n then slot_size counts from there. The trailer is at the slot's end either way."]
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct fota_rs_flash_geometry {
+    #[doc = " Bytes from where the image starts to the slot's end."]
     pub slot_size: u32,
     #[doc = " Erase unit."]
     pub page_size: u32,

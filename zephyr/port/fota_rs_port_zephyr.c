@@ -523,7 +523,27 @@ static void port_close(void *ctx, int32_t handle)
 #define FRS_PRIMARY_ID FLASH_AREA_ID(image_0)
 #endif
 
+/* Modes whose secondary slot is not for an application's own update: the
+ * build fails here with the reason instead of later, or on the device. */
+#if defined(CONFIG_MCUBOOT_BOOTLOADER_MODE_SINGLE_APP)
+#error "fota-rs: MCUboot single-slot mode has no secondary slot to download into; set CONFIG_FOTA_RS_TARGET_MCUBOOT=n"
+#endif
+#if defined(CONFIG_MCUBOOT_BOOTLOADER_MODE_FIRMWARE_UPDATER)
+#error "fota-rs: in MCUboot firmware-updater mode slot1 holds the updater; set CONFIG_FOTA_RS_TARGET_MCUBOOT=n"
+#endif
+
 static const struct flash_area *slot_fa;
+
+/* Where the update image starts in the secondary slot. 0, except with
+ * MCUboot's swap using offset (Zephyr 4.1+,
+ * CONFIG_MCUBOOT_BOOTLOADER_MODE_SWAP_USING_OFFSET): there the image starts
+ * at the slot's second sector (SWAP_USING_OFFSET_SECTOR_UPDATE_BEGIN) and the
+ * first one is MCUboot's during the swap; an image written at 0 is never
+ * found. The core sees the slot from slot_start on: every offset below is
+ * shifted by it and the size reported shrinks by it, so the trailer stays
+ * at the slot's end. Set by port_flash_geometry(), which the core calls
+ * before any other flash function of a download. */
+static uint32_t slot_start;
 
 static int32_t flash_err(int rc)
 {
@@ -545,6 +565,32 @@ static int32_t slot_open(void)
 	}
 	return 0;
 }
+
+#if defined(CONFIG_MCUBOOT_BOOTLOADER_MODE_SWAP_USING_OFFSET)
+/* Erases [off, off + len) of the slot (whole sectors) unless every byte
+ * already reads erased, to spare the flash an erase per download. Returns
+ * 0 or a negative errno of the flash API. */
+static int slot_erase_if_written(uint32_t off, uint32_t len)
+{
+	uint8_t buf[64];
+	const uint8_t erased = flash_area_erased_val(slot_fa);
+
+	for (uint32_t at = 0; at < len; at += sizeof(buf)) {
+		uint32_t n = MIN(len - at, (uint32_t)sizeof(buf));
+		int err = flash_area_read(slot_fa, (off_t)(off + at), buf, n);
+
+		if (err != 0) {
+			return err;
+		}
+		for (uint32_t i = 0; i < n; i++) {
+			if (buf[i] != erased) {
+				return flash_area_erase(slot_fa, (off_t)off, len);
+			}
+		}
+	}
+	return 0;
+}
+#endif
 
 static int32_t port_flash_geometry(void *ctx, struct fota_rs_flash_geometry *out)
 {
@@ -570,7 +616,23 @@ static int32_t port_flash_geometry(void *ctx, struct fota_rs_flash_geometry *out
 		return -FOTA_RS_EIO;
 	}
 
-	out->slot_size = (uint32_t)slot_fa->fa_size;
+#if defined(CONFIG_MCUBOOT_BOOTLOADER_MODE_SWAP_USING_OFFSET)
+	/* As Zephyr's flash_img_init_id() does in this mode: the image goes
+	 * from the second sector on, and the first is erased before a download
+	 * (left over from a swap, it could hold an older image's header). */
+	slot_start = (uint32_t)first.fs_size;
+	err = slot_erase_if_written(0, slot_start);
+	if (err != 0) {
+		LOG_ERR("cannot erase the slot's first sector: %d", err);
+		return flash_err(err);
+	}
+#else
+	slot_start = 0;
+#endif
+	if ((uint32_t)slot_fa->fa_size <= slot_start) {
+		return -FOTA_RS_EIO;
+	}
+	out->slot_size = (uint32_t)slot_fa->fa_size - slot_start;
 	out->page_size = (uint32_t)first.fs_size;
 	out->write_block = flash_area_align(slot_fa);
 	out->erased_value = flash_area_erased_val(slot_fa);
@@ -586,7 +648,7 @@ static int32_t port_flash_erase(void *ctx, uint32_t off, uint32_t len)
 	if (rc != 0) {
 		return rc;
 	}
-	int err = flash_area_erase(slot_fa, (off_t)off, len);
+	int err = flash_area_erase(slot_fa, (off_t)slot_start + (off_t)off, len);
 
 	return err == 0 ? 0 : flash_err(err);
 }
@@ -600,7 +662,7 @@ static int32_t port_flash_write(void *ctx, uint32_t off, const uint8_t *data, ui
 	if (rc != 0) {
 		return rc;
 	}
-	int err = flash_area_write(slot_fa, (off_t)off, data, len);
+	int err = flash_area_write(slot_fa, (off_t)slot_start + (off_t)off, data, len);
 
 	return err == 0 ? 0 : flash_err(err);
 }
@@ -614,7 +676,7 @@ static int32_t port_flash_read(void *ctx, uint32_t off, uint8_t *data, uint32_t 
 	if (rc != 0) {
 		return rc;
 	}
-	int err = flash_area_read(slot_fa, (off_t)off, data, len);
+	int err = flash_area_read(slot_fa, (off_t)slot_start + (off_t)off, data, len);
 
 	return err == 0 ? 0 : flash_err(err);
 }
