@@ -470,6 +470,8 @@ pub struct Engine {
     diag: Diag,
     /// Identity of the requested URL (before redirects) for saved progress.
     url_id: [u8; 8],
+    /// Redirects followed in this download (`check_head` alone counts them).
+    redirects: u8,
 }
 
 impl Engine {
@@ -496,6 +498,7 @@ impl Engine {
             depth: 0,
             depth_cap: 0,
             pipeline_broken: false,
+            redirects: 0,
             send_failed: false,
             deadline: None,
             conn: None,
@@ -798,7 +801,7 @@ impl Engine {
         self.next_request = self.sink.offset;
         let mut retries_left = self.cfg.retries;
         let mut attempt: u32 = 0;
-        let mut redirects: u8 = 0;
+        self.redirects = 0;
         self.deadline = match self.cfg.deadline_ms {
             0 => None,
             ms => Some(port.uptime_ms().saturating_add(u64::from(ms))),
@@ -827,12 +830,6 @@ impl Engine {
                 Ok(Outcome::Done) => break,
                 Ok(Outcome::Continue) => continue,
                 Ok(Outcome::Redirect) => {
-                    redirects += 1;
-                    if redirects > self.cfg.max_redirects {
-                        crate::logging::error!("too many redirects", max = self.cfg.max_redirects);
-                        self.diag.note = Some("the server redirected more times than allowed (a redirect loop?); check the URL");
-                        return Err(Error::new(Stage::Http, Errno::BadMsg));
-                    }
                     crate::logging::info!("Redirected", url = redacted(&self.url).as_str());
                     self.close(port);
                     continue;
@@ -1247,11 +1244,18 @@ impl Engine {
                 Ok(false)
             }
             301 | 302 | 303 | 307 | 308 => {
+                // The redirect limit is decided here alone, before the URL
+                // changes: a refused redirect leaves the URL that answered.
                 // None may be followed (max_redirects 0, or a build without
-                // them): the same answer either way, before the URL changes.
+                // them): the same answer either way.
                 if !cfg!(feature = "redirects") || self.cfg.max_redirects == 0 {
                     self.diag.note = Some("the server redirects and following redirects is off (max_redirects 0, CONFIG_FOTA_RS_MAX_REDIRECTS=0)");
                     return Err(http(Errno::NotSup));
+                }
+                if self.redirects >= self.cfg.max_redirects {
+                    crate::logging::error!("too many redirects", max = self.cfg.max_redirects);
+                    self.diag.note = Some("the server redirected more times than allowed (a redirect loop?); check the URL");
+                    return Err(http(Errno::BadMsg));
                 }
                 let (s, e) = hd.location.ok_or(http(Errno::BadMsg))?;
                 let loc = self.rx.get(s..e).ok_or(http(Errno::BadMsg))?;
@@ -1264,6 +1268,7 @@ impl Engine {
                     }
                     http(e)
                 })?;
+                self.redirects += 1;
                 Ok(true)
             }
             500 | 502 | 503 | 504 => Ok(true),
@@ -1560,7 +1565,12 @@ mod tests {
             let total = self.file.len();
             let mut head = std::string::String::new();
             if let Some(s) = self.b.status {
-                head += &std::format!("HTTP/1.1 {} X\r\nContent-Length: 0\r\n\r\n", s);
+                head += &std::format!("HTTP/1.1 {} X\r\nContent-Length: 0\r\n", s);
+                if (300..400).contains(&s) {
+                    // A new place each time: the URL tells which hop it is.
+                    head += &std::format!("Location: /hop{}.bin\r\n", self.connects.len());
+                }
+                head += "\r\n";
                 self.outbox.extend_from_slice(head.as_bytes());
                 return;
             }
@@ -2200,6 +2210,39 @@ mod tests {
             "the URL is the one asked for"
         );
         assert_eq!(f.connects.len(), 1, "no request after the redirect");
+    }
+
+    #[cfg(feature = "redirects")]
+    #[test]
+    fn redirects_past_the_limit_are_refused_before_the_url_changes() {
+        let mut f = Fake::new(
+            image(3_000),
+            Behaviour {
+                status: Some(302),
+                ..tls()
+            },
+        );
+        let mut e = Engine::new(Config {
+            max_redirects: 2,
+            ..Config::default()
+        });
+        e.start(&mut f, &req("h.test", "fw.bin", &[42])).unwrap();
+        let err = e
+            .run(&mut f, &AtomicBool::new(false), &mut |_| {})
+            .unwrap_err();
+        assert_eq!(err, Error::new(Stage::Http, Errno::BadMsg));
+        let note = e.diag().note.unwrap_or("");
+        assert!(note.contains("redirect loop"), "{note}");
+        assert_eq!(
+            f.connects.len(),
+            3,
+            "two redirects followed, the third refused"
+        );
+        assert_eq!(
+            e.url.path.as_str(),
+            "/hop2.bin",
+            "the URL is the last one followed, which answered the refused redirect"
+        );
     }
 
     #[cfg(not(feature = "progress-save"))]
