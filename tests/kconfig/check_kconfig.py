@@ -236,6 +236,19 @@ def main():
         got = val(kconf, name)
         check(got == want, f"default {name}={want!r}", f"got {got!r}")
 
+    # The signature check's P-256 arithmetic needs about 6.7 KiB of the
+    # download thread's stack (`make size` with --features signature): the
+    # default stack grows with it, and an explicit value still wins.
+    kconf, _ = new_kconf()
+    base(kconf)
+    setv(kconf, FOTA_RS_SIGNATURE="y")
+    check(val(kconf, "FOTA_RS_THREAD_STACK_SIZE") == "10240",
+          "FOTA_RS_SIGNATURE=y raises the FOTA_RS_THREAD_STACK_SIZE default to 10240",
+          val(kconf, "FOTA_RS_THREAD_STACK_SIZE"))
+    setv(kconf, FOTA_RS_THREAD_STACK_SIZE="8192")
+    check(val(kconf, "FOTA_RS_THREAD_STACK_SIZE") == "8192",
+          "an explicit FOTA_RS_THREAD_STACK_SIZE wins over that default")
+
     # --- dependencies ----------------------------------------------------
     kconf, _ = new_kconf()
     base(kconf)
