@@ -2183,9 +2183,10 @@ mod tests {
         assert_eq!(f.upgraded, None);
     }
 
-    // Without the feature, or with it and max_redirects 0: one behaviour.
-    #[test]
-    fn redirect_when_none_may_be_followed_is_not_supported_and_says_so() {
+    /// A download of "/fw.bin" from a server that answers every request
+    /// with 302 to a new place ("/hop<n>.bin"): the failure, what the engine
+    /// holds after it, and the connections made.
+    fn always_redirected(max_redirects: u8) -> (Error, Engine, Fake) {
         let mut f = Fake::new(
             image(3_000),
             Behaviour {
@@ -2194,13 +2195,20 @@ mod tests {
             },
         );
         let mut e = Engine::new(Config {
-            max_redirects: 0,
+            max_redirects,
             ..Config::default()
         });
         e.start(&mut f, &req("h.test", "fw.bin", &[42])).unwrap();
         let err = e
             .run(&mut f, &AtomicBool::new(false), &mut |_| {})
             .unwrap_err();
+        (err, e, f)
+    }
+
+    // Without the feature, or with it and max_redirects 0: one behaviour.
+    #[test]
+    fn redirect_when_none_may_be_followed_is_not_supported_and_says_so() {
+        let (err, e, f) = always_redirected(0);
         assert_eq!(err, Error::new(Stage::Http, Errno::NotSup));
         let note = e.diag().note.unwrap_or("");
         assert!(note.contains("CONFIG_FOTA_RS_MAX_REDIRECTS"), "{note}");
@@ -2215,21 +2223,7 @@ mod tests {
     #[cfg(feature = "redirects")]
     #[test]
     fn redirects_past_the_limit_are_refused_before_the_url_changes() {
-        let mut f = Fake::new(
-            image(3_000),
-            Behaviour {
-                status: Some(302),
-                ..tls()
-            },
-        );
-        let mut e = Engine::new(Config {
-            max_redirects: 2,
-            ..Config::default()
-        });
-        e.start(&mut f, &req("h.test", "fw.bin", &[42])).unwrap();
-        let err = e
-            .run(&mut f, &AtomicBool::new(false), &mut |_| {})
-            .unwrap_err();
+        let (err, e, f) = always_redirected(2);
         assert_eq!(err, Error::new(Stage::Http, Errno::BadMsg));
         let note = e.diag().note.unwrap_or("");
         assert!(note.contains("redirect loop"), "{note}");
