@@ -790,7 +790,7 @@ impl Engine {
         self.sink.geo = geo;
         self.sink.download_id = self.url_id;
         // No stale upgrade request may survive into a half-written slot.
-        let trailer = crate::mcuboot::trailer_size(geo.write_block);
+        let trailer = crate::mcuboot::trailer_size(&geo);
         let from = geo.slot_size.saturating_sub(trailer);
         crate::mcuboot::ensure_erased(port, &geo, from, geo.slot_size, &mut self.rx)
             .map_err(|e| Error::new(Stage::Flash, e))?;

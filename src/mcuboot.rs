@@ -22,8 +22,12 @@ const TLV_SHA256: u16 = 0x10;
 pub const MAX_WRITE_BLOCK: usize = 32;
 /// MCUboot's BOOT_MAX_ALIGN: trailer fields sit in slots of this size.
 const BOOT_MAX_ALIGN: u32 = 8;
-/// MCUboot's BOOT_STATUS_MAX_ENTRIES x BOOT_STATUS_STATE_COUNT.
-const BOOT_STATUS_SLOTS: u32 = 128 * 3;
+/// MCUboot's BOOT_MAX_IMG_SECTORS when the slot has no more sectors than
+/// this: its Kconfig default, and `west sign`'s fallback for imgtool.
+const BOOT_MAX_IMG_SECTORS: u32 = 128;
+/// MCUboot's BOOT_STATUS_STATE_COUNT: 3 for swap using scratch, 2 for move
+/// and offset; the larger, so the estimate never falls short.
+const BOOT_STATUS_STATE_COUNT: u32 = 3;
 
 /// Image version from the header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -85,9 +89,17 @@ impl ImageHeader {
 
 /// Bytes at the end of the slot that belong to MCUboot's trailer (swap status,
 /// swap info, copy done, image ok, swap size, magic), as `boot_trailer_sz`
-/// computes it for a write block (imgtool's `--align`).
-pub fn trailer_size(write_block: u32) -> u32 {
-    BOOT_STATUS_SLOTS * write_block.max(1) + BOOT_MAX_ALIGN * 4 + 16
+/// computes it for a write block (imgtool's `--align`). Its status part has
+/// one entry per sector MCUboot can swap (BOOT_MAX_IMG_SECTORS), which is at
+/// least the slot's sector count: a slot of more than 128 sectors has a
+/// larger trailer than MCUboot's default assumes.
+pub fn trailer_size(geo: &FlashGeometry) -> u32 {
+    let sectors = geo.slot_size.div_ceil(geo.page_size.max(1));
+    let entries = sectors.max(BOOT_MAX_IMG_SECTORS);
+    entries
+        .saturating_mul(BOOT_STATUS_STATE_COUNT)
+        .saturating_mul(geo.write_block.max(1))
+        .saturating_add(BOOT_MAX_ALIGN * 4 + 16)
 }
 
 /// Copy `src` into `dst` at `at`, as far as it fits.
@@ -134,6 +146,16 @@ impl Geometry {
     /// The write block in flash offsets (at most [`MAX_WRITE_BLOCK`]).
     fn block_u32(&self) -> u32 {
         self.block.get() as u32
+    }
+
+    /// Back to the port's form (for [`trailer_size`]).
+    fn raw(&self) -> FlashGeometry {
+        FlashGeometry {
+            slot_size: self.slot_size,
+            page_size: self.page.get(),
+            write_block: self.block_u32(),
+            erased_value: self.erased_value,
+        }
     }
 }
 
@@ -296,7 +318,7 @@ impl SlotWriter {
 
     /// Largest image the slot takes.
     pub fn capacity(geo: &FlashGeometry) -> u32 {
-        geo.slot_size.saturating_sub(trailer_size(geo.write_block))
+        geo.slot_size.saturating_sub(trailer_size(geo))
     }
 
     /// Fix the size of a download whose length was not announced (chunked
@@ -317,7 +339,7 @@ impl SlotWriter {
     /// image byte is written (a reboot mid-download must not swap).
     pub fn clear_trailer<P: Port>(&self, port: &mut P, scratch: &mut [u8]) -> Result<(), Errno> {
         let g = &self.geo;
-        let start = g.slot_size.saturating_sub(trailer_size(g.block_u32()));
+        let start = g.slot_size.saturating_sub(trailer_size(&g.raw()));
         erase_dirty(port, g.page, g.erased_value, start, g.slot_size, scratch)
     }
 
@@ -593,9 +615,18 @@ mod tests {
 
     #[test]
     fn trailer_size_matches_mcuboot() {
-        // 128 * 3 * 4 + 4 * 8 + 16, as boot_trailer_sz(4).
-        assert_eq!(trailer_size(4), 1584);
-        assert_eq!(trailer_size(8), 3120);
+        let geo = |slot_size, write_block| FlashGeometry {
+            slot_size,
+            page_size: 4096,
+            write_block,
+            erased_value: 0xff,
+        };
+        // nRF9160's 448 KiB slot (112 sectors): MCUboot's default of 128
+        // entries, 128 * 3 * 4 + 4 * 8 + 16, as boot_trailer_sz(4).
+        assert_eq!(trailer_size(&geo(448 * 1024, 4)), 1584);
+        assert_eq!(trailer_size(&geo(448 * 1024, 8)), 3120);
+        // 1 MiB of 4 KiB sectors: MCUboot needs 256 entries at least.
+        assert_eq!(trailer_size(&geo(1024 * 1024, 4)), 256 * 3 * 4 + 48);
     }
 
     #[test]
