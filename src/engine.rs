@@ -790,8 +790,7 @@ impl Engine {
         self.sink.geo = geo;
         self.sink.download_id = self.url_id;
         // No stale upgrade request may survive into a half-written slot.
-        let trailer = crate::mcuboot::trailer_size(&geo);
-        let from = geo.slot_size.saturating_sub(trailer);
+        let from = SlotWriter::capacity(&geo);
         crate::mcuboot::ensure_erased(port, &geo, from, geo.slot_size, &mut self.rx)
             .map_err(|e| Error::new(Stage::Flash, e))?;
         if self.cfg.saves_progress() {

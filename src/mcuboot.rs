@@ -93,13 +93,12 @@ impl ImageHeader {
 /// one entry per sector MCUboot can swap (BOOT_MAX_IMG_SECTORS), which is at
 /// least the slot's sector count: a slot of more than 128 sectors has a
 /// larger trailer than MCUboot's default assumes.
-pub fn trailer_size(geo: &FlashGeometry) -> u32 {
+fn trailer_size(geo: &FlashGeometry) -> u64 {
     let sectors = geo.slot_size.div_ceil(geo.page_size.max(1));
     let entries = sectors.max(BOOT_MAX_IMG_SECTORS);
-    entries
-        .saturating_mul(BOOT_STATUS_STATE_COUNT)
-        .saturating_mul(geo.write_block.max(1))
-        .saturating_add(BOOT_MAX_ALIGN * 4 + 16)
+    // In 64 bits: no overflow for any geometry a port reports.
+    u64::from(entries) * u64::from(BOOT_STATUS_STATE_COUNT) * u64::from(geo.write_block.max(1))
+        + u64::from(BOOT_MAX_ALIGN * 4 + 16)
 }
 
 /// Copy `src` into `dst` at `at`, as far as it fits.
@@ -316,9 +315,11 @@ impl SlotWriter {
         d
     }
 
-    /// Largest image the slot takes.
+    /// Largest image the slot takes: where MCUboot's trailer starts.
+    #[inline(never)]
     pub fn capacity(geo: &FlashGeometry) -> u32 {
-        geo.slot_size.saturating_sub(trailer_size(geo))
+        let room = u64::from(geo.slot_size).saturating_sub(trailer_size(geo));
+        u32::try_from(room).unwrap_or(0)
     }
 
     /// Fix the size of a download whose length was not announced (chunked
@@ -339,7 +340,7 @@ impl SlotWriter {
     /// image byte is written (a reboot mid-download must not swap).
     pub fn clear_trailer<P: Port>(&self, port: &mut P, scratch: &mut [u8]) -> Result<(), Errno> {
         let g = &self.geo;
-        let start = g.slot_size.saturating_sub(trailer_size(&g.raw()));
+        let start = Self::capacity(&g.raw());
         erase_dirty(port, g.page, g.erased_value, start, g.slot_size, scratch)
     }
 
@@ -627,6 +628,10 @@ mod tests {
         assert_eq!(trailer_size(&geo(448 * 1024, 8)), 3120);
         // 1 MiB of 4 KiB sectors: MCUboot needs 256 entries at least.
         assert_eq!(trailer_size(&geo(1024 * 1024, 4)), 256 * 3 * 4 + 48);
+        assert_eq!(
+            SlotWriter::capacity(&geo(1024 * 1024, 4)),
+            1024 * 1024 - (256 * 3 * 4 + 48)
+        );
     }
 
     #[test]
