@@ -25,9 +25,15 @@ const BOOT_MAX_ALIGN: u32 = 8;
 /// MCUboot's BOOT_MAX_IMG_SECTORS when the slot has no more sectors than
 /// this: its Kconfig default, and `west sign`'s fallback for imgtool.
 const BOOT_MAX_IMG_SECTORS: u32 = 128;
-/// MCUboot's BOOT_STATUS_STATE_COUNT: 3 for swap using scratch, 2 for move
-/// and offset; the larger, so the estimate never falls short.
+/// MCUboot's BOOT_STATUS_STATE_COUNT: 3 with swap using scratch, and with
+/// swap using move (one move state and two swap states).
 const BOOT_STATUS_STATE_COUNT: u32 = 3;
+/// MCUboot's trailer fields after the status, as `boot_trailer_info_sz`
+/// counts them: swap type, copy done, image ok and swap size in
+/// BOOT_MAX_ALIGN each, one more for swap using offset (its TLV size), and
+/// the 16-byte magic. The offset mode's field is always counted: 8 bytes too
+/// many elsewhere, never too few.
+const BOOT_TRAILER_INFO: u32 = BOOT_MAX_ALIGN * 5 + 16;
 
 /// Image version from the header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -98,7 +104,7 @@ fn trailer_size(geo: &FlashGeometry) -> u64 {
     let entries = sectors.max(BOOT_MAX_IMG_SECTORS);
     // In 64 bits: no overflow for any geometry a port reports.
     u64::from(entries) * u64::from(BOOT_STATUS_STATE_COUNT) * u64::from(geo.write_block.max(1))
-        + u64::from(BOOT_MAX_ALIGN * 4 + 16)
+        + u64::from(BOOT_TRAILER_INFO)
 }
 
 /// Copy `src` into `dst` at `at`, as far as it fits.
@@ -623,14 +629,15 @@ mod tests {
             erased_value: 0xff,
         };
         // nRF9160's 448 KiB slot (112 sectors): MCUboot's default of 128
-        // entries, 128 * 3 * 4 + 4 * 8 + 16, as boot_trailer_sz(4).
-        assert_eq!(trailer_size(&geo(448 * 1024, 4)), 1584);
-        assert_eq!(trailer_size(&geo(448 * 1024, 8)), 3120);
+        // entries, 128 * 3 * 4 + 5 * 8 + 16: boot_trailer_sz(4) with swap
+        // using offset, 8 bytes more than with move or scratch.
+        assert_eq!(trailer_size(&geo(448 * 1024, 4)), 1592);
+        assert_eq!(trailer_size(&geo(448 * 1024, 8)), 3128);
         // 1 MiB of 4 KiB sectors: MCUboot needs 256 entries at least.
-        assert_eq!(trailer_size(&geo(1024 * 1024, 4)), 256 * 3 * 4 + 48);
+        assert_eq!(trailer_size(&geo(1024 * 1024, 4)), 256 * 3 * 4 + 56);
         assert_eq!(
             SlotWriter::capacity(&geo(1024 * 1024, 4)),
-            1024 * 1024 - (256 * 3 * 4 + 48)
+            1024 * 1024 - (256 * 3 * 4 + 56)
         );
     }
 
