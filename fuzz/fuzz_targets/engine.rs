@@ -18,9 +18,8 @@
 use core::sync::atomic::AtomicBool;
 use fota_rs::engine::{Config, Engine, Request};
 use fota_rs::image::ImageSet;
-use fota_rs::mcuboot::trailer_size;
 use fota_rs::port::FlashGeometry;
-use fota_rs_fuzz::{make_image, verify_image, FakePort, Input, Script};
+use fota_rs_fuzz::{make_image, mcuboot_trailer_start, verify_image, FakePort, Input, Script};
 use libfuzzer_sys::fuzz_target;
 
 fn debug() -> bool {
@@ -62,7 +61,7 @@ fn download(port: &mut FakePort, cfg: &Config, tls: bool) {
                 .unwrap_or_else(|err| panic!("engine scheduled a bad image: {err}"));
             assert_eq!(len, v.image_len as usize);
             let geo = port.geo;
-            let t = (geo.slot_size - trailer_size(geo.write_block)) as usize;
+            let t = mcuboot_trailer_start(&geo);
             assert!(
                 port.flash[t..].iter().all(|&b| b == 0xff),
                 "trailer area not erased"

@@ -7,9 +7,9 @@
 //! after it erased.
 #![no_main]
 
-use fota_rs::mcuboot::{trailer_size, SlotWriter};
+use fota_rs::mcuboot::SlotWriter;
 use fota_rs::port::FlashGeometry;
-use fota_rs_fuzz::{verify_image, FakePort, Input};
+use fota_rs_fuzz::{mcuboot_trailer_start, verify_image, FakePort, Input};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -55,8 +55,7 @@ fuzz_target!(|data: &[u8]| {
     let mut scratch = [0u8; 2048];
     let fin = w.finish(&mut port, &mut scratch);
     // Nothing may be written into the trailer by the writer.
-    let trailer = trailer_size(write_block) as usize;
-    let slot = geo.slot_size as usize;
+    let trailer_start = mcuboot_trailer_start(&geo);
     if let Ok(v) = fin {
         let len = v.image_len as usize;
         assert_eq!(len, file.len(), "verified length is not what was written");
@@ -66,7 +65,7 @@ fuzz_target!(|data: &[u8]| {
             "slot differs from the bytes written"
         );
         verify_image(&port.flash).unwrap_or_else(|e| panic!("finish() accepted a bad image: {e}"));
-        assert!(len <= slot - trailer, "image runs into the trailer");
+        assert!(len <= trailer_start, "image runs into the trailer");
         let tail_start = len.div_ceil(write_block as usize) * write_block as usize;
         assert!(
             port.flash[tail_start..].iter().all(|&b| b == 0xff),

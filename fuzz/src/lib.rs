@@ -352,6 +352,16 @@ impl Port for FakePort {
     }
 }
 
+/// Where MCUboot's trailer starts in a slot of this geometry, computed from
+/// MCUboot's `boot_trailer_sz`, not taken from the code under test:
+/// max(128, sectors) status entries of 3 write blocks, five BOOT_MAX_ALIGN
+/// (8) fields and the 16-byte magic.
+pub fn mcuboot_trailer_start(geo: &FlashGeometry) -> usize {
+    let sectors = (geo.slot_size / geo.page_size.max(1)) as usize;
+    let trailer = sectors.max(128) * 3 * geo.write_block.max(1) as usize + 5 * 8 + 16;
+    (geo.slot_size as usize).saturating_sub(trailer)
+}
+
 /// Independent check of an MCUboot image at the start of `flash`: header
 /// magic, protected TLVs, TLV info, and a SHA256 TLV equal to the hash of
 /// header + payload + protected TLVs. Returns the image length.
