@@ -790,8 +790,7 @@ impl Engine {
         self.sink.geo = geo;
         self.sink.download_id = self.url_id;
         // No stale upgrade request may survive into a half-written slot.
-        let from = SlotWriter::capacity(&geo);
-        crate::mcuboot::ensure_erased(port, &geo, from, geo.slot_size, &mut self.rx)
+        crate::mcuboot::clear_trailer(port, &geo, &mut self.rx)
             .map_err(|e| Error::new(Stage::Flash, e))?;
         if self.cfg.saves_progress() {
             self.sink.url_id = Some(self.url_id);

@@ -152,16 +152,6 @@ impl Geometry {
     fn block_u32(&self) -> u32 {
         self.block.get() as u32
     }
-
-    /// Back to the port's form (for [`trailer_size`]).
-    fn raw(&self) -> FlashGeometry {
-        FlashGeometry {
-            slot_size: self.slot_size,
-            page_size: self.page.get(),
-            write_block: self.block_u32(),
-            erased_value: self.erased_value,
-        }
-    }
 }
 
 /// Streams an image into the secondary slot.
@@ -340,14 +330,6 @@ impl SlotWriter {
 
     pub fn header(&self) -> Option<&ImageHeader> {
         self.header.as_ref()
-    }
-
-    /// Make sure the trailer area holds no stale upgrade request before any
-    /// image byte is written (a reboot mid-download must not swap).
-    pub fn clear_trailer<P: Port>(&self, port: &mut P, scratch: &mut [u8]) -> Result<(), Errno> {
-        let g = &self.geo;
-        let start = Self::capacity(&g.raw());
-        erase_dirty(port, g.page, g.erased_value, start, g.slot_size, scratch)
     }
 
     /// Accept the next bytes of the file.
@@ -571,6 +553,17 @@ fn find_sha256<P: Port>(
     found.ok_or(Errno::IlSeq)
 }
 
+/// Make sure the trailer area holds no stale upgrade request before any
+/// image byte is written (a reboot mid-download must not swap).
+#[inline]
+pub fn clear_trailer<P: Port>(
+    port: &mut P,
+    geo: &FlashGeometry,
+    scratch: &mut [u8],
+) -> Result<(), Errno> {
+    ensure_erased(port, geo, SlotWriter::capacity(geo), geo.slot_size, scratch)
+}
+
 /// Erase every page in [from, to) that does not already read erased.
 /// `NotSup` for a geometry with page size 0.
 pub fn ensure_erased<P: Port>(
@@ -789,7 +782,8 @@ mod tests {
                 let mut port = Mem::new(geo(PAGE, wb));
                 port.flash[SLOT as usize - 1] = 0; // a stale trailer byte
                 let mut w = SlotWriter::new(port.geo, img.len() as u32).unwrap();
-                w.clear_trailer(&mut port, &mut scratch).unwrap();
+                let g = port.geo;
+                clear_trailer(&mut port, &g, &mut scratch).unwrap();
                 write_all(&mut w, &mut port, &img, piece);
                 let v = w.finish(&mut port, &mut scratch).unwrap();
                 assert_eq!(v.image_len as usize, img.len());
