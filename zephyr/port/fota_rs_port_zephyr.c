@@ -566,32 +566,6 @@ static int32_t slot_open(void)
 	return 0;
 }
 
-#if defined(CONFIG_MCUBOOT_BOOTLOADER_MODE_SWAP_USING_OFFSET)
-/* Erases [off, off + len) of the slot (whole sectors) unless every byte
- * already reads erased, to spare the flash an erase per download. Returns
- * 0 or a negative errno of the flash API. */
-static int slot_erase_if_written(uint32_t off, uint32_t len)
-{
-	uint8_t buf[64];
-	const uint8_t erased = flash_area_erased_val(slot_fa);
-
-	for (uint32_t at = 0; at < len; at += sizeof(buf)) {
-		uint32_t n = MIN(len - at, (uint32_t)sizeof(buf));
-		int err = flash_area_read(slot_fa, (off_t)(off + at), buf, n);
-
-		if (err != 0) {
-			return err;
-		}
-		for (uint32_t i = 0; i < n; i++) {
-			if (buf[i] != erased) {
-				return flash_area_erase(slot_fa, (off_t)off, len);
-			}
-		}
-	}
-	return 0;
-}
-#endif
-
 static int32_t port_flash_geometry(void *ctx, struct fota_rs_flash_geometry *out)
 {
 	ARG_UNUSED(ctx);
@@ -619,9 +593,10 @@ static int32_t port_flash_geometry(void *ctx, struct fota_rs_flash_geometry *out
 #if defined(CONFIG_MCUBOOT_BOOTLOADER_MODE_SWAP_USING_OFFSET)
 	/* As Zephyr's flash_img_init_id() does in this mode: the image goes
 	 * from the second sector on, and the first is erased before a download
-	 * (left over from a swap, it could hold an older image's header). */
+	 * (left over from a swap, it could hold an older image's header). One
+	 * sector per download, as each image page is erased per download too. */
 	slot_start = (uint32_t)first.fs_size;
-	err = slot_erase_if_written(0, slot_start);
+	err = flash_area_erase(slot_fa, 0, slot_start);
 	if (err != 0) {
 		LOG_ERR("cannot erase the slot's first sector: %d", err);
 		return flash_err(err);
