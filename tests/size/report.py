@@ -422,7 +422,9 @@ def main():
                "max_stack_bytes": max_stack, "panic_paths": len(panics)}
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({**summary, "flash_budget": FLASH_TARGET, "ram_budget": RAM_TARGET,
+            # flash_budget is null for a build the flash target is not for.
+            flash_budget = FLASH_TARGET if a.engine_build else None
+            json.dump({**summary, "flash_budget": flash_budget, "ram_budget": RAM_TARGET,
                        "rust": rust, "compat": compat, "libc_pulled_in": libc,
                        "stack": depth, "panic_symbols": panics,
                        "panic_callers": sorted(f"{d}: {c}" for d, c in callers)}, f, indent=1)
