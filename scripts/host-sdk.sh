@@ -82,7 +82,20 @@ cp "$ROOT/compat/fota_download.c" "$OUT/src/compat/"
 # The same warnings as the simulator's build (sim/build.rs); -fPIC so the
 # archive can also go into a shared library (Rust's host objects are PIC).
 CFLAGS=(-std=c11 -O2 -g -fPIC -D_GNU_SOURCE -Wall -Wextra -Werror -I"$OUT/include")
-"$CC" "${CFLAGS[@]}" -c "$ROOT/ports/host/fota_rs_port_host.c" -o "$OUT/obj/fota_rs_port_host.o"
+port_objs=()
+for src in "$ROOT"/ports/host/*.c; do
+	obj=$OUT/obj/host_$(basename "$src" .c).o
+	"$CC" "${CFLAGS[@]}" -c "$src" -o "$obj"
+	port_objs+=("$obj")
+done
+# The port's files share state and functions that host_private.h declares
+# hidden. One relocatable object with the hidden symbols made local keeps
+# them out of the archive's symbol table: a program linking the SDK sees the
+# public API only, and names such as host_connect or g stay free for it.
+"$CC" -r -nostdlib -o "$OUT/obj/fota_rs_port_host.o" "${port_objs[@]}"
+"${OBJCOPY:-objcopy}" --localize-hidden "$OUT/obj/fota_rs_port_host.o"
+leaked=$(nm -g --defined-only "$OUT/obj/fota_rs_port_host.o" | awk '$3 !~ /^fota_rs_/ {print $3}')
+[ -z "$leaked" ] || die "host port exports private symbols: $(echo $leaked)"
 "$CC" "${CFLAGS[@]}" -c "$OUT/src/compat/fota_download.c" -o "$OUT/obj/fota_download.o"
 
 # The staticlib's compiler_builtins members still carry LLVM bitcode (the

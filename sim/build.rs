@@ -5,7 +5,13 @@
 fn main() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let sources = [
-        "ports/host/fota_rs_port_host.c",
+        "ports/host/options.c",
+        "ports/host/net_tls.c",
+        "ports/host/flash.c",
+        "ports/host/kv.c",
+        "ports/host/worker.c",
+        "ports/host/modem.c",
+        "ports/host/port.c",
         "compat/fota_download.c",
         "sim/src/layout_check.c",
     ];
@@ -30,6 +36,7 @@ fn main() {
         "compat/include/net/fota_download.h",
         "compat/fota_rs_platform.h",
         "ports/host/fota_rs_port_host.h",
+        "ports/host/host_private.h",
     ] {
         println!("cargo:rerun-if-changed={}", root.join(h).display());
     }
