@@ -260,7 +260,9 @@ int32_t fota_rs_init(const struct fota_rs_port *port,
 // initialised, malformed URL), `-FOTA_RS_ENAMETOOLONG`, `-FOTA_RS_EALREADY`
 // (a download runs), or the connect error (`-FOTA_RS_ECONNREFUSED`,
 // `-FOTA_RS_EHOSTUNREACH`, ...); `fota_rs_diag_text` then says why.
-// Host and file are copied: they need not outlive the call.
+// Host and file are copied: they need not outlive the call. While another
+// thread is in `fota_rs_diag_get`/`fota_rs_diag_text`, waits for it to
+// return (the port's `sleep_ms`), as `fota_rs_init` does.
 //
 // # Safety
 // `req` points to a valid request whose strings are NUL-terminated and whose

@@ -429,12 +429,16 @@ impl log::Log for PortLogger {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     extern crate std;
     use std::string::String;
     use std::sync::Mutex;
     use std::vec::Vec;
+
+    /// Held by the tests that install a port logger (this one, and the C
+    /// API's through fota_rs_init): there is one logger per process.
+    pub(crate) static LOGGER_TURN: Mutex<()> = Mutex::new(());
 
     static LINES: Mutex<Vec<(u8, String)>> = Mutex::new(Vec::new());
 
@@ -460,6 +464,7 @@ mod tests {
 
     #[test]
     fn port_logger_renders_key_values_and_marks_a_cut_line() {
+        let _turn = LOGGER_TURN.lock().unwrap_or_else(|e| e.into_inner());
         // SAFETY: all-zero is a valid table: a null context and every entry
         // None (Option of a function pointer).
         let mut table: fota_rs_port = unsafe { core::mem::zeroed() };
