@@ -558,7 +558,9 @@ pub unsafe extern "C" fn fota_rs_init(
         Ok(o) => o,
         Err(e) => return e.code(),
     };
-    PortLogger::install(port);
+    // SAFETY: non-NULL (checked above) and valid for the program's life
+    // (this function's contract).
+    PortLogger::install(unsafe { &*port });
     owner.engine().set_config(config);
     *owner.settings() = Settings { cb, user };
     // Published by the Release store of `release`.

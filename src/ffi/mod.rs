@@ -343,13 +343,18 @@ pub static LOGGER: PortLogger = PortLogger {
 impl PortLogger {
     /// Install (once) and point at `table`. Nothing in builds without log
     /// records (`log-off`): the logger would be flash for nothing.
-    pub fn install(table: *const fota_rs_port) {
+    ///
+    /// `&'static` because the logger dereferences the table on every
+    /// record, from any thread, for the rest of the program: a C caller's
+    /// pointer becomes one only where the contract that makes it so is
+    /// (`fota_rs_init`).
+    pub fn install(table: &'static fota_rs_port) {
         if log::STATIC_MAX_LEVEL == log::LevelFilter::Off {
             return;
         }
         LOGGER
             .table
-            .store(table as *mut fota_rs_port, Ordering::Release);
+            .store((table as *const fota_rs_port).cast_mut(), Ordering::Release);
         if log::set_logger(&LOGGER).is_ok() {
             log::set_max_level(log::LevelFilter::Info);
         }
@@ -396,8 +401,8 @@ impl log::Log for PortLogger {
         if table.is_null() {
             return;
         }
-        // SAFETY: the table was installed by fota_rs_init and stays valid
-        // (port contract); only read here.
+        // SAFETY: `install` stored it from a `&'static fota_rs_port`; only
+        // read here.
         let t = unsafe { &*table };
         let Some(f) = t.log else { return };
         let mut buf = [0u8; LOG_LINE];
