@@ -146,7 +146,8 @@ pub struct fota_rs_request {
     pub host: *const c_char,
     /// Path (with query) or a full URL (only its path and query are used).
     pub file: *const c_char,
-    /// NULL or count 0: no tag (plain HTTP unless the URL says https).
+    /// Count 0 (`sec_tags` may be NULL then): no tag (plain HTTP unless the
+    /// URL says https). A count with NULL tags is refused (EINVAL).
     /// Copied by `fota_rs_start`: it need not outlive the call.
     pub sec_tags: *const i32,
     pub sec_tag_count: u8,
@@ -582,17 +583,18 @@ fn cstr_arg<'a>(p: *const c_char) -> Result<&'a str, Errno> {
 /// Start a download: parse, resolve, connect and (for https) complete the TLS
 /// handshake before returning, then continue on the download thread.
 ///
-/// Returns 0 (events follow), `-FOTA_RS_EINVAL` (NULL arguments, not
-/// initialised, malformed URL), `-FOTA_RS_ENAMETOOLONG`, `-FOTA_RS_EALREADY`
-/// (a download runs), or the connect error (`-FOTA_RS_ECONNREFUSED`,
-/// `-FOTA_RS_EHOSTUNREACH`, ...); `fota_rs_diag_text` then says why.
+/// Returns 0 (events follow), `-FOTA_RS_EINVAL` (NULL arguments, including
+/// `sec_tags` with a count, not initialised, malformed URL),
+/// `-FOTA_RS_ENAMETOOLONG`, `-FOTA_RS_EALREADY` (a download runs), or the
+/// connect error (`-FOTA_RS_ECONNREFUSED`, `-FOTA_RS_EHOSTUNREACH`, ...);
+/// `fota_rs_diag_text` then says why.
 /// Host and file are copied: they need not outlive the call. While another
 /// thread is in `fota_rs_diag_get`/`fota_rs_diag_text`, waits for it to
 /// return (the port's `sleep_ms`), as `fota_rs_init` does.
 ///
 /// # Safety
 /// `req` points to a valid request whose strings are NUL-terminated and whose
-/// `sec_tags` holds `sec_tag_count` entries.
+/// `sec_tags` is NULL or holds `sec_tag_count` entries.
 #[no_mangle]
 pub unsafe extern "C" fn fota_rs_start(req: *const fota_rs_request) -> i32 {
     if req.is_null() {
@@ -656,8 +658,11 @@ fn connect(owner: &mut Owner, port: &mut CPort, req: &fota_rs_request) -> Result
         (Ok(h), Ok(f)) => (h, f),
         _ => return Err(Errno::Inval.code()),
     };
-    let tags: &[i32] = if req.sec_tag_count == 0 || req.sec_tags.is_null() {
+    let tags: &[i32] = if req.sec_tag_count == 0 {
         &[]
+    } else if req.sec_tags.is_null() {
+        // Tags counted but not given: refused, rather than quietly no TLS.
+        return Err(Errno::Inval.code());
     } else {
         // SAFETY: caller guarantees `sec_tag_count` valid entries.
         unsafe { core::slice::from_raw_parts(req.sec_tags, usize::from(req.sec_tag_count)) }
@@ -1107,6 +1112,25 @@ mod tests {
             *lock(&SEEN),
             ["connect", "worker", "cancelled", "diag read"]
         );
+    }
+
+    #[test]
+    fn counted_tags_without_a_list_are_refused() {
+        let _turn = init();
+        let mut req = request();
+        req.sec_tag_count = 2;
+        // SAFETY: a valid request but for the NULL list, which is the case
+        // under test (the core must not read it).
+        assert_eq!(unsafe { fota_rs_start(&req) }, Errno::Inval.code());
+        assert!(lock(&SEEN).is_empty(), "no connect: {:?}", *lock(&SEEN));
+        assert!(!fota_rs_busy());
+        // The same request with its tags connects (and, cancelled, stops).
+        let tags = [16842753_i32, 1004];
+        req.sec_tags = tags.as_ptr();
+        *lock(&AT_PUBLISH) = Some(|| assert_eq!(fota_rs_cancel(), 0));
+        // SAFETY: a valid request.
+        assert_eq!(unsafe { fota_rs_start(&req) }, 0);
+        assert_eq!(lock(&SEEN).first(), Some(&"connect"));
     }
 
     #[test]
