@@ -191,7 +191,8 @@ struct fota_rs_request {
   const char *host;
   // Path (with query) or a full URL (only its path and query are used).
   const char *file;
-  // NULL or count 0: no tag (plain HTTP unless the URL says https).
+  // Count 0 (`sec_tags` may be NULL then): no tag (plain HTTP unless the
+  // URL says https). A count with NULL tags is refused (EINVAL).
   // Copied by `fota_rs_start`: it need not outlive the call.
   const int32_t *sec_tags;
   uint8_t sec_tag_count;
@@ -256,15 +257,18 @@ int32_t fota_rs_init(const struct fota_rs_port *port,
 // Start a download: parse, resolve, connect and (for https) complete the TLS
 // handshake before returning, then continue on the download thread.
 //
-// Returns 0 (events follow), `-FOTA_RS_EINVAL` (NULL arguments, not
-// initialised, malformed URL), `-FOTA_RS_ENAMETOOLONG`, `-FOTA_RS_EALREADY`
-// (a download runs), or the connect error (`-FOTA_RS_ECONNREFUSED`,
-// `-FOTA_RS_EHOSTUNREACH`, ...); `fota_rs_diag_text` then says why.
-// Host and file are copied: they need not outlive the call.
+// Returns 0 (events follow), `-FOTA_RS_EINVAL` (NULL arguments, including
+// `sec_tags` with a count, not initialised, malformed URL),
+// `-FOTA_RS_ENAMETOOLONG`, `-FOTA_RS_EALREADY` (a download runs), or the
+// connect error (`-FOTA_RS_ECONNREFUSED`, `-FOTA_RS_EHOSTUNREACH`, ...);
+// `fota_rs_diag_text` then says why.
+// Host and file are copied: they need not outlive the call. While another
+// thread is in `fota_rs_diag_get`/`fota_rs_diag_text`, waits for it to
+// return (the port's `sleep_ms`), as `fota_rs_init` does.
 //
 // # Safety
 // `req` points to a valid request whose strings are NUL-terminated and whose
-// `sec_tags` holds `sec_tag_count` entries.
+// `sec_tags` is NULL or holds `sec_tag_count` entries.
 int32_t fota_rs_start(const struct fota_rs_request *req);
 
 // Ask the running download to stop. The CANCELLED event follows from the

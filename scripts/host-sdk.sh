@@ -22,7 +22,12 @@
 # The .pc files locate everything relative to themselves, so OUT can be
 # moved. Environment: CARGO, CC, AR, RANLIB, OBJCOPY (the tools, by their
 # usual names by default), HOST_SDK_TARGET_DIR (cargo's target directory for this build,
-# default target/host-sdk).
+# default target/host-sdk), HOST_SDK_SANITIZE (a -fsanitize= list such as
+# "address,undefined": the C parts are compiled with those sanitizers and the
+# .pc files pass the same flags on, so programs built with them are too and
+# link the sanitizers' runtimes; `make c-api-asan`. The Rust core is not
+# instrumented: stable Rust has no sanitizer option, and ASan still checks
+# every access the C parts make to memory the core hands them).
 
 set -euo pipefail
 
@@ -82,6 +87,12 @@ cp "$ROOT/compat/fota_download.c" "$OUT/src/compat/"
 # The same warnings as the simulator's build (sim/build.rs); -fPIC so the
 # archive can also go into a shared library (Rust's host objects are PIC).
 CFLAGS=(-std=c11 -O2 -g -fPIC -D_GNU_SOURCE -Wall -Wextra -Werror -I"$OUT/include")
+# A sanitizer finding stops the program (UBSan would only print and go on).
+SANITIZE_FLAGS=()
+if [ -n "${HOST_SDK_SANITIZE:-}" ]; then
+	SANITIZE_FLAGS=(-fsanitize="$HOST_SDK_SANITIZE" -fno-omit-frame-pointer -fno-sanitize-recover=all)
+	CFLAGS+=("${SANITIZE_FLAGS[@]}")
+fi
 port_objs=()
 for src in "$ROOT"/ports/host/*.c; do
 	obj=$OUT/obj/host_$(basename "$src" .c).o
@@ -156,8 +167,8 @@ Name: $1
 Description: $3
 Version: ${version:-0}
 $requires
-Cflags: -I\${includedir}
-Libs: -L\${libdir} -l$2 ${ssl_libs}$native
+Cflags: -I\${includedir}${SANITIZE_FLAGS[*]:+ ${SANITIZE_FLAGS[*]}}
+Libs: ${SANITIZE_FLAGS[*]:+${SANITIZE_FLAGS[*]} }-L\${libdir} -l$2 ${ssl_libs}$native
 EOF
 }
 pc fota-rs-host fota_rs_host \

@@ -14,7 +14,8 @@ use crate::ffi::{fota_rs_port, CPort, PortLogger};
 use crate::image::ImageType;
 use core::cell::UnsafeCell;
 use core::ffi::{c_char, c_void, CStr};
-use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use core::marker::PhantomData;
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU8, Ordering};
 
 /// Event ids delivered to the callback.
 #[repr(u8)]
@@ -145,7 +146,8 @@ pub struct fota_rs_request {
     pub host: *const c_char,
     /// Path (with query) or a full URL (only its path and query are used).
     pub file: *const c_char,
-    /// NULL or count 0: no tag (plain HTTP unless the URL says https).
+    /// Count 0 (`sec_tags` may be NULL then): no tag (plain HTTP unless the
+    /// URL says https). A count with NULL tags is refused (EINVAL).
     /// Copied by `fota_rs_start`: it need not outlive the call.
     pub sec_tags: *const i32,
     pub sec_tag_count: u8,
@@ -182,44 +184,226 @@ pub struct fota_rs_diag {
     pub tcp_probe: u8,
 }
 
-const UNINIT: u8 = 0;
-const IDLE: u8 = 1;
-const BUSY: u8 = 2;
+// --- Who may touch the instance ---------------------------------------------
+//
+// One engine and the settings of `fota_rs_init` live in `G`, used from the
+// application's threads (init, start, the diagnostic getters, cancel) and
+// from the download thread. One atomic word, `G.state`, says who may touch
+// them:
+//
+//   bits 0..=2  the phase (below)
+//   bits 3..    how many readers (`fota_rs_diag_get`, `fota_rs_diag_text`)
+//               are reading the engine now
+//
+//   UNINIT   before the first `fota_rs_init`. Shared.
+//   IDLE     initialised, no download. Shared.
+//   OWNED    `fota_rs_init`, or `fota_rs_start` before it publishes the
+//            download, has the instance to itself.
+//   RUNNING  a download: `fota_rs_start` (connecting on the caller's thread)
+//            has the instance to itself, then the download thread it hands
+//            it to. `fota_rs_cancel` is accepted from here on.
+//   FINAL    the download thread is in the final event's callback and no
+//            longer touches the engine. Shared.
+//
+// The rules:
+// - An owner (`Owner`) comes only from a compare-and-swap of a shared phase
+//   with no reader to OWNED (init from UNINIT/IDLE, start from IDLE). It
+//   alone creates references into the instance, each borrowed from the
+//   `Owner` value, so none outlives giving it away. A start that finds
+//   readers waits for them (the port's `sleep_ms(1)` between looks): they
+//   only copy a few hundred bytes and never block, while refusing would tell
+//   the application that a download runs when none does.
+// - A reader (`Reader`) comes only from a compare-and-swap that adds one to
+//   the count in a shared phase, and only reads; dropping it takes the one
+//   away. Readers and an owner therefore never overlap.
+// - `fota_rs_start` clears the cancel flag while it is OWNED, before the
+//   Release store that publishes RUNNING; `fota_rs_cancel` sets the flag only
+//   after seeing RUNNING or FINAL (Acquire). A cancel is thus either refused
+//   (EAGAIN: it came before the download existed) or seen by that download;
+//   it can no longer be accepted and then wiped by the start's reset.
+// - The start hands the instance to the download thread by giving its
+//   `Owner` away before calling the port's `start_worker`; the thread
+//   resumes ownership in `worker_entry`. Only when `start_worker` fails
+//   (the thread will not run) does the start resume it itself.
+// - Every change of owner or phase is a Release store or read-modify-write
+//   and every look an Acquire load, so what one owner or reader did happens
+//   before what the next one does.
 
-struct Instance {
-    engine: Engine,
-    port: Option<CPort>,
+const PHASE: u32 = 0b111;
+const UNINIT: u32 = 0;
+const IDLE: u32 = 1;
+const OWNED: u32 = 2;
+const RUNNING: u32 = 3;
+const FINAL: u32 = 4;
+/// One reader in the count above the phase bits.
+const READER: u32 = PHASE + 1;
+
+fn phase(word: u32) -> u32 {
+    word & PHASE
+}
+
+fn shared(word: u32) -> bool {
+    matches!(phase(word), UNINIT | IDLE | FINAL)
+}
+
+/// What `fota_rs_init` sets besides the engine's configuration and the port.
+#[derive(Clone, Copy)]
+struct Settings {
     cb: fota_rs_callback,
     user: *mut c_void,
 }
 
 struct Global {
-    state: AtomicU8,
+    /// Phase and readers: see above.
+    state: AtomicU32,
     cancel: AtomicBool,
-    /// Set while the worker calls the final callback: the engine is not
-    /// borrowed then, so the callback may read the diagnostic.
-    in_final_cb: AtomicBool,
     image_type: AtomicU8,
-    inst: UnsafeCell<Instance>,
+    /// The port table of the last `fota_rs_init`, written by its owner.
+    /// Atomic so a start can find `sleep_ms` while it waits for readers.
+    port: AtomicPtr<fota_rs_port>,
+    engine: UnsafeCell<Engine>,
+    settings: UnsafeCell<Settings>,
 }
 
-// SAFETY: `inst` is accessed only by the thread that moved `state` to BUSY
-// (the starter, then the worker it hands over to), or while `state` is
-// IDLE/UNINIT by the caller of init/diag functions; see each access.
+// SAFETY: `engine` and `settings` are reached only through an `Owner` (one
+// thread, exclusively) or a `Reader` (shared, read-only), which the state
+// protocol above never lets overlap; the other fields are atomics.
 unsafe impl Sync for Global {}
 
 static G: Global = Global {
-    state: AtomicU8::new(UNINIT),
+    state: AtomicU32::new(UNINIT),
     cancel: AtomicBool::new(false),
-    in_final_cb: AtomicBool::new(false),
     image_type: AtomicU8::new(0),
-    inst: UnsafeCell::new(Instance {
-        engine: Engine::new_const(),
-        port: None,
+    port: AtomicPtr::new(core::ptr::null_mut()),
+    engine: UnsafeCell::new(Engine::new_const()),
+    settings: UnsafeCell::new(Settings {
         cb: None,
         user: core::ptr::null_mut(),
     }),
 };
+
+/// The instance to this thread alone (phase OWNED or RUNNING). Neither Copy
+/// nor Send; every reference into the instance is borrowed from it.
+struct Owner(PhantomData<*mut ()>);
+
+impl Owner {
+    /// Move a shared phase with no reader to OWNED. `allowed` says, for the
+    /// phase found, whether to go on or which error to return; while readers
+    /// are in, wait for them with the sleep of the port table `wait_port`.
+    fn take(
+        allowed: fn(u32) -> Result<(), Errno>,
+        wait_port: *const fota_rs_port,
+    ) -> Result<Owner, Errno> {
+        let mut word = G.state.load(Ordering::Acquire);
+        loop {
+            allowed(phase(word))?;
+            if word >= READER {
+                wait_for_readers(wait_port);
+                word = G.state.load(Ordering::Acquire);
+                continue;
+            }
+            match G
+                .state
+                .compare_exchange_weak(word, OWNED, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return Ok(Owner(PhantomData)),
+                Err(now) => word = now,
+            }
+        }
+    }
+
+    /// Ownership that was handed over.
+    ///
+    /// # Safety
+    /// The phase is OWNED or RUNNING and the thread that took it gave its
+    /// `Owner` away to this call site: the download thread after a
+    /// successful `start_worker`, or the start when `start_worker` failed.
+    unsafe fn resume() -> Owner {
+        Owner(PhantomData)
+    }
+
+    fn engine(&mut self) -> &mut Engine {
+        // SAFETY: an `Owner` exists only while this thread owns the instance
+        // (see `take`, `resume`), and the borrow of `self` keeps this
+        // reference from outliving it.
+        unsafe { &mut *G.engine.get() }
+    }
+
+    fn settings(&mut self) -> &mut Settings {
+        // SAFETY: as in `engine`.
+        unsafe { &mut *G.settings.get() }
+    }
+
+    /// OWNED to RUNNING: from here a cancel is accepted. Still owned.
+    fn publish_running(&mut self) {
+        G.state.store(RUNNING, Ordering::Release);
+    }
+
+    /// Back to IDLE. No reader can be in while owned, so the word is the
+    /// bare phase.
+    fn release(self) {
+        G.state.store(IDLE, Ordering::Release);
+    }
+
+    /// Give the instance away with the phase unchanged, to the download
+    /// thread (`resume` there). Consuming `self` ends every borrow of the
+    /// engine before the thread can start.
+    fn hand_over(self) {}
+
+    /// RUNNING to FINAL: the engine is no longer written; readers may come.
+    fn into_final(self) {
+        G.state.store(FINAL, Ordering::Release);
+    }
+}
+
+/// Shared, read-only access to the engine (phase UNINIT, IDLE or FINAL).
+struct Reader(PhantomData<*mut ()>);
+
+impl Reader {
+    /// `Errno::Already` while the instance is owned (a download runs).
+    fn enter() -> Result<Reader, Errno> {
+        let mut word = G.state.load(Ordering::Acquire);
+        loop {
+            if !shared(word) {
+                return Err(Errno::Already);
+            }
+            match G.state.compare_exchange_weak(
+                word,
+                word.wrapping_add(READER),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Ok(Reader(PhantomData)),
+                Err(now) => word = now,
+            }
+        }
+    }
+
+    fn engine(&self) -> &Engine {
+        // SAFETY: while this reader is counted no `Owner` can be taken, so
+        // nothing writes the engine; the borrow of `self` keeps the
+        // reference from outliving the count.
+        unsafe { &*G.engine.get() }
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        G.state.fetch_sub(READER, Ordering::Release);
+    }
+}
+
+/// Let the readers finish: the port's `sleep_ms(1)` (so a reader of lower
+/// priority gets to run), or a spin hint when there is none.
+fn wait_for_readers(port: *const fota_rs_port) {
+    // SAFETY: a port table stays valid for the program's life once given
+    // to fota_rs_init (its contract); NULL is handled by `as_ref`.
+    match unsafe { port.as_ref() }.and_then(|t| t.sleep_ms.map(|f| (f, t.ctx))) {
+        // SAFETY: the port's own function with its own context.
+        Some((sleep_ms, ctx)) => unsafe { sleep_ms(ctx, 1) },
+        None => core::hint::spin_loop(),
+    }
+}
 
 /// Fill `cfg` with the defaults (fragment 2048, 3 retries, 30 s timeout, 5
 /// redirects, progress events on, no fallback tags). Parts the build leaves
@@ -365,23 +549,24 @@ pub unsafe extern "C" fn fota_rs_init(
             Err(e) => return e.code(),
         }
     };
-    let prev = G.state.load(Ordering::Acquire);
-    if prev == BUSY
-        || G.state
-            .compare_exchange(prev, BUSY, Ordering::AcqRel, Ordering::Acquire)
-            .is_err()
-    {
-        return Errno::Already.code();
-    }
-    PortLogger::install(port);
-    // SAFETY: state is BUSY and was set by us, so no other thread touches `inst`.
-    let inst = unsafe { &mut *G.inst.get() };
-    inst.engine.set_config(config);
-    // SAFETY: caller guarantees the table outlives its use.
-    inst.port = Some(unsafe { CPort::new(port) });
-    inst.cb = cb;
-    inst.user = user;
-    G.state.store(IDLE, Ordering::Release);
+    let mut owner = match Owner::take(
+        |phase| match phase {
+            UNINIT | IDLE => Ok(()),
+            _ => Err(Errno::Already),
+        },
+        port,
+    ) {
+        Ok(o) => o,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: non-NULL (checked above) and valid for the program's life
+    // (this function's contract).
+    PortLogger::install(unsafe { &*port });
+    owner.engine().set_config(config);
+    *owner.settings() = Settings { cb, user };
+    // Published by the Release store of `release`.
+    G.port.store(port.cast_mut(), Ordering::Relaxed);
+    owner.release();
     0
 }
 
@@ -398,15 +583,18 @@ fn cstr_arg<'a>(p: *const c_char) -> Result<&'a str, Errno> {
 /// Start a download: parse, resolve, connect and (for https) complete the TLS
 /// handshake before returning, then continue on the download thread.
 ///
-/// Returns 0 (events follow), `-FOTA_RS_EINVAL` (NULL arguments, not
-/// initialised, malformed URL), `-FOTA_RS_ENAMETOOLONG`, `-FOTA_RS_EALREADY`
-/// (a download runs), or the connect error (`-FOTA_RS_ECONNREFUSED`,
-/// `-FOTA_RS_EHOSTUNREACH`, ...); `fota_rs_diag_text` then says why.
-/// Host and file are copied: they need not outlive the call.
+/// Returns 0 (events follow), `-FOTA_RS_EINVAL` (NULL arguments, including
+/// `sec_tags` with a count, not initialised, malformed URL),
+/// `-FOTA_RS_ENAMETOOLONG`, `-FOTA_RS_EALREADY` (a download runs), or the
+/// connect error (`-FOTA_RS_ECONNREFUSED`, `-FOTA_RS_EHOSTUNREACH`, ...);
+/// `fota_rs_diag_text` then says why.
+/// Host and file are copied: they need not outlive the call. While another
+/// thread is in `fota_rs_diag_get`/`fota_rs_diag_text`, waits for it to
+/// return (the port's `sleep_ms`), as `fota_rs_init` does.
 ///
 /// # Safety
 /// `req` points to a valid request whose strings are NUL-terminated and whose
-/// `sec_tags` holds `sec_tag_count` entries.
+/// `sec_tags` is NULL or holds `sec_tag_count` entries.
 #[no_mangle]
 pub unsafe extern "C" fn fota_rs_start(req: *const fota_rs_request) -> i32 {
     if req.is_null() {
@@ -414,49 +602,80 @@ pub unsafe extern "C" fn fota_rs_start(req: *const fota_rs_request) -> i32 {
     }
     // SAFETY: checked non-NULL; caller guarantees validity.
     let req = unsafe { &*req };
-    if G.state
-        .compare_exchange(IDLE, BUSY, Ordering::AcqRel, Ordering::Acquire)
-        .is_err()
-    {
-        return match G.state.load(Ordering::Acquire) {
-            UNINIT => Errno::Inval.code(),
-            _ => Errno::Already.code(),
-        };
-    }
-    G.cancel.store(false, Ordering::Release);
-    G.image_type.store(0, Ordering::Release);
-    // SAFETY: we moved state IDLE -> BUSY, so this thread owns `inst`.
-    let inst = unsafe { &mut *G.inst.get() };
-    let rc = start_locked(inst, req);
-    if rc != 0 {
-        G.state.store(IDLE, Ordering::Release);
-    }
-    rc
-}
-
-fn start_locked(inst: &mut Instance, req: &fota_rs_request) -> i32 {
-    let Some(mut port) = inst.port else {
+    let mut owner = match Owner::take(
+        |phase| match phase {
+            IDLE => Ok(()),
+            UNINIT => Err(Errno::Inval),
+            _ => Err(Errno::Already),
+        },
+        G.port.load(Ordering::Acquire),
+    ) {
+        Ok(o) => o,
+        Err(e) => return e.code(),
+    };
+    // Both before RUNNING is published (see the state rules above).
+    G.cancel.store(false, Ordering::Relaxed);
+    G.image_type.store(0, Ordering::Relaxed);
+    owner.publish_running();
+    #[cfg(test)]
+    tests::at_publish();
+    // SAFETY: set by fota_rs_init (IDLE implies it ran) to a table that
+    // stays valid for the program's life (its contract).
+    let Some(table) = (unsafe { G.port.load(Ordering::Relaxed).as_ref() }) else {
+        owner.release();
         return Errno::Inval.code();
     };
+    let Some(start_worker) = table.start_worker else {
+        owner.release();
+        return Errno::NotSup.code();
+    };
+    // SAFETY: as above.
+    let mut port = unsafe { CPort::new(table) };
+    if let Err(rc) = connect(&mut owner, &mut port, req) {
+        owner.release();
+        return rc;
+    }
+    // From here the instance is the download thread's.
+    owner.hand_over();
+    // SAFETY: the port's own function; the entry point is a valid extern "C"
+    // fn taking the (unused) arg.
+    let rc = unsafe { start_worker(table.ctx, Some(worker_entry), core::ptr::null_mut()) };
+    if rc < 0 {
+        // SAFETY: start_worker failed, so worker_entry will not run (the
+        // port contract: "run entry once", or an error) and the instance,
+        // still RUNNING, is this thread's again.
+        let mut owner = unsafe { Owner::resume() };
+        owner.engine().abort(&mut port);
+        owner.release();
+        return rc;
+    }
+    0
+}
+
+/// The request's checks and the engine's start (URL, DNS, connect, TLS).
+fn connect(owner: &mut Owner, port: &mut CPort, req: &fota_rs_request) -> Result<(), i32> {
     let (host, file) = match (cstr_arg(req.host), cstr_arg(req.file)) {
         (Ok(h), Ok(f)) => (h, f),
-        _ => return Errno::Inval.code(),
+        _ => return Err(Errno::Inval.code()),
     };
-    let tags: &[i32] = if req.sec_tag_count == 0 || req.sec_tags.is_null() {
+    let tags: &[i32] = if req.sec_tag_count == 0 {
         &[]
+    } else if req.sec_tags.is_null() {
+        // Tags counted but not given: refused, rather than quietly no TLS.
+        return Err(Errno::Inval.code());
     } else {
         // SAFETY: caller guarantees `sec_tag_count` valid entries.
         unsafe { core::slice::from_raw_parts(req.sec_tags, usize::from(req.sec_tag_count)) }
     };
     let Some(single) = ImageType::from_u8(req.expected_type) else {
-        return Errno::Inval.code();
+        return Err(Errno::Inval.code());
     };
     // A set (NCS v2.6 bitmask) when given, else the single expected type.
     let known = (1 << ImageType::Mcuboot as u8)
         | (1 << ImageType::ModemDelta as u8)
         | (1 << ImageType::FullModem as u8);
     if req.expected_type_mask & !known != 0 {
-        return Errno::Inval.code();
+        return Err(Errno::Inval.code());
     }
     let expected = if req.expected_type_mask != 0 {
         crate::image::ImageSet(req.expected_type_mask)
@@ -471,29 +690,7 @@ fn start_locked(inst: &mut Instance, req: &fota_rs_request) -> i32 {
         frag_size: req.frag_size,
         expected,
     };
-    if let Err(e) = inst.engine.start(&mut port, &r) {
-        return e.errno.code();
-    }
-    let Some(start_worker) = port_table(inst).and_then(|t| t.start_worker) else {
-        return Errno::NotSup.code();
-    };
-    let ctx = port_table(inst)
-        .map(|t| t.ctx)
-        .unwrap_or(core::ptr::null_mut());
-    // SAFETY: the entry point is a valid extern "C" fn taking the (unused) arg.
-    let rc = unsafe { start_worker(ctx, Some(worker_entry), core::ptr::null_mut()) };
-    if rc < 0 {
-        inst.engine.abort(&mut port);
-        return rc;
-    }
-    0
-}
-
-fn port_table(inst: &Instance) -> Option<&fota_rs_port> {
-    inst.port.map(|p| p.table()).map(|t| {
-        // SAFETY: the table outlives its use (fota_rs_init contract).
-        unsafe { &*t }
-    })
+    owner.engine().start(port, &r).map_err(|e| e.errno.code())
 }
 
 fn emit(inst_cb: fota_rs_callback, user: *mut c_void, evt: &fota_rs_event) {
@@ -535,18 +732,23 @@ fn notice_event(n: Notice) -> fota_rs_event {
 
 /// Body of the download thread.
 extern "C" fn worker_entry(_arg: *mut c_void) {
-    // SAFETY: fota_rs_start moved state to BUSY and handed ownership of
-    // `inst` to this thread; it does not touch `inst` after start_worker.
-    let inst = unsafe { &mut *G.inst.get() };
-    let Some(mut port) = inst.port else {
-        G.state.store(IDLE, Ordering::Release);
+    // SAFETY: fota_rs_start gave its `Owner` away before start_worker, which
+    // runs this once: the instance is this thread's until `into_final`.
+    let mut owner = unsafe { Owner::resume() };
+    // SAFETY: fota_rs_start found the table set and valid for the program's
+    // life; nothing changes it while the instance is owned.
+    let Some(table) = (unsafe { G.port.load(Ordering::Relaxed).as_ref() }) else {
+        owner.release();
         return;
     };
-    let (cb, user) = (inst.cb, inst.user);
+    // SAFETY: as above.
+    let mut port = unsafe { CPort::new(table) };
+    let Settings { cb, user } = *owner.settings();
+    let engine = owner.engine();
     let mut on_progress = |n: Notice| emit(cb, user, &notice_event(n));
-    let result = inst.engine.run(&mut port, &G.cancel, &mut on_progress);
+    let result = engine.run(&mut port, &G.cancel, &mut on_progress);
     G.image_type
-        .store(inst.engine.image_type() as u8, Ordering::Release);
+        .store(engine.image_type() as u8, Ordering::Release);
     let final_evt = match result {
         Ok(v) => {
             let mut e = event(fota_rs_event_id::FOTA_RS_EVT_FINISHED);
@@ -566,26 +768,28 @@ extern "C" fn worker_entry(_arg: *mut c_void) {
             let mut e = event(fota_rs_event_id::FOTA_RS_EVT_ERROR);
             e.cause = Cause::of(err) as u8;
             e.error = err.errno.code();
-            e.offset = inst.engine.diag().offset;
+            e.offset = engine.diag().offset;
             if crate::logging::enabled(crate::logging::Level::Error) {
                 let mut line = crate::text::Line::<320>::line();
-                inst.engine.diag().write_text(&mut line, inst.engine.url());
+                engine.diag().write_text(&mut line, engine.url());
                 crate::logging::error!("Download failed", diag = line.as_str());
             }
             e
         }
     };
-    G.in_final_cb.store(true, Ordering::Release);
+    // The engine is read-only from here: the callback (or any thread) may
+    // read the diagnostic.
+    owner.into_final();
     emit(cb, user, &final_evt);
-    G.in_final_cb.store(false, Ordering::Release);
-    G.state.store(IDLE, Ordering::Release);
+    // FINAL to IDLE, leaving the readers' count as it is.
+    G.state.fetch_sub(FINAL - IDLE, Ordering::Release);
 }
 
 /// Ask the running download to stop. The CANCELLED event follows from the
 /// download thread. Returns 0, or `-FOTA_RS_EAGAIN` when nothing runs.
 #[no_mangle]
 pub extern "C" fn fota_rs_cancel() -> i32 {
-    if G.state.load(Ordering::Acquire) != BUSY {
+    if !matches!(phase(G.state.load(Ordering::Acquire)), RUNNING | FINAL) {
         return Errno::Again.code();
     }
     G.cancel.store(true, Ordering::Release);
@@ -596,7 +800,7 @@ pub extern "C" fn fota_rs_cancel() -> i32 {
 /// event's callback returns).
 #[no_mangle]
 pub extern "C" fn fota_rs_busy() -> bool {
-    G.state.load(Ordering::Acquire) == BUSY
+    matches!(phase(G.state.load(Ordering::Acquire)), RUNNING | FINAL)
 }
 
 /// Type of the image being downloaded (`enum fota_rs_image_type`); 0 until
@@ -606,18 +810,11 @@ pub extern "C" fn fota_rs_current_image_type() -> u8 {
     G.image_type.load(Ordering::Acquire)
 }
 
-/// Run `f` on the engine when reading it is safe: no download runs, or the
-/// caller is the final event's callback.
+/// Run `f` on the engine as a `Reader`: when no download runs, or while the
+/// final event's callback runs (from it or from any other thread).
 fn with_engine<R>(f: impl FnOnce(&Engine) -> R) -> Result<R, Errno> {
-    let state = G.state.load(Ordering::Acquire);
-    if state == BUSY && !G.in_final_cb.load(Ordering::Acquire) {
-        return Err(Errno::Already);
-    }
-    // SAFETY: no thread holds a mutable borrow of `inst` now: either none
-    // runs (IDLE/UNINIT) or the worker is inside the final callback with the
-    // engine released; start() cannot begin until state returns to IDLE.
-    let inst = unsafe { &*G.inst.get() };
-    Ok(f(&inst.engine))
+    let reader = Reader::enter()?;
+    Ok(f(reader.engine()))
 }
 
 /// Copy the last diagnostic. Call when no download runs or from the final
@@ -705,4 +902,253 @@ pub extern "C" fn fota_rs_stage_name(stage: u8) -> *const c_char {
         .unwrap_or(Stage::None)
         .cname()
         .as_ptr()
+}
+
+#[cfg(test)]
+mod tests {
+    //! The state protocol over a fake port whose `start_worker` runs the
+    //! download thread's body at once, on the caller's thread.
+    use super::*;
+    extern crate std;
+    use std::sync::{Mutex, MutexGuard};
+    use std::vec::Vec;
+
+    /// What the fake port and the callback saw, in order.
+    static SEEN: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+    /// Run by fota_rs_start right after it publishes RUNNING.
+    static AT_PUBLISH: Mutex<Option<fn()>> = Mutex::new(None);
+    /// Run by the fake port's sleep_ms.
+    static AT_SLEEP: Mutex<Option<fn()>> = Mutex::new(None);
+
+    fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+        m.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn seen(what: &'static str) {
+        lock(&SEEN).push(what);
+    }
+
+    pub(super) fn at_publish() {
+        let hook = *lock(&AT_PUBLISH);
+        if let Some(f) = hook {
+            f();
+        }
+    }
+
+    unsafe extern "C" fn connect(
+        _: *mut c_void,
+        _: *const crate::ffi::fota_rs_connect_params,
+        res: *mut crate::ffi::fota_rs_connect_result,
+    ) -> i32 {
+        seen("connect");
+        // SAFETY: the core passes a writable result.
+        unsafe { (*res).handle = 1 };
+        0
+    }
+    unsafe extern "C" fn send(_: *mut c_void, _: i32, _: *const u8, len: usize) -> i32 {
+        len as i32
+    }
+    // The peer closes at once: without a cancel the download fails.
+    unsafe extern "C" fn recv(_: *mut c_void, _: i32, _: *mut u8, _: usize, _: u32) -> i32 {
+        0
+    }
+    unsafe extern "C" fn close(_: *mut c_void, _: i32) {}
+    unsafe extern "C" fn geometry(
+        _: *mut c_void,
+        g: *mut crate::ffi::fota_rs_flash_geometry,
+    ) -> i32 {
+        // SAFETY: the core passes a writable struct.
+        unsafe {
+            (*g).slot_size = 0x20000;
+            (*g).page_size = 4096;
+            (*g).write_block = 4;
+            (*g).erased_value = 0xff;
+        }
+        0
+    }
+    unsafe extern "C" fn flash_read(_: *mut c_void, _: u32, buf: *mut u8, len: u32) -> i32 {
+        // SAFETY: the core passes `len` writable bytes.
+        unsafe { core::ptr::write_bytes(buf, 0xff, len as usize) };
+        0
+    }
+    unsafe extern "C" fn flash_write(_: *mut c_void, _: u32, _: *const u8, _: u32) -> i32 {
+        0
+    }
+    unsafe extern "C" fn flash_erase(_: *mut c_void, _: u32, _: u32) -> i32 {
+        0
+    }
+    unsafe extern "C" fn sleep_ms(_: *mut c_void, _: u32) {
+        seen("sleep");
+        let hook = *lock(&AT_SLEEP);
+        if let Some(f) = hook {
+            f();
+        }
+    }
+    unsafe extern "C" fn start_worker(
+        _: *mut c_void,
+        entry: Option<unsafe extern "C" fn(*mut c_void)>,
+        arg: *mut c_void,
+    ) -> i32 {
+        seen("worker");
+        if let Some(entry) = entry {
+            // SAFETY: the core's own entry point and argument.
+            unsafe { entry(arg) };
+        }
+        0
+    }
+
+    unsafe extern "C" fn callback(evt: *const fota_rs_event, _: *mut c_void) {
+        // SAFETY: the core passes a valid event for the call.
+        let id = unsafe { (*evt).id };
+        seen(match id {
+            1 => "finished",
+            4 => "error",
+            5 => "cancelled",
+            _ => "progress",
+        });
+        if id == fota_rs_event_id::FOTA_RS_EVT_CANCELLED as u8
+            || id == fota_rs_event_id::FOTA_RS_EVT_ERROR as u8
+        {
+            // The final callback may read the diagnostic.
+            let mut d = core::mem::MaybeUninit::<fota_rs_diag>::uninit();
+            // SAFETY: `d` is writable.
+            if unsafe { fota_rs_diag_get(d.as_mut_ptr()) } == 0 {
+                seen("diag read");
+            }
+        }
+    }
+
+    /// The instance is one static: the tests here take turns, and init
+    /// installs the port logger, which the ffi logger test uses too.
+    fn init() -> MutexGuard<'static, ()> {
+        let turn = lock(&crate::ffi::tests::LOGGER_TURN);
+        // SAFETY: all-zero is a valid table: a null context and every entry
+        // None (Option of a function pointer).
+        let mut t: fota_rs_port = unsafe { core::mem::zeroed() };
+        t.connect = Some(connect);
+        t.send = Some(send);
+        t.recv = Some(recv);
+        t.close = Some(close);
+        t.flash_geometry = Some(geometry);
+        t.flash_read = Some(flash_read);
+        t.flash_write = Some(flash_write);
+        t.flash_erase = Some(flash_erase);
+        t.sleep_ms = Some(sleep_ms);
+        t.start_worker = Some(start_worker);
+        let table: &'static fota_rs_port = std::boxed::Box::leak(std::boxed::Box::new(t));
+        let mut cfg = core::mem::MaybeUninit::<fota_rs_config>::uninit();
+        // SAFETY: `cfg` is writable; fota_rs_config_default fills all of it.
+        let mut cfg = unsafe {
+            fota_rs_config_default(cfg.as_mut_ptr());
+            cfg.assume_init()
+        };
+        cfg.retries = 0;
+        cfg.progress_save = false;
+        // SAFETY: a leaked (static) table and a valid configuration.
+        let rc = unsafe { fota_rs_init(table, &cfg, Some(callback), core::ptr::null_mut()) };
+        assert_eq!(rc, 0);
+        lock(&SEEN).clear();
+        *lock(&AT_PUBLISH) = None;
+        *lock(&AT_SLEEP) = None;
+        turn
+    }
+
+    fn request() -> fota_rs_request {
+        fota_rs_request {
+            host: c"http://fota.example".as_ptr(),
+            file: c"/app_update.bin".as_ptr(),
+            sec_tags: core::ptr::null(),
+            sec_tag_count: 0,
+            pdn_id: 0,
+            frag_size: 0,
+            expected_type: 0,
+            expected_type_mask: 0,
+        }
+    }
+
+    #[test]
+    fn a_cancel_as_soon_as_the_download_is_published_is_not_lost() {
+        let _turn = init();
+        *lock(&AT_PUBLISH) = Some(|| {
+            assert!(fota_rs_busy());
+            assert_eq!(fota_rs_cancel(), 0, "a running download accepts a cancel");
+        });
+        // SAFETY: a valid request.
+        assert_eq!(unsafe { fota_rs_start(&request()) }, 0);
+        assert_eq!(
+            *lock(&SEEN),
+            ["connect", "worker", "cancelled", "diag read"],
+            "the accepted cancel stops the download"
+        );
+        assert!(!fota_rs_busy());
+    }
+
+    #[test]
+    fn without_a_cancel_the_fake_download_fails() {
+        // The control for the test above: its CANCELLED comes from the cancel.
+        let _turn = init();
+        // SAFETY: a valid request.
+        assert_eq!(unsafe { fota_rs_start(&request()) }, 0);
+        assert_eq!(*lock(&SEEN), ["connect", "worker", "error", "diag read"]);
+    }
+
+    #[test]
+    fn the_diagnostic_is_not_readable_while_the_download_owns_the_engine() {
+        let _turn = init();
+        *lock(&AT_PUBLISH) = Some(|| {
+            let mut d = core::mem::MaybeUninit::<fota_rs_diag>::uninit();
+            // SAFETY: `d` is writable.
+            let rc = unsafe { fota_rs_diag_get(d.as_mut_ptr()) };
+            assert_eq!(rc, Errno::Already.code());
+            let mut buf = [0xaa_u8; 16];
+            // SAFETY: `buf` is writable for its length.
+            let n = unsafe { fota_rs_diag_text(buf.as_mut_ptr().cast(), buf.len()) };
+            assert_eq!((n, buf[0]), (0, 0), "nothing read, an empty string");
+            assert_eq!(fota_rs_cancel(), 0);
+        });
+        // SAFETY: a valid request.
+        assert_eq!(unsafe { fota_rs_start(&request()) }, 0);
+        assert_eq!(
+            *lock(&SEEN),
+            ["connect", "worker", "cancelled", "diag read"]
+        );
+    }
+
+    #[test]
+    fn counted_tags_without_a_list_are_refused() {
+        let _turn = init();
+        let mut req = request();
+        req.sec_tag_count = 2;
+        // SAFETY: a valid request but for the NULL list, which is the case
+        // under test (the core must not read it).
+        assert_eq!(unsafe { fota_rs_start(&req) }, Errno::Inval.code());
+        assert!(lock(&SEEN).is_empty(), "no connect: {:?}", *lock(&SEEN));
+        assert!(!fota_rs_busy());
+        // The same request with its tags connects (and, cancelled, stops).
+        let tags = [16842753_i32, 1004];
+        req.sec_tags = tags.as_ptr();
+        *lock(&AT_PUBLISH) = Some(|| assert_eq!(fota_rs_cancel(), 0));
+        // SAFETY: a valid request.
+        assert_eq!(unsafe { fota_rs_start(&req) }, 0);
+        assert_eq!(lock(&SEEN).first(), Some(&"connect"));
+    }
+
+    #[test]
+    fn a_start_waits_for_a_reader_of_the_diagnostic() {
+        let _turn = init();
+        // A reader is in (as if another thread were in fota_rs_diag_text);
+        // the fake sleep lets it finish.
+        core::mem::forget(Reader::enter().expect("IDLE is shared"));
+        *lock(&AT_SLEEP) = Some(|| {
+            G.state.fetch_sub(READER, Ordering::Release);
+        });
+        *lock(&AT_PUBLISH) = Some(|| assert_eq!(fota_rs_cancel(), 0));
+        // SAFETY: a valid request.
+        assert_eq!(unsafe { fota_rs_start(&request()) }, 0);
+        assert_eq!(
+            *lock(&SEEN),
+            ["sleep", "connect", "worker", "cancelled", "diag read"],
+            "the start touched the engine only after the reader left"
+        );
+    }
 }

@@ -343,13 +343,18 @@ pub static LOGGER: PortLogger = PortLogger {
 impl PortLogger {
     /// Install (once) and point at `table`. Nothing in builds without log
     /// records (`log-off`): the logger would be flash for nothing.
-    pub fn install(table: *const fota_rs_port) {
+    ///
+    /// `&'static` because the logger dereferences the table on every
+    /// record, from any thread, for the rest of the program: a C caller's
+    /// pointer becomes one only where the contract that makes it so is
+    /// (`fota_rs_init`).
+    pub fn install(table: &'static fota_rs_port) {
         if log::STATIC_MAX_LEVEL == log::LevelFilter::Off {
             return;
         }
         LOGGER
             .table
-            .store(table as *mut fota_rs_port, Ordering::Release);
+            .store((table as *const fota_rs_port).cast_mut(), Ordering::Release);
         if log::set_logger(&LOGGER).is_ok() {
             log::set_max_level(log::LevelFilter::Info);
         }
@@ -396,8 +401,8 @@ impl log::Log for PortLogger {
         if table.is_null() {
             return;
         }
-        // SAFETY: the table was installed by fota_rs_init and stays valid
-        // (port contract); only read here.
+        // SAFETY: `install` stored it from a `&'static fota_rs_port`; only
+        // read here.
         let t = unsafe { &*table };
         let Some(f) = t.log else { return };
         let mut buf = [0u8; LOG_LINE];
@@ -429,12 +434,16 @@ impl log::Log for PortLogger {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     extern crate std;
     use std::string::String;
     use std::sync::Mutex;
     use std::vec::Vec;
+
+    /// Held by the tests that install a port logger (this one, and the C
+    /// API's through fota_rs_init): there is one logger per process.
+    pub(crate) static LOGGER_TURN: Mutex<()> = Mutex::new(());
 
     static LINES: Mutex<Vec<(u8, String)>> = Mutex::new(Vec::new());
 
@@ -460,6 +469,7 @@ mod tests {
 
     #[test]
     fn port_logger_renders_key_values_and_marks_a_cut_line() {
+        let _turn = LOGGER_TURN.lock().unwrap_or_else(|e| e.into_inner());
         // SAFETY: all-zero is a valid table: a null context and every entry
         // None (Option of a function pointer).
         let mut table: fota_rs_port = unsafe { core::mem::zeroed() };
