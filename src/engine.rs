@@ -766,6 +766,11 @@ impl Engine {
             // Keep what the modem holds for a later attempt, without applying it.
             let _ = port.modem_delta_done(false);
         }
+        if r.is_err() && self.sink.writer.is_some() {
+            // Whatever failed, MCUboot finds no upgrade request in the slot.
+            let geo = self.sink.geo;
+            let _ = crate::mcuboot::clear_trailer(port, &geo, &mut self.rx);
+        }
         // Saved progress outlives only failures that a later attempt can
         // continue from: the network's.
         let keep = matches!(&r, Err(e) if e.errno.is_transient() || e.errno == Errno::Again);
@@ -938,6 +943,19 @@ impl Engine {
             }
             self.diag.check.set(e);
             return Err(Error::new(Stage::Image, e.errno()));
+        }
+        // The upgrade request is written to an erased trailer only: bytes
+        // there that the download did not put are not ours to keep.
+        let geo = self.sink.geo;
+        match crate::mcuboot::trailer_erased(port, &geo, &mut self.rx) {
+            Ok(true) => {}
+            Ok(false) => {
+                self.diag.note = Some(
+                    "MCUboot's trailer area was written during the download; nothing requested",
+                );
+                return Err(Error::new(Stage::Schedule, Errno::Io));
+            }
+            Err(e) => return Err(Error::new(Stage::Flash, e)),
         }
         port.request_upgrade(self.cfg.permanent)
             .map_err(|e| Error::new(Stage::Schedule, e))?;
@@ -1291,12 +1309,27 @@ impl Engine {
                 Err(Error::new(Stage::Http, Errno::Range))
             }
             _ => {
-                self.sink.total = Some(t32);
                 // A writer made while the size was unknown (a chunked stream)
                 // learns it now, e.g. from the range answer after a resume.
+                // Checked before a byte of this response is written: a size
+                // past the trailer's start would let the server write
+                // MCUboot's upgrade request.
                 if let Some(w) = self.sink.writer.as_mut() {
-                    w.set_total(t32);
+                    if let Err(e) = w.set_total(t32) {
+                        crate::logging::error!(
+                            "the server's file size does not fit what was downloaded",
+                            size = t32,
+                            written = w.written()
+                        );
+                        self.diag.note = Some(if e == Errno::FileTooBig {
+                            "the server announced a size reaching into MCUboot's trailer (past the slot's image area); refused"
+                        } else {
+                            "the server announced a size smaller than what it already sent; refused"
+                        });
+                        return Err(Error::new(Stage::Http, e));
+                    }
                 }
+                self.sink.total = Some(t32);
                 Ok(())
             }
         }
@@ -1341,11 +1374,7 @@ impl Engine {
             }
             None if !self.ranged => {
                 // Chunked or close-delimited stream without a size: it is all there.
-                let n = self.sink.offset;
-                self.sink.total = Some(n);
-                if let Some(w) = self.sink.writer.as_mut() {
-                    w.set_total(n);
-                }
+                self.set_total(u64::from(self.sink.offset))?;
                 Ok(Outcome::Done)
             }
             None => Err(Error::new(Stage::Http, Errno::BadMsg)),
@@ -1498,6 +1527,9 @@ mod tests {
         modem: Option<Result<u32, Errno>>,
         /// Page size the port reports (None: PAGE).
         page_size: Option<u32>,
+        /// Something else writes the trailer's last byte once the image
+        /// reaches the slot's last page.
+        scribble_trailer: bool,
     }
 
     struct Fake {
@@ -1588,6 +1620,18 @@ mod tests {
             if self.b.chunked {
                 head += "Transfer-Encoding: chunked\r\n\r\n";
                 bytes.extend_from_slice(head.as_bytes());
+                if let Some(at) = self.b.reset_at.filter(|&at| at > a && at <= b && !self.cut) {
+                    // Cut inside the stream: the chunks before `at`, no end.
+                    for c in body[..at - a].chunks(333) {
+                        bytes.extend_from_slice(std::format!("{:x}\r\n", c.len()).as_bytes());
+                        bytes.extend_from_slice(c);
+                        bytes.extend_from_slice(b"\r\n");
+                    }
+                    self.cut = true;
+                    self.outbox.extend_from_slice(&bytes);
+                    self.closed = true;
+                    return;
+                }
                 for c in body.chunks(333) {
                     bytes.extend_from_slice(std::format!("{:x}\r\n", c.len()).as_bytes());
                     bytes.extend_from_slice(c);
@@ -1704,6 +1748,10 @@ mod tests {
                 let cell = &mut self.flash[off as usize + i];
                 assert_eq!(*cell & d, d, "write needs an erase at {}", off as usize + i);
                 *cell &= d;
+            }
+            if self.b.scribble_trailer && off + PAGE >= SLOT {
+                let last = self.flash.len() - 1;
+                self.flash[last] = 0x03;
             }
             Ok(())
         }
@@ -2343,6 +2391,99 @@ mod tests {
         );
         let err = download(&mut f, "https://h.test/m.bin", &[42], Config::default()).unwrap_err();
         assert_eq!(err, Error::new(Stage::Image, Errno::NotSup));
+    }
+
+    /// Where MCUboot's trailer starts in the fake's slot.
+    fn trailer_start() -> usize {
+        SlotWriter::capacity(&Fake::new(Vec::new(), tls()).flash_geometry().unwrap()) as usize
+    }
+
+    /// A slot-sized "file": `img`, erased bytes, and in the last bytes an
+    /// MCUboot trailer asking for a permanent swap (magic, image_ok,
+    /// swap_info PERM), as a hostile server would serve it.
+    fn file_with_trailer(img: &[u8]) -> Vec<u8> {
+        let mut f = img.to_vec();
+        f.resize(SLOT as usize, 0xff);
+        let end = f.len();
+        f[end - 16..].copy_from_slice(&[
+            0x77, 0xc2, 0x95, 0xf3, 0x60, 0xd2, 0xef, 0x7f, 0x35, 0x52, 0x50, 0x0f, 0x2c, 0xb6,
+            0x79, 0x80,
+        ]);
+        f[end - 24] = 0x01;
+        f[end - 40] = 0x03;
+        f
+    }
+
+    /// A plain-http server streams a chunked 200 (size unknown), cuts it,
+    /// and answers the resume with a 206 whose total reaches the slot's end:
+    /// refused before a byte of it is written, the trailer stays erased.
+    #[test]
+    fn a_size_reaching_into_the_trailer_is_refused_and_the_trailer_stays_erased() {
+        let img = image(9_000);
+        let mut f = Fake::new(
+            file_with_trailer(&img),
+            Behaviour {
+                chunked: true,
+                reset_at: Some(5_000),
+                ..Default::default()
+            },
+        );
+        let mut e = Engine::new(Config::default());
+        e.start(
+            &mut f,
+            &req("http://h.test/fw.bin", "http://h.test/fw.bin", &[]),
+        )
+        .unwrap();
+        let err = e
+            .run(&mut f, &AtomicBool::new(false), &mut |_| {})
+            .unwrap_err();
+        assert_eq!(err, Error::new(Stage::Http, Errno::FileTooBig));
+        assert!(e.diag().note.unwrap_or("").contains("trailer"));
+        assert!(
+            f.requests[1].contains("Range: bytes=5000-"),
+            "{:?}",
+            f.requests
+        );
+        assert_eq!(f.upgraded, None);
+        let start = trailer_start();
+        assert!(
+            f.flash[start..].iter().all(|&b| b == 0xff),
+            "the trailer area was written"
+        );
+        assert_eq!(
+            &f.flash[..5_000],
+            &img[..5_000],
+            "only the 200's bytes are in the slot"
+        );
+    }
+
+    /// Trailer bytes that appear during the download (not written by it)
+    /// fail the download at the schedule stage, and are erased.
+    #[test]
+    fn a_trailer_written_during_the_download_is_an_error_not_an_upgrade() {
+        let start = trailer_start();
+        // The image ends in the trailer's page, so the slot writer's own
+        // erase of the pages after the image does not cover it.
+        let img = image(start - 600);
+        let mut f = Fake::new(
+            img.clone(),
+            Behaviour {
+                scribble_trailer: true,
+                ..tls()
+            },
+        );
+        let mut e = Engine::new(Config::default());
+        e.start(
+            &mut f,
+            &req("https://h.test/fw.bin", "https://h.test/fw.bin", &[42]),
+        )
+        .unwrap();
+        let err = e
+            .run(&mut f, &AtomicBool::new(false), &mut |_| {})
+            .unwrap_err();
+        assert_eq!(err, Error::new(Stage::Schedule, Errno::Io));
+        assert_eq!(f.upgraded, None);
+        assert!(f.flash[start..].iter().all(|&b| b == 0xff));
     }
 
     /// A port reporting a flash page size of 0 fails the download with a

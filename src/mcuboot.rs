@@ -152,12 +152,19 @@ impl Geometry {
     fn block_u32(&self) -> u32 {
         self.block.get() as u32
     }
+
+    fn block_nz(&self) -> NonZeroU32 {
+        NonZeroU32::new(self.block_u32()).unwrap_or(NonZeroU32::MIN)
+    }
 }
 
 /// Streams an image into the secondary slot.
 pub struct SlotWriter {
     geo: Geometry,
     total: u32,
+    /// Where MCUboot's trailer starts ([`SlotWriter::capacity`]): no image
+    /// byte is ever written at or past it, whatever a server announced.
+    capacity: u32,
     /// File bytes accepted so far.
     written: u32,
     /// Pages below this offset have been erased by us.
@@ -235,7 +242,8 @@ impl SlotWriter {
     /// in front of the trailer.
     pub fn new(geo: FlashGeometry, total: u32) -> Result<SlotWriter, Errno> {
         let checked = Geometry::new(&geo)?;
-        if total > Self::capacity(&geo) {
+        let capacity = Self::capacity(&geo);
+        if total > capacity {
             return Err(Errno::FileTooBig);
         }
         if (total as usize) < HEADER_LEN {
@@ -244,6 +252,7 @@ impl SlotWriter {
         Ok(SlotWriter {
             geo: checked,
             total,
+            capacity,
             written: 0,
             erased_to: 0,
             tail: [0; MAX_WRITE_BLOCK],
@@ -319,9 +328,18 @@ impl SlotWriter {
     }
 
     /// Fix the size of a download whose length was not announced (chunked
-    /// or close-delimited streams), once it has ended.
-    pub fn set_total(&mut self, total: u32) {
+    /// or close-delimited streams): when it ends, or when a later response
+    /// tells it. `EFBIG` for a size that reaches into the trailer, `EBADMSG`
+    /// for one below what is already written; the writer keeps its size.
+    pub fn set_total(&mut self, total: u32) -> Result<(), Errno> {
+        if total > self.capacity {
+            return Err(Errno::FileTooBig);
+        }
+        if total < self.written {
+            return Err(Errno::BadMsg);
+        }
         self.total = total;
+        Ok(())
     }
 
     pub fn written(&self) -> u32 {
@@ -334,7 +352,7 @@ impl SlotWriter {
 
     /// Accept the next bytes of the file.
     pub fn write<P: Port>(&mut self, port: &mut P, mut data: &[u8]) -> Result<(), Errno> {
-        let room = self.total - self.written;
+        let room = self.total.saturating_sub(self.written);
         if data.len() as u64 > u64::from(room) {
             return Err(Errno::FileTooBig);
         }
@@ -418,6 +436,11 @@ impl SlotWriter {
                 .ok_or(Errno::Inval)?;
             let n = ((page_end - off) as usize).min(data.len());
             let end = off + n as u32;
+            // The trailer is MCUboot's: only the padding of the last write
+            // block (erased value) may reach past its start.
+            if off >= self.capacity || end > round_up(self.capacity, self.geo.block_nz()) {
+                return Err(Errno::FileTooBig);
+            }
             while self.erased_to < end {
                 port.flash_erase(self.erased_to, page.get())?;
                 self.erased_to += page.get();
@@ -564,6 +587,47 @@ pub fn clear_trailer<P: Port>(
     ensure_erased(port, geo, SlotWriter::capacity(geo), geo.slot_size, scratch)
 }
 
+/// Whether MCUboot's trailer area (from [`SlotWriter::capacity`] to the
+/// slot's end) reads erased: nothing may have written it before the upgrade
+/// is requested.
+pub fn trailer_erased<P: Port>(
+    port: &mut P,
+    geo: &FlashGeometry,
+    scratch: &mut [u8],
+) -> Result<bool, Errno> {
+    reads_erased(
+        port,
+        geo.erased_value,
+        SlotWriter::capacity(geo),
+        geo.slot_size,
+        scratch,
+    )
+}
+
+/// Whether every byte in [from, to) reads `erased_value`.
+fn reads_erased<P: Port>(
+    port: &mut P,
+    erased_value: u8,
+    mut from: u32,
+    to: u32,
+    scratch: &mut [u8],
+) -> Result<bool, Errno> {
+    if scratch.is_empty() {
+        return Err(Errno::NoMem);
+    }
+    let step = u32::try_from(scratch.len()).unwrap_or(u32::MAX);
+    while from < to {
+        let n = step.min(to - from) as usize;
+        let chunk = scratch.get_mut(..n).ok_or(Errno::Fault)?;
+        port.flash_read(from, chunk)?;
+        if chunk.iter().any(|&b| b != erased_value) {
+            return Ok(false);
+        }
+        from += n as u32;
+    }
+    Ok(true)
+}
+
 /// Erase every page in [from, to) that does not already read erased.
 /// `NotSup` for a geometry with page size 0.
 pub fn ensure_erased<P: Port>(
@@ -585,23 +649,10 @@ fn erase_dirty<P: Port>(
     to: u32,
     scratch: &mut [u8],
 ) -> Result<(), Errno> {
-    if scratch.is_empty() {
-        return Err(Errno::NoMem);
-    }
-    let step = u32::try_from(scratch.len()).unwrap_or(u32::MAX);
     let mut page = from - from % page_size;
     while page < to {
-        let mut off = page;
         let page_end = page.checked_add(page_size.get()).ok_or(Errno::Inval)?;
-        let mut dirty = false;
-        while off < page_end && !dirty {
-            let n = step.min(page_end - off) as usize;
-            let chunk = scratch.get_mut(..n).ok_or(Errno::Fault)?;
-            port.flash_read(off, chunk)?;
-            dirty = chunk.iter().any(|&b| b != erased_value);
-            off += n as u32;
-        }
-        if dirty {
+        if !reads_erased(port, erased_value, page, page_end, scratch)? {
             port.flash_erase(page, page_size.get())?;
         }
         page = page_end;
@@ -792,6 +843,37 @@ mod tests {
                 assert!(port.flash[pad..].iter().all(|&b| b == 0xff));
             }
         }
+    }
+
+    /// A size learnt late (a chunked stream resumed with a range) never
+    /// moves the end past the trailer's start, nor below what is written.
+    #[test]
+    fn a_late_size_stays_in_front_of_the_trailer() {
+        let g = geo(PAGE, 4);
+        let cap = SlotWriter::capacity(&g);
+        let img = image(9_000);
+        let mut port = Mem::new(g);
+        let mut w = SlotWriter::new(g, cap).unwrap();
+        write_all(&mut w, &mut port, &img[..5_000], 100);
+        assert_eq!(w.set_total(SLOT), Err(Errno::FileTooBig));
+        assert_eq!(w.set_total(cap + 1), Err(Errno::FileTooBig));
+        assert_eq!(w.set_total(4_999), Err(Errno::BadMsg));
+        // Refused sizes leave the writer as it was: at most the capacity.
+        let room = vec_of(cap as usize - 5_000);
+        assert!(w.write(&mut port, &room).is_ok());
+        assert_eq!(w.write(&mut port, &[0u8; 4]), Err(Errno::FileTooBig));
+        assert!(port.flash[cap as usize..].iter().all(|&b| b == 0xff));
+        let mut w = SlotWriter::new(g, cap).unwrap();
+        let mut port = Mem::new(g);
+        write_all(&mut w, &mut port, &img[..5_000], 100);
+        assert_eq!(w.set_total(img.len() as u32), Ok(()));
+        write_all(&mut w, &mut port, &img[5_000..], 100);
+        let mut scratch = [0u8; 256];
+        assert!(w.finish(&mut port, &mut scratch).is_ok());
+    }
+
+    fn vec_of(n: usize) -> Vec<u8> {
+        std::vec![0x11; n]
     }
 
     #[test]

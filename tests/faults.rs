@@ -447,6 +447,37 @@ fn content_length_that_disagrees_with_the_body() {
     }
 }
 
+/// A chunked 200 (size unknown) is cut; the resume's 206 claims a total
+/// reaching the slot's end (fota-sim's default slot, 0x70000 bytes) and
+/// carries MCUboot trailer bytes asking for a permanent swap there. The
+/// size is refused before a byte of that response is written, and the slot
+/// holds no upgrade request.
+#[test]
+fn a_resumed_range_reaching_into_the_trailer_is_refused() {
+    let srv = Server::start(false, "trailer-total", &[]);
+    let fault = "chunked-trunc=50001,once+trailer-total=0x70000,min=1";
+    let s = srv.sim("trailer-total", fault, &[]);
+    s.assert_error("http", "EFBIG");
+    assert_eq!(s.code, Some(4), "exit code for stage=http");
+    assert!(s.stdout.contains("trailer"), "{}", s.stdout);
+    let reqs = srv.requests(fault);
+    assert!(
+        reqs.iter().any(
+            |l| json_field(l, "range").as_deref() == Some("bytes=50001-")
+                && json_field(l, "status").as_deref() == Some("206")
+        ),
+        "the attack's 206 was not served: {reqs:#?}"
+    );
+    let slot = std::fs::read(&s.slot).unwrap();
+    assert_eq!(slot.len(), 0x70000);
+    // Everything from the end of the 200's bytes to the slot's end is erased:
+    // no byte of the 206 reached the flash, MCUboot's trailer least of all.
+    assert!(
+        slot[50_001..].iter().all(|&b| b == 0xff),
+        "bytes of the refused response reached the slot"
+    );
+}
+
 #[test]
 fn whole_file_200_in_the_middle_of_a_download_is_refused() {
     let srv = Server::start(true, "no-range-mid", &[]);
