@@ -821,8 +821,16 @@ impl Engine {
             };
             let progressed = self.sink.offset > before;
             if let Err(e) = &step {
-                if e.errno == Errno::TimedOut && self.in_flight.len() > 1 {
-                    self.stop_pipelining("no response to pipelined requests");
+                // A device's TLS stack may break on records that pack several
+                // responses (the nRF91 modem decrypts ~2 KB at most): after a
+                // timeout, receive error or reset with more than one request
+                // in flight, the rest of this download asks one at a time.
+                if e.errno.is_transient() && self.in_flight.len() > 1 {
+                    self.stop_pipelining(if e.errno == Errno::TimedOut {
+                        "no response to pipelined requests"
+                    } else {
+                        "the connection broke with pipelined requests in flight"
+                    });
                 }
             }
             if progressed {
@@ -1530,6 +1538,10 @@ mod tests {
         /// Something else writes the trailer's last byte once the image
         /// reaches the slot's last page.
         scribble_trailer: bool,
+        /// Reset the connection when a request arrives while an earlier
+        /// response is still unread (a TLS stack that cannot take records
+        /// packing several responses).
+        reset_when_pipelined: bool,
     }
 
     struct Fake {
@@ -1552,6 +1564,12 @@ mod tests {
         /// Most requests received back to back without a recv in between.
         max_burst: usize,
         burst: usize,
+        /// The connection was reset: recv fails with ECONNRESET.
+        rst: bool,
+        resets: u32,
+        /// Requests that arrived while an earlier response was unread, after
+        /// the first reset.
+        pipelined_after_reset: u32,
     }
 
     impl Fake {
@@ -1575,6 +1593,9 @@ mod tests {
                 modem_erases: 0,
                 max_burst: 0,
                 burst: 0,
+                rst: false,
+                resets: 0,
+                pipelined_after_reset: 0,
             }
         }
 
@@ -1680,6 +1701,7 @@ mod tests {
             self.inbox.clear();
             self.outbox.clear();
             self.closed = false;
+            self.rst = false;
             Ok(Handle(1))
         }
         fn send(&mut self, _: Handle, data: &[u8]) -> Result<usize, Errno> {
@@ -1691,6 +1713,18 @@ mod tests {
                 let req: Vec<u8> = self.inbox.drain(..end + 4).collect();
                 let req = std::string::String::from_utf8(req).unwrap();
                 self.requests.push(req.clone());
+                if !self.outbox.is_empty() {
+                    if self.resets > 0 {
+                        self.pipelined_after_reset += 1;
+                    }
+                    if self.b.reset_when_pipelined {
+                        self.outbox.clear();
+                        self.rst = true;
+                        self.closed = true;
+                        self.resets += 1;
+                        return Ok(data.len());
+                    }
+                }
                 self.burst += 1;
                 self.max_burst = self.max_burst.max(self.burst);
                 if self.b.misorder_once && self.requests.len() > 1 && self.held.is_none() {
@@ -1707,6 +1741,9 @@ mod tests {
         }
         fn recv(&mut self, _: Handle, buf: &mut [u8], _: u32) -> Result<usize, Errno> {
             self.burst = 0;
+            if self.rst {
+                return Err(Errno::ConnReset);
+            }
             if self.outbox.is_empty() {
                 return if self.closed {
                     Ok(0)
@@ -2122,6 +2159,33 @@ mod tests {
         e.run(&mut f, &AtomicBool::new(false), &mut |_| {}).unwrap();
         check_slot(&f, &img);
         assert_eq!(e.depth_cap, 1, "must fall back to one request at a time");
+    }
+
+    /// A TLS stack that breaks when several responses are in flight (the
+    /// nRF91 modem and records packing pipelined responses): after the first
+    /// reset the download goes on one request at a time, and completes.
+    #[test]
+    fn a_reset_with_pipelined_requests_in_flight_falls_back_to_depth_one() {
+        let img = image(40_000);
+        let mut f = Fake::new(
+            img.clone(),
+            Behaviour {
+                reset_when_pipelined: true,
+                ..tls()
+            },
+        );
+        let mut e = Engine::new(Config::default());
+        let req = req("https://h.test/f", "https://h.test/f", &[42]);
+        e.start(&mut f, &req).unwrap();
+        e.run(&mut f, &AtomicBool::new(false), &mut |_| {}).unwrap();
+        check_slot(&f, &img);
+        assert_eq!(f.upgraded, Some(false));
+        assert_eq!(f.resets, 1, "pipelined again after the reset");
+        assert_eq!(
+            f.pipelined_after_reset, 0,
+            "more than one request outstanding after the first reset"
+        );
+        assert_eq!(e.depth_cap, 1);
     }
 
     #[test]
