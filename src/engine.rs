@@ -814,7 +814,9 @@ impl Engine {
                 return Err(Error::new(Stage::None, Errno::Canceled));
             }
             let before = self.sink.offset;
-            let step = if self.conn.is_none() {
+            // A response came (not only a connect) in this step.
+            let exchanged = self.conn.is_some();
+            let step = if !exchanged {
                 self.connect(port).map(|_| Outcome::Continue)
             } else {
                 self.exchange(port, cancel, emit)
@@ -839,7 +841,26 @@ impl Engine {
             }
             let wait = match step {
                 Ok(Outcome::Done) => break,
-                Ok(Outcome::Continue) => continue,
+                Ok(Outcome::Continue) if progressed || !exchanged => continue,
+                Ok(Outcome::Continue) => {
+                    // A response that brought no byte (an empty range, a
+                    // close right after the head) is a failed attempt: a
+                    // server answering only those must not keep the device
+                    // reconnecting forever.
+                    self.close(port);
+                    if retries_left == 0 {
+                        self.diag.note = Some(
+                            "the server's responses brought no image bytes and the retries ran out",
+                        );
+                        return Err(Error::new(Stage::Http, Errno::BadMsg));
+                    }
+                    crate::logging::warn!(
+                        "response without image bytes; retrying",
+                        offset = self.sink.offset,
+                        retries_left = retries_left
+                    );
+                    self.backoff(attempt)
+                }
                 Ok(Outcome::Redirect) => {
                     crate::logging::info!("Redirected", url = redacted(&self.url).as_str());
                     self.close(port);
@@ -889,11 +910,7 @@ impl Engine {
                         offset = self.sink.offset,
                         retries_left = retries_left
                     );
-                    let shift = attempt.min(5);
-                    self.cfg
-                        .retry_backoff_ms
-                        .saturating_mul(1 << shift)
-                        .min(MAX_BACKOFF_MS)
+                    self.backoff(attempt)
                 }
                 Err(e) => return Err(e),
             };
@@ -1029,6 +1046,14 @@ impl Engine {
         self.sink.offset = saved.offset;
         self.sink.total = Some(saved.checkpoint.total);
         self.sink.resumed_from = saved.offset;
+    }
+
+    /// The wait before retry number `attempt` (from 0): doubling, capped.
+    fn backoff(&self, attempt: u32) -> u32 {
+        self.cfg
+            .retry_backoff_ms
+            .saturating_mul(1 << attempt.min(5))
+            .min(MAX_BACKOFF_MS)
     }
 
     fn past_deadline<P: Port>(&self, port: &mut P) -> bool {
@@ -1542,6 +1567,11 @@ mod tests {
         /// response is still unread (a TLS stack that cannot take records
         /// packing several responses).
         reset_when_pipelined: bool,
+        /// Answer every ranged request with a 206 head for the range, no
+        /// body, and `Connection: close`.
+        empty_206: bool,
+        /// Redirects (`status` 3xx) point at the requested path itself.
+        redirect_self: bool,
     }
 
     struct Fake {
@@ -1617,12 +1647,23 @@ mod tests {
             let mut head = std::string::String::new();
             if let Some(s) = self.b.status {
                 head += &std::format!("HTTP/1.1 {} X\r\nContent-Length: 0\r\n", s);
-                if (300..400).contains(&s) {
+                if (300..400).contains(&s) && self.b.redirect_self {
+                    let path = req.split(' ').nth(1).unwrap();
+                    head += &std::format!("Location: {path}\r\n");
+                } else if (300..400).contains(&s) {
                     // A new place each time: the URL tells which hop it is.
                     head += &std::format!("Location: /hop{}.bin\r\n", self.connects.len());
                 }
                 head += "\r\n";
                 self.outbox.extend_from_slice(head.as_bytes());
+                return;
+            }
+            if let (Some((a, b)), true) = (range, self.b.empty_206) {
+                head += &std::format!(
+                    "HTTP/1.1 206 X\r\nContent-Range: bytes {a}-{b}/{total}\r\nConnection: close\r\n\r\n"
+                );
+                self.outbox.extend_from_slice(head.as_bytes());
+                self.closed = true;
                 return;
             }
             let (a, b, status) = match range {
@@ -1692,6 +1733,7 @@ mod tests {
             if self.b.port_closed {
                 return Err(refuse(ConnectStage::Unknown));
             }
+            assert!(self.connects.len() < 1000, "the engine reconnects forever");
             if let Some(tls) = p.tls {
                 self.connects.push(tls.sec_tags.to_vec());
                 if !tls.sec_tags.iter().any(|t| self.b.good_tags.contains(t)) {
@@ -2186,6 +2228,60 @@ mod tests {
             "more than one request outstanding after the first reset"
         );
         assert_eq!(e.depth_cap, 1);
+    }
+
+    /// A download from a server that behaves as `b` on every request, with
+    /// two retries: the error and the connections made.
+    fn never_progressing(b: Behaviour, cfg: Config) -> (Error, usize) {
+        let mut f = Fake::new(image(5_000), b);
+        let cfg = Config { retries: 2, ..cfg };
+        let err = download(&mut f, "https://h.test/fw.bin", &[42], cfg).unwrap_err();
+        assert_eq!(f.upgraded, None);
+        (err, f.connects.len())
+    }
+
+    /// Empty 206 answers with `Connection: close`: each is a failed attempt.
+    #[test]
+    fn empty_ranges_end_after_the_retries() {
+        let b = Behaviour {
+            empty_206: true,
+            ..tls()
+        };
+        let (err, connects) = never_progressing(b, Config::default());
+        assert_eq!(err, Error::new(Stage::Http, Errno::BadMsg));
+        assert_eq!(connects, 3, "the first try and two retries");
+    }
+
+    #[test]
+    fn server_errors_forever_end_after_the_retries() {
+        let b = Behaviour {
+            status: Some(503),
+            ..tls()
+        };
+        let (err, connects) = never_progressing(b, Config::default());
+        assert_eq!(err, Error::new(Stage::Http, Errno::Again));
+        assert_eq!(connects, 3, "the first try and two retries");
+    }
+
+    #[test]
+    fn a_redirect_to_itself_ends_at_the_redirect_limit() {
+        let b = Behaviour {
+            status: Some(302),
+            redirect_self: true,
+            ..tls()
+        };
+        let cfg = Config {
+            max_redirects: if cfg!(feature = "redirects") { 5 } else { 0 },
+            ..Config::default()
+        };
+        let (err, connects) = never_progressing(b, cfg.clone());
+        let want = if cfg!(feature = "redirects") {
+            Errno::BadMsg
+        } else {
+            Errno::NotSup
+        };
+        assert_eq!(err, Error::new(Stage::Http, want));
+        assert_eq!(connects, usize::from(cfg.max_redirects) + 1);
     }
 
     #[test]

@@ -500,6 +500,24 @@ fn server_errors_that_never_end() {
     assert_eq!(srv.requests(fault).len(), 4);
 }
 
+/// Empty 206 answers with `Connection: close` to every range bring no byte:
+/// each is a failed attempt, so `--retries 2` ends the download after three
+/// requests instead of reconnecting forever.
+#[test]
+fn empty_ranges_forever_end_after_the_retries() {
+    let srv = Server::start(true, "empty-206", &[]);
+    let fault = "empty-206";
+    let s = srv.sim("empty-206", fault, &["--retries", "2"]);
+    s.assert_error("http", "EBADMSG");
+    assert!(s.stdout.contains("brought no image bytes"), "{}", s.stdout);
+    // One request per connection: the server closes after each answer.
+    assert_eq!(
+        srv.requests(fault).len(),
+        3,
+        "the first try and two retries"
+    );
+}
+
 #[test]
 fn a_server_that_stalls_every_response_times_out() {
     let srv = Server::start(true, "stall-forever", &[]);

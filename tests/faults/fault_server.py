@@ -48,6 +48,8 @@ Faults (OFF = absolute file offset of a body byte, N = count of bytes):
   long-location=N    302 with a Location of about N bytes
   status=CODE        answer CODE with a small body (retry-after=S adds
                      Retry-After: S)
+  empty-206          ranged requests: a 206 head for the range (no
+                     Content-Length), no body, "Connection: close", close
   trailer-total=S    serve the file as if it were S bytes long (a slot's
                      size): erased padding, and in its last 40 bytes an
                      MCUboot trailer asking for a permanent swap (magic,
@@ -424,6 +426,12 @@ class Connection:
             code, first, end = 200, 0, total
         else:
             code, first, end = 206, rng[0], rng[1] + 1
+        if code == 206 and "empty-206" in f:
+            h = [f"HTTP/1.1 206 {reason(206)}", "Server: AmazonS3",
+                 f"Content-Range: bytes {first}-{end - 1}/{total}", "Connection: close"]
+            self.srv.log.write(status=206, bytes=0, event=None, **base)
+            self.send(("\r\n".join(h) + "\r\n\r\n").encode("latin-1"))
+            raise Abort("close")
         src = first
         if code == 206 and "wrong-range" in f:
             src = min(first + num(f["wrong-range"]), total - 1)
