@@ -1582,6 +1582,8 @@ mod tests {
         closed: bool,
         cut: bool,
         connects: Vec<Vec<i32>>,
+        /// The TLS host name of each TLS connect (None: an IP, no name check).
+        hostnames: Vec<Option<std::string::String>>,
         requests: Vec<std::string::String>,
         flash: Vec<u8>,
         upgraded: Option<bool>,
@@ -1612,6 +1614,7 @@ mod tests {
                 closed: false,
                 cut: false,
                 connects: Vec::new(),
+                hostnames: Vec::new(),
                 requests: Vec::new(),
                 flash: std::vec![0x5a; SLOT as usize],
                 upgraded: None,
@@ -1736,6 +1739,7 @@ mod tests {
             assert!(self.connects.len() < 1000, "the engine reconnects forever");
             if let Some(tls) = p.tls {
                 self.connects.push(tls.sec_tags.to_vec());
+                self.hostnames.push(tls.hostname.map(Into::into));
                 if !tls.sec_tags.iter().any(|t| self.b.good_tags.contains(t)) {
                     return Err(refuse(ConnectStage::Unknown));
                 }
@@ -2035,6 +2039,25 @@ mod tests {
         e.diag().write_text(&mut text, e.url());
         assert!(text.contains("sec_tags_tried=1003"), "{text}");
         assert!(text.contains("TCP to s3.test:443 works"), "{text}");
+    }
+
+    /// Only a strict IP literal connects without a name to check; a host a
+    /// resolver may also read as an address ("127.1") is a name.
+    #[test]
+    fn only_strict_ip_literals_skip_the_name_check() {
+        for (url, name) in [
+            ("https://127.1/f", Some("127.1")),
+            ("https://2130706433/f", Some("2130706433")),
+            ("https://0x7f.0.0.1/f", Some("0x7f.0.0.1")),
+            ("https://s3.test/f", Some("s3.test")),
+            ("https://127.0.0.1/f", None),
+            ("https://[::1]/f", None),
+        ] {
+            let mut f = Fake::new(image(100), tls());
+            let mut e = Engine::new(Config::default());
+            e.start(&mut f, &req(url, url, &[42])).unwrap();
+            assert_eq!(f.hostnames, [name.map(Into::into)], "{url}");
+        }
     }
 
     #[test]

@@ -73,6 +73,77 @@ impl<'a> Iterator for Fields<'a> {
     }
 }
 
+/// The one rule for "this host is an IP address, not a name" (an https
+/// connection to an address checks no name, so the rule is strict):
+///
+/// - IPv4: exactly four decimal parts, each 0-255, without leading zeros
+///   ("0" alone is a part; "010" is not), as `inet_pton(AF_INET)` takes them;
+/// - IPv6: the text form `inet_pton(AF_INET6)` takes (hex groups of 1-4
+///   digits, at most one "::", an IPv4 tail as above), bare or in brackets.
+///
+/// Everything else is a name and gets its name checked: the forms a
+/// resolver may also read as addresses (`127.1`, `2130706433`, `0x7f.1`,
+/// `0177.0.0.1`) included.
+pub fn is_ip_literal(host: &str) -> bool {
+    let v6 = match strip_byte(host, b'[') {
+        Some(inner) => match inner.strip_suffix(']') {
+            Some(v6) => v6,
+            None => return false,
+        },
+        None => host,
+    };
+    is_ipv4(host) || is_ipv6(v6)
+}
+
+fn is_ipv4(s: &str) -> bool {
+    let mut parts = 0;
+    for p in fields(s, b'.') {
+        parts += 1;
+        let digits = !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit());
+        if parts > 4 || !digits || (p.len() > 1 && p.starts_with('0')) {
+            return false;
+        }
+        // At most three digits: no overflow.
+        let value = p.bytes().fold(0u32, |v, b| v * 10 + u32::from(b - b'0'));
+        if value > 255 {
+            return false;
+        }
+    }
+    parts == 4
+}
+
+fn is_ipv6(s: &str) -> bool {
+    match find_sub(s, "::").and_then(|i| cut(s, i, 2)) {
+        // "::" stands for at least one group.
+        Some((head, tail)) => match (ipv6_groups(head, false), ipv6_groups(tail, true)) {
+            (Some(h), Some(t)) => h + t <= 7,
+            _ => false,
+        },
+        None => ipv6_groups(s, true) == Some(8),
+    }
+}
+
+/// Number of 16-bit groups in `s` (colon-separated, no "::"); an IPv4 tail
+/// counts two and is allowed only where `v4_tail` says the address ends.
+fn ipv6_groups(s: &str, v4_tail: bool) -> Option<u32> {
+    if s.is_empty() {
+        return Some(0);
+    }
+    let mut n = 0u32;
+    let mut parts = fields(s, b':').peekable();
+    while let Some(p) = parts.next() {
+        let last = parts.peek().is_none();
+        if last && v4_tail && is_ipv4(p) {
+            n += 2;
+        } else if (1..=4).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_hexdigit()) {
+            n += 1;
+        } else {
+            return None;
+        }
+    }
+    Some(n)
+}
+
 /// Capacity for host names. DNS allows 253, NCS v2.0 took 64 and v2.6 255;
 /// 128 covers real download hosts (S3: ~40) and keeps the static engine
 /// within 4 KiB of RAM. A longer name is an error, never cut.
@@ -344,10 +415,10 @@ impl Url {
         self.scheme == Scheme::Https
     }
 
-    /// True for IPv4 and IPv6 literals (no TLS host name is set for them).
+    /// True for IP literals by [`is_ip_literal`] (no TLS host name is
+    /// set or checked for them); every other host is a name.
     pub fn host_is_ip(&self) -> bool {
-        self.host.bytes().any(|b| b == b':')
-            || (!self.host.is_empty() && self.host.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
+        is_ip_literal(&self.host)
     }
 
     /// Value of the Host header: host, brackets for IPv6, port when not default.
@@ -476,6 +547,66 @@ mod tests {
             .path
             .starts_with("/abc/2655598254?X-Amz-Credential=AKIA%2F"));
         assert!(u.path.ends_with("t=12:30"));
+    }
+
+    #[test]
+    fn ip_literals_by_one_strict_rule() {
+        for ip in [
+            "127.0.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "10.0.200.9",
+            "::1",
+            "[::1]",
+            "::",
+            "2001:db8::8:800:200c:417a",
+            "2001:0db8:0000:0000:0000:0000:0000:0001",
+            "fe80::",
+            "::ffff:192.0.2.1",
+            "1:2:3:4:5:6:1.2.3.4",
+        ] {
+            assert!(is_ip_literal(ip), "{ip} is an address");
+        }
+        for name in [
+            "127.1",
+            "2130706433",
+            "0x7f.1",
+            "0x7f.0.0.1",
+            "0177.0.0.1",
+            "127.0.0.01",
+            "127.0.0.1.",
+            "1.2.3.4.5",
+            "256.0.0.1",
+            "1.2.3.",
+            ".1.2.3",
+            "1..2.3",
+            "1.2.3.4a",
+            "s3.amazonaws.com",
+            "1.2.3.example",
+            "",
+            ":",
+            ":::",
+            "1:2:3:4:5:6:7",
+            "1:2:3:4:5:6:7:8:9",
+            "1::2::3",
+            "12345::",
+            "1.2.3.4::",
+            "::1.2.3",
+            "[::1",
+            "::1]",
+            "[127.0.0.1]",
+            "fe80::1%eth0",
+        ] {
+            assert!(!is_ip_literal(name), "{name} is a name");
+        }
+        for (url, ip) in [
+            ("https://127.1/f", false),
+            ("https://2130706433/f", false),
+            ("https://127.0.0.1:8443/f", true),
+            ("https://[2001:db8::1]/f", true),
+        ] {
+            assert_eq!(Url::parse(url, l()).unwrap().host_is_ip(), ip, "{url}");
+        }
     }
 
     #[test]
