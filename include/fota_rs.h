@@ -300,8 +300,9 @@ const char *fota_rs_strerror(int32_t error);
 
 // Whether `host` is an IP address literal by the core's one rule (the rule
 // that decides when `fota_rs_tls.hostname` is NULL): four decimal
-// parts 0-255 without leading zeros ("10.0.0.1"), or an IPv6 address, bare
-// or in brackets. Everything else is a name whose certificate name must be
+// parts 0-255 without leading zeros ("10.0.0.1"), or an IPv6 address
+// without brackets ("2001:db8::1", as `fota_rs_connect_params.host` holds
+// it). Everything else is a name whose certificate name must be
 // checked: "127.1", "2130706433", "0x7f.0.0.1" and "0177.0.0.1" included.
 // False for NULL.
 //

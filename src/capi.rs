@@ -698,8 +698,9 @@ pub extern "C" fn fota_rs_strerror(error: i32) -> *const c_char {
 
 /// Whether `host` is an IP address literal by the core's one rule (the rule
 /// that decides when `fota_rs_tls.hostname` is NULL): four decimal
-/// parts 0-255 without leading zeros ("10.0.0.1"), or an IPv6 address, bare
-/// or in brackets. Everything else is a name whose certificate name must be
+/// parts 0-255 without leading zeros ("10.0.0.1"), or an IPv6 address
+/// without brackets ("2001:db8::1", as `fota_rs_connect_params.host` holds
+/// it). Everything else is a name whose certificate name must be
 /// checked: "127.1", "2130706433", "0x7f.0.0.1" and "0177.0.0.1" included.
 /// False for NULL.
 ///
@@ -732,7 +733,6 @@ mod tests {
             fota_rs_host_is_ip_literal(s.map_or(core::ptr::null(), |s| s.as_ptr()))
         };
         assert!(is_ip(Some(c"10.0.0.1")));
-        assert!(is_ip(Some(c"[::1]")));
         assert!(is_ip(Some(c"2001:db8::1")));
         for name in [
             c"127.1",

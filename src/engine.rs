@@ -822,6 +822,16 @@ impl Engine {
                 self.exchange(port, cancel, emit)
             };
             let progressed = self.sink.offset > before;
+            // A response that brought no byte (an empty range, a close right
+            // after the head) is a failed attempt like a dropped connection:
+            // a server answering only those must not keep the device
+            // reconnecting forever.
+            let empty = exchanged && !progressed && matches!(step, Ok(Outcome::Continue));
+            let step = if empty {
+                Err(Error::new(Stage::Http, Errno::BadMsg))
+            } else {
+                step
+            };
             if let Err(e) = &step {
                 // A device's TLS stack may break on records that pack several
                 // responses (the nRF91 modem decrypts ~2 KB at most): after a
@@ -841,26 +851,7 @@ impl Engine {
             }
             let wait = match step {
                 Ok(Outcome::Done) => break,
-                Ok(Outcome::Continue) if progressed || !exchanged => continue,
-                Ok(Outcome::Continue) => {
-                    // A response that brought no byte (an empty range, a
-                    // close right after the head) is a failed attempt: a
-                    // server answering only those must not keep the device
-                    // reconnecting forever.
-                    self.close(port);
-                    if retries_left == 0 {
-                        self.diag.note = Some(
-                            "the server's responses brought no image bytes and the retries ran out",
-                        );
-                        return Err(Error::new(Stage::Http, Errno::BadMsg));
-                    }
-                    crate::logging::warn!(
-                        "response without image bytes; retrying",
-                        offset = self.sink.offset,
-                        retries_left = retries_left
-                    );
-                    self.backoff(attempt)
-                }
+                Ok(Outcome::Continue) => continue,
                 Ok(Outcome::Redirect) => {
                     crate::logging::info!("Redirected", url = redacted(&self.url).as_str());
                     self.close(port);
@@ -902,7 +893,7 @@ impl Engine {
                     );
                     return Err(e);
                 }
-                Err(e) if e.errno.is_transient() && retries_left > 0 => {
+                Err(e) if (e.errno.is_transient() || empty) && retries_left > 0 => {
                     self.close(port);
                     crate::logging::warn!(
                         "Transfer interrupted; retrying",
@@ -910,7 +901,11 @@ impl Engine {
                         offset = self.sink.offset,
                         retries_left = retries_left
                     );
-                    self.backoff(attempt)
+                    let shift = attempt.min(5);
+                    self.cfg
+                        .retry_backoff_ms
+                        .saturating_mul(1 << shift)
+                        .min(MAX_BACKOFF_MS)
                 }
                 Err(e) => return Err(e),
             };
@@ -969,17 +964,12 @@ impl Engine {
             self.diag.check.set(e);
             return Err(Error::new(Stage::Image, e.errno()));
         }
-        // The upgrade request is written to an erased trailer only: bytes
-        // there that the download did not put are not ours to keep.
+        // The upgrade request goes to an erased trailer only. The download
+        // never writes there: bytes found there fail it (and are erased).
         let geo = self.sink.geo;
-        match crate::mcuboot::trailer_erased(port, &geo, &mut self.rx) {
-            Ok(true) => {}
-            Ok(false) => {
-                self.diag.note = Some(
-                    "MCUboot's trailer area was written during the download; nothing requested",
-                );
-                return Err(Error::new(Stage::Schedule, Errno::Io));
-            }
+        match crate::mcuboot::clear_trailer(port, &geo, &mut self.rx) {
+            Ok(false) => {}
+            Ok(true) => return Err(Error::new(Stage::Schedule, Errno::Io)),
             Err(e) => return Err(Error::new(Stage::Flash, e)),
         }
         port.request_upgrade(self.cfg.permanent)
@@ -1046,14 +1036,6 @@ impl Engine {
         self.sink.offset = saved.offset;
         self.sink.total = Some(saved.checkpoint.total);
         self.sink.resumed_from = saved.offset;
-    }
-
-    /// The wait before retry number `attempt` (from 0): doubling, capped.
-    fn backoff(&self, attempt: u32) -> u32 {
-        self.cfg
-            .retry_backoff_ms
-            .saturating_mul(1 << attempt.min(5))
-            .min(MAX_BACKOFF_MS)
     }
 
     fn past_deadline<P: Port>(&self, port: &mut P) -> bool {
@@ -1354,11 +1336,7 @@ impl Engine {
                             size = t32,
                             written = w.written()
                         );
-                        self.diag.note = Some(if e == Errno::FileTooBig {
-                            "the server announced a size reaching into MCUboot's trailer (past the slot's image area); refused"
-                        } else {
-                            "the server announced a size smaller than what it already sent; refused"
-                        });
+                        self.diag.note = Some("the server announced a size past the slot's trailer start or below what it sent; refused");
                         return Err(Error::new(Stage::Http, e));
                     }
                 }
@@ -2648,6 +2626,11 @@ mod tests {
         // The image ends in the trailer's page, so the slot writer's own
         // erase of the pages after the image does not cover it.
         let img = image(start - 600);
+        // Image bytes in the trailer's page are not trailer bytes.
+        let mut f = Fake::new(img.clone(), tls());
+        download(&mut f, "https://h.test/fw.bin", &[42], Config::default()).unwrap();
+        check_slot(&f, &img);
+        assert_eq!(f.upgraded, Some(false));
         let mut f = Fake::new(
             img.clone(),
             Behaviour {

@@ -152,10 +152,6 @@ impl Geometry {
     fn block_u32(&self) -> u32 {
         self.block.get() as u32
     }
-
-    fn block_nz(&self) -> NonZeroU32 {
-        NonZeroU32::new(self.block_u32()).unwrap_or(NonZeroU32::MIN)
-    }
 }
 
 /// Streams an image into the secondary slot.
@@ -436,9 +432,10 @@ impl SlotWriter {
                 .ok_or(Errno::Inval)?;
             let n = ((page_end - off) as usize).min(data.len());
             let end = off + n as u32;
-            // The trailer is MCUboot's: only the padding of the last write
-            // block (erased value) may reach past its start.
-            if off >= self.capacity || end > round_up(self.capacity, self.geo.block_nz()) {
+            // The trailer is MCUboot's. Image bytes end at `total`, which
+            // never passes `capacity` (`new`, `set_total`); only the erased
+            // padding of the last write block may reach past it.
+            if off >= self.capacity {
                 return Err(Errno::FileTooBig);
             }
             while self.erased_to < end {
@@ -576,67 +573,31 @@ fn find_sha256<P: Port>(
     found.ok_or(Errno::IlSeq)
 }
 
-/// Make sure the trailer area holds no stale upgrade request before any
-/// image byte is written (a reboot mid-download must not swap).
-#[inline]
+/// Make sure MCUboot's trailer area (from [`SlotWriter::capacity`] to the
+/// slot's end) holds no upgrade request: before any image byte is written
+/// (a reboot mid-download must not swap), after a failure, and as the check
+/// before the upgrade is requested. True when it did not read erased (and
+/// was erased now).
+#[inline(never)]
 pub fn clear_trailer<P: Port>(
     port: &mut P,
     geo: &FlashGeometry,
     scratch: &mut [u8],
-) -> Result<(), Errno> {
+) -> Result<bool, Errno> {
     ensure_erased(port, geo, SlotWriter::capacity(geo), geo.slot_size, scratch)
 }
 
-/// Whether MCUboot's trailer area (from [`SlotWriter::capacity`] to the
-/// slot's end) reads erased: nothing may have written it before the upgrade
-/// is requested.
-pub fn trailer_erased<P: Port>(
-    port: &mut P,
-    geo: &FlashGeometry,
-    scratch: &mut [u8],
-) -> Result<bool, Errno> {
-    reads_erased(
-        port,
-        geo.erased_value,
-        SlotWriter::capacity(geo),
-        geo.slot_size,
-        scratch,
-    )
-}
-
-/// Whether every byte in [from, to) reads `erased_value`.
-fn reads_erased<P: Port>(
-    port: &mut P,
-    erased_value: u8,
-    mut from: u32,
-    to: u32,
-    scratch: &mut [u8],
-) -> Result<bool, Errno> {
-    if scratch.is_empty() {
-        return Err(Errno::NoMem);
-    }
-    let step = u32::try_from(scratch.len()).unwrap_or(u32::MAX);
-    while from < to {
-        let n = step.min(to - from) as usize;
-        let chunk = scratch.get_mut(..n).ok_or(Errno::Fault)?;
-        port.flash_read(from, chunk)?;
-        if chunk.iter().any(|&b| b != erased_value) {
-            return Ok(false);
-        }
-        from += n as u32;
-    }
-    Ok(true)
-}
-
-/// Erase every page in [from, to) that does not already read erased.
-/// `NotSup` for a geometry with page size 0.
+/// Erase every page holding a byte in [from, to) that does not read erased
+/// (bytes of those pages outside the range are not looked at, and go with
+/// the page). True when a page was erased. `NotSup` for a geometry with page
+/// size 0.
 pub fn ensure_erased<P: Port>(
     port: &mut P,
     geo: &FlashGeometry,
     from: u32,
     to: u32,
     scratch: &mut [u8],
-) -> Result<(), Errno> {
+) -> Result<bool, Errno> {
     let page = NonZeroU32::new(geo.page_size).ok_or(Errno::NotSup)?;
     erase_dirty(port, page, geo.erased_value, from, to, scratch)
 }
@@ -648,16 +609,32 @@ fn erase_dirty<P: Port>(
     from: u32,
     to: u32,
     scratch: &mut [u8],
-) -> Result<(), Errno> {
+) -> Result<bool, Errno> {
+    if scratch.is_empty() {
+        return Err(Errno::NoMem);
+    }
+    let step = u32::try_from(scratch.len()).unwrap_or(u32::MAX);
     let mut page = from - from % page_size;
+    let mut erased = false;
     while page < to {
+        let mut off = page.max(from);
         let page_end = page.checked_add(page_size.get()).ok_or(Errno::Inval)?;
-        if !reads_erased(port, erased_value, page, page_end, scratch)? {
+        let end = page_end.min(to);
+        let mut dirty = false;
+        while off < end && !dirty {
+            let n = step.min(end - off) as usize;
+            let chunk = scratch.get_mut(..n).ok_or(Errno::Fault)?;
+            port.flash_read(off, chunk)?;
+            dirty = chunk.iter().any(|&b| b != erased_value);
+            off += n as u32;
+        }
+        if dirty {
             port.flash_erase(page, page_size.get())?;
+            erased = true;
         }
         page = page_end;
     }
-    Ok(())
+    Ok(erased)
 }
 
 #[cfg(test)]

@@ -528,7 +528,6 @@ fn empty_ranges_forever_end_after_the_retries() {
     let fault = "empty-206";
     let s = srv.sim("empty-206", fault, &["--retries", "2"]);
     s.assert_error("http", "EBADMSG");
-    assert!(s.stdout.contains("brought no image bytes"), "{}", s.stdout);
     // One request per connection: the server closes after each answer.
     assert_eq!(
         srv.requests(fault).len(),
