@@ -302,6 +302,18 @@ size_t fota_rs_diag_text(char *buf, size_t len);
 // Name of a `FOTA_RS_E*` code ("ECONNREFUSED"), for logs. Never NULL.
 const char *fota_rs_strerror(int32_t error);
 
+// Whether `host` is an IP address literal by the core's one rule (the rule
+// that decides when `fota_rs_tls.hostname` is NULL): four decimal
+// parts 0-255 without leading zeros ("10.0.0.1"), or an IPv6 address
+// without brackets ("2001:db8::1", as `fota_rs_connect_params.host` holds
+// it). Everything else is a name whose certificate name must be
+// checked: "127.1", "2130706433", "0x7f.0.0.1" and "0177.0.0.1" included.
+// False for NULL.
+//
+// # Safety
+// `host` is NULL or a NUL-terminated string.
+bool fota_rs_host_is_ip_literal(const char *host);
+
 // Stage names for C tools (`enum fota_rs_stage` → "tls"). Never NULL.
 const char *fota_rs_stage_name(uint8_t stage);
 

@@ -893,6 +893,21 @@ pub extern "C" fn fota_rs_strerror(error: i32) -> *const c_char {
     Errno::from_code(error).cname().as_ptr()
 }
 
+/// Whether `host` is an IP address literal by the core's one rule (the rule
+/// that decides when `fota_rs_tls.hostname` is NULL): four decimal
+/// parts 0-255 without leading zeros ("10.0.0.1"), or an IPv6 address
+/// without brackets ("2001:db8::1", as `fota_rs_connect_params.host` holds
+/// it). Everything else is a name whose certificate name must be
+/// checked: "127.1", "2130706433", "0x7f.0.0.1" and "0177.0.0.1" included.
+/// False for NULL.
+///
+/// # Safety
+/// `host` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn fota_rs_host_is_ip_literal(host: *const c_char) -> bool {
+    cstr_arg(host).is_ok_and(crate::url::is_ip_literal)
+}
+
 /// Stage names for C tools (`enum fota_rs_stage` → "tls"). Never NULL.
 #[no_mangle]
 pub extern "C" fn fota_rs_stage_name(stage: u8) -> *const c_char {
@@ -1150,5 +1165,25 @@ mod tests {
             ["sleep", "connect", "worker", "cancelled", "diag read"],
             "the start touched the engine only after the reader left"
         );
+    }
+
+    #[test]
+    fn host_is_ip_literal_is_the_core_rule() {
+        // SAFETY: NUL-terminated literals and NULL, as the function takes.
+        let is_ip = |s: Option<&core::ffi::CStr>| unsafe {
+            fota_rs_host_is_ip_literal(s.map_or(core::ptr::null(), |s| s.as_ptr()))
+        };
+        assert!(is_ip(Some(c"10.0.0.1")));
+        assert!(is_ip(Some(c"2001:db8::1")));
+        for name in [
+            c"127.1",
+            c"2130706433",
+            c"0x7f.0.0.1",
+            c"0177.0.0.1",
+            c"fota.test",
+        ] {
+            assert!(!is_ip(Some(name)), "{name:?}");
+        }
+        assert!(!is_ip(None));
     }
 }

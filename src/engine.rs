@@ -766,6 +766,11 @@ impl Engine {
             // Keep what the modem holds for a later attempt, without applying it.
             let _ = port.modem_delta_done(false);
         }
+        if r.is_err() && self.sink.writer.is_some() {
+            // Whatever failed, MCUboot finds no upgrade request in the slot.
+            let geo = self.sink.geo;
+            let _ = crate::mcuboot::clear_trailer(port, &geo, &mut self.rx);
+        }
         // Saved progress outlives only failures that a later attempt can
         // continue from: the network's.
         let keep = matches!(&r, Err(e) if e.errno.is_transient() || e.errno == Errno::Again);
@@ -809,15 +814,35 @@ impl Engine {
                 return Err(Error::new(Stage::None, Errno::Canceled));
             }
             let before = self.sink.offset;
-            let step = if self.conn.is_none() {
+            // A response came (not only a connect) in this step.
+            let exchanged = self.conn.is_some();
+            let step = if !exchanged {
                 self.connect(port).map(|_| Outcome::Continue)
             } else {
                 self.exchange(port, cancel, emit)
             };
             let progressed = self.sink.offset > before;
+            // A response that brought no byte (an empty range, a close right
+            // after the head) is a failed attempt like a dropped connection:
+            // a server answering only those must not keep the device
+            // reconnecting forever.
+            let empty = exchanged && !progressed && matches!(step, Ok(Outcome::Continue));
+            let step = if empty {
+                Err(Error::new(Stage::Http, Errno::BadMsg))
+            } else {
+                step
+            };
             if let Err(e) = &step {
-                if e.errno == Errno::TimedOut && self.in_flight.len() > 1 {
-                    self.stop_pipelining("no response to pipelined requests");
+                // A device's TLS stack may break on records that pack several
+                // responses (the nRF91 modem decrypts ~2 KB at most): after a
+                // timeout, receive error or reset with more than one request
+                // in flight, the rest of this download asks one at a time.
+                if e.errno.is_transient() && self.in_flight.len() > 1 {
+                    self.stop_pipelining(if e.errno == Errno::TimedOut {
+                        "no response to pipelined requests"
+                    } else {
+                        "the connection broke with pipelined requests in flight"
+                    });
                 }
             }
             if progressed {
@@ -868,7 +893,7 @@ impl Engine {
                     );
                     return Err(e);
                 }
-                Err(e) if e.errno.is_transient() && retries_left > 0 => {
+                Err(e) if (e.errno.is_transient() || empty) && retries_left > 0 => {
                     self.close(port);
                     crate::logging::warn!(
                         "Transfer interrupted; retrying",
@@ -938,6 +963,14 @@ impl Engine {
             }
             self.diag.check.set(e);
             return Err(Error::new(Stage::Image, e.errno()));
+        }
+        // The upgrade request goes to an erased trailer only. The download
+        // never writes there: bytes found there fail it (and are erased).
+        let geo = self.sink.geo;
+        match crate::mcuboot::clear_trailer(port, &geo, &mut self.rx) {
+            Ok(false) => {}
+            Ok(true) => return Err(Error::new(Stage::Schedule, Errno::Io)),
+            Err(e) => return Err(Error::new(Stage::Flash, e)),
         }
         port.request_upgrade(self.cfg.permanent)
             .map_err(|e| Error::new(Stage::Schedule, e))?;
@@ -1291,12 +1324,23 @@ impl Engine {
                 Err(Error::new(Stage::Http, Errno::Range))
             }
             _ => {
-                self.sink.total = Some(t32);
                 // A writer made while the size was unknown (a chunked stream)
                 // learns it now, e.g. from the range answer after a resume.
+                // Checked before a byte of this response is written: a size
+                // past the trailer's start would let the server write
+                // MCUboot's upgrade request.
                 if let Some(w) = self.sink.writer.as_mut() {
-                    w.set_total(t32);
+                    if let Err(e) = w.set_total(t32) {
+                        crate::logging::error!(
+                            "the server's file size does not fit what was downloaded",
+                            size = t32,
+                            written = w.written()
+                        );
+                        self.diag.note = Some("the server announced a size past the slot's trailer start or below what it sent; refused");
+                        return Err(Error::new(Stage::Http, e));
+                    }
                 }
+                self.sink.total = Some(t32);
                 Ok(())
             }
         }
@@ -1341,11 +1385,7 @@ impl Engine {
             }
             None if !self.ranged => {
                 // Chunked or close-delimited stream without a size: it is all there.
-                let n = self.sink.offset;
-                self.sink.total = Some(n);
-                if let Some(w) = self.sink.writer.as_mut() {
-                    w.set_total(n);
-                }
+                self.set_total(u64::from(self.sink.offset))?;
                 Ok(Outcome::Done)
             }
             None => Err(Error::new(Stage::Http, Errno::BadMsg)),
@@ -1498,6 +1538,18 @@ mod tests {
         modem: Option<Result<u32, Errno>>,
         /// Page size the port reports (None: PAGE).
         page_size: Option<u32>,
+        /// Something else writes the trailer's last byte once the image
+        /// reaches the slot's last page.
+        scribble_trailer: bool,
+        /// Reset the connection when a request arrives while an earlier
+        /// response is still unread (a TLS stack that cannot take records
+        /// packing several responses).
+        reset_when_pipelined: bool,
+        /// Answer every ranged request with a 206 head for the range, no
+        /// body, and `Connection: close`.
+        empty_206: bool,
+        /// Redirects (`status` 3xx) point at the requested path itself.
+        redirect_self: bool,
     }
 
     struct Fake {
@@ -1508,6 +1560,8 @@ mod tests {
         closed: bool,
         cut: bool,
         connects: Vec<Vec<i32>>,
+        /// The TLS host name of each TLS connect (None: an IP, no name check).
+        hostnames: Vec<Option<std::string::String>>,
         requests: Vec<std::string::String>,
         flash: Vec<u8>,
         upgraded: Option<bool>,
@@ -1520,6 +1574,12 @@ mod tests {
         /// Most requests received back to back without a recv in between.
         max_burst: usize,
         burst: usize,
+        /// The connection was reset: recv fails with ECONNRESET.
+        rst: bool,
+        resets: u32,
+        /// Requests that arrived while an earlier response was unread, after
+        /// the first reset.
+        pipelined_after_reset: u32,
     }
 
     impl Fake {
@@ -1532,6 +1592,7 @@ mod tests {
                 closed: false,
                 cut: false,
                 connects: Vec::new(),
+                hostnames: Vec::new(),
                 requests: Vec::new(),
                 flash: std::vec![0x5a; SLOT as usize],
                 upgraded: None,
@@ -1543,6 +1604,9 @@ mod tests {
                 modem_erases: 0,
                 max_burst: 0,
                 burst: 0,
+                rst: false,
+                resets: 0,
+                pipelined_after_reset: 0,
             }
         }
 
@@ -1564,12 +1628,23 @@ mod tests {
             let mut head = std::string::String::new();
             if let Some(s) = self.b.status {
                 head += &std::format!("HTTP/1.1 {} X\r\nContent-Length: 0\r\n", s);
-                if (300..400).contains(&s) {
+                if (300..400).contains(&s) && self.b.redirect_self {
+                    let path = req.split(' ').nth(1).unwrap();
+                    head += &std::format!("Location: {path}\r\n");
+                } else if (300..400).contains(&s) {
                     // A new place each time: the URL tells which hop it is.
                     head += &std::format!("Location: /hop{}.bin\r\n", self.connects.len());
                 }
                 head += "\r\n";
                 self.outbox.extend_from_slice(head.as_bytes());
+                return;
+            }
+            if let (Some((a, b)), true) = (range, self.b.empty_206) {
+                head += &std::format!(
+                    "HTTP/1.1 206 X\r\nContent-Range: bytes {a}-{b}/{total}\r\nConnection: close\r\n\r\n"
+                );
+                self.outbox.extend_from_slice(head.as_bytes());
+                self.closed = true;
                 return;
             }
             let (a, b, status) = match range {
@@ -1588,6 +1663,18 @@ mod tests {
             if self.b.chunked {
                 head += "Transfer-Encoding: chunked\r\n\r\n";
                 bytes.extend_from_slice(head.as_bytes());
+                if let Some(at) = self.b.reset_at.filter(|&at| at > a && at <= b && !self.cut) {
+                    // Cut inside the stream: the chunks before `at`, no end.
+                    for c in body[..at - a].chunks(333) {
+                        bytes.extend_from_slice(std::format!("{:x}\r\n", c.len()).as_bytes());
+                        bytes.extend_from_slice(c);
+                        bytes.extend_from_slice(b"\r\n");
+                    }
+                    self.cut = true;
+                    self.outbox.extend_from_slice(&bytes);
+                    self.closed = true;
+                    return;
+                }
                 for c in body.chunks(333) {
                     bytes.extend_from_slice(std::format!("{:x}\r\n", c.len()).as_bytes());
                     bytes.extend_from_slice(c);
@@ -1627,8 +1714,10 @@ mod tests {
             if self.b.port_closed {
                 return Err(refuse(ConnectStage::Unknown));
             }
+            assert!(self.connects.len() < 1000, "the engine reconnects forever");
             if let Some(tls) = p.tls {
                 self.connects.push(tls.sec_tags.to_vec());
+                self.hostnames.push(tls.hostname.map(Into::into));
                 if !tls.sec_tags.iter().any(|t| self.b.good_tags.contains(t)) {
                     return Err(refuse(ConnectStage::Unknown));
                 }
@@ -1636,6 +1725,7 @@ mod tests {
             self.inbox.clear();
             self.outbox.clear();
             self.closed = false;
+            self.rst = false;
             Ok(Handle(1))
         }
         fn send(&mut self, _: Handle, data: &[u8]) -> Result<usize, Errno> {
@@ -1647,6 +1737,18 @@ mod tests {
                 let req: Vec<u8> = self.inbox.drain(..end + 4).collect();
                 let req = std::string::String::from_utf8(req).unwrap();
                 self.requests.push(req.clone());
+                if !self.outbox.is_empty() {
+                    if self.resets > 0 {
+                        self.pipelined_after_reset += 1;
+                    }
+                    if self.b.reset_when_pipelined {
+                        self.outbox.clear();
+                        self.rst = true;
+                        self.closed = true;
+                        self.resets += 1;
+                        return Ok(data.len());
+                    }
+                }
                 self.burst += 1;
                 self.max_burst = self.max_burst.max(self.burst);
                 if self.b.misorder_once && self.requests.len() > 1 && self.held.is_none() {
@@ -1663,6 +1765,9 @@ mod tests {
         }
         fn recv(&mut self, _: Handle, buf: &mut [u8], _: u32) -> Result<usize, Errno> {
             self.burst = 0;
+            if self.rst {
+                return Err(Errno::ConnReset);
+            }
             if self.outbox.is_empty() {
                 return if self.closed {
                     Ok(0)
@@ -1704,6 +1809,10 @@ mod tests {
                 let cell = &mut self.flash[off as usize + i];
                 assert_eq!(*cell & d, d, "write needs an erase at {}", off as usize + i);
                 *cell &= d;
+            }
+            if self.b.scribble_trailer && off + PAGE >= SLOT {
+                let last = self.flash.len() - 1;
+                self.flash[last] = 0x03;
             }
             Ok(())
         }
@@ -1910,6 +2019,25 @@ mod tests {
         assert!(text.contains("TCP to s3.test:443 works"), "{text}");
     }
 
+    /// Only a strict IP literal connects without a name to check; a host a
+    /// resolver may also read as an address ("127.1") is a name.
+    #[test]
+    fn only_strict_ip_literals_skip_the_name_check() {
+        for (url, name) in [
+            ("https://127.1/f", Some("127.1")),
+            ("https://2130706433/f", Some("2130706433")),
+            ("https://0x7f.0.0.1/f", Some("0x7f.0.0.1")),
+            ("https://s3.test/f", Some("s3.test")),
+            ("https://127.0.0.1/f", None),
+            ("https://[::1]/f", None),
+        ] {
+            let mut f = Fake::new(image(100), tls());
+            let mut e = Engine::new(Config::default());
+            e.start(&mut f, &req(url, url, &[42])).unwrap();
+            assert_eq!(f.hostnames, [name.map(Into::into)], "{url}");
+        }
+    }
+
     #[test]
     fn closed_port_is_not_a_certificate_problem() {
         let mut f = Fake::new(
@@ -2074,6 +2202,87 @@ mod tests {
         e.run(&mut f, &AtomicBool::new(false), &mut |_| {}).unwrap();
         check_slot(&f, &img);
         assert_eq!(e.depth_cap, 1, "must fall back to one request at a time");
+    }
+
+    /// A TLS stack that breaks when several responses are in flight (the
+    /// nRF91 modem and records packing pipelined responses): after the first
+    /// reset the download goes on one request at a time, and completes.
+    #[test]
+    fn a_reset_with_pipelined_requests_in_flight_falls_back_to_depth_one() {
+        let img = image(40_000);
+        let mut f = Fake::new(
+            img.clone(),
+            Behaviour {
+                reset_when_pipelined: true,
+                ..tls()
+            },
+        );
+        let mut e = Engine::new(Config::default());
+        let req = req("https://h.test/f", "https://h.test/f", &[42]);
+        e.start(&mut f, &req).unwrap();
+        e.run(&mut f, &AtomicBool::new(false), &mut |_| {}).unwrap();
+        check_slot(&f, &img);
+        assert_eq!(f.upgraded, Some(false));
+        assert_eq!(f.resets, 1, "pipelined again after the reset");
+        assert_eq!(
+            f.pipelined_after_reset, 0,
+            "more than one request outstanding after the first reset"
+        );
+        assert_eq!(e.depth_cap, 1);
+    }
+
+    /// A download from a server that behaves as `b` on every request, with
+    /// two retries: the error and the connections made.
+    fn never_progressing(b: Behaviour, cfg: Config) -> (Error, usize) {
+        let mut f = Fake::new(image(5_000), b);
+        let cfg = Config { retries: 2, ..cfg };
+        let err = download(&mut f, "https://h.test/fw.bin", &[42], cfg).unwrap_err();
+        assert_eq!(f.upgraded, None);
+        (err, f.connects.len())
+    }
+
+    /// Empty 206 answers with `Connection: close`: each is a failed attempt.
+    #[test]
+    fn empty_ranges_end_after_the_retries() {
+        let b = Behaviour {
+            empty_206: true,
+            ..tls()
+        };
+        let (err, connects) = never_progressing(b, Config::default());
+        assert_eq!(err, Error::new(Stage::Http, Errno::BadMsg));
+        assert_eq!(connects, 3, "the first try and two retries");
+    }
+
+    #[test]
+    fn server_errors_forever_end_after_the_retries() {
+        let b = Behaviour {
+            status: Some(503),
+            ..tls()
+        };
+        let (err, connects) = never_progressing(b, Config::default());
+        assert_eq!(err, Error::new(Stage::Http, Errno::Again));
+        assert_eq!(connects, 3, "the first try and two retries");
+    }
+
+    #[test]
+    fn a_redirect_to_itself_ends_at_the_redirect_limit() {
+        let b = Behaviour {
+            status: Some(302),
+            redirect_self: true,
+            ..tls()
+        };
+        let cfg = Config {
+            max_redirects: if cfg!(feature = "redirects") { 5 } else { 0 },
+            ..Config::default()
+        };
+        let (err, connects) = never_progressing(b, cfg.clone());
+        let want = if cfg!(feature = "redirects") {
+            Errno::BadMsg
+        } else {
+            Errno::NotSup
+        };
+        assert_eq!(err, Error::new(Stage::Http, want));
+        assert_eq!(connects, usize::from(cfg.max_redirects) + 1);
     }
 
     #[test]
@@ -2343,6 +2552,104 @@ mod tests {
         );
         let err = download(&mut f, "https://h.test/m.bin", &[42], Config::default()).unwrap_err();
         assert_eq!(err, Error::new(Stage::Image, Errno::NotSup));
+    }
+
+    /// Where MCUboot's trailer starts in the fake's slot.
+    fn trailer_start() -> usize {
+        SlotWriter::capacity(&Fake::new(Vec::new(), tls()).flash_geometry().unwrap()) as usize
+    }
+
+    /// A slot-sized "file": `img`, erased bytes, and in the last bytes an
+    /// MCUboot trailer asking for a permanent swap (magic, image_ok,
+    /// swap_info PERM), as a hostile server would serve it.
+    fn file_with_trailer(img: &[u8]) -> Vec<u8> {
+        let mut f = img.to_vec();
+        f.resize(SLOT as usize, 0xff);
+        let end = f.len();
+        f[end - 16..].copy_from_slice(&[
+            0x77, 0xc2, 0x95, 0xf3, 0x60, 0xd2, 0xef, 0x7f, 0x35, 0x52, 0x50, 0x0f, 0x2c, 0xb6,
+            0x79, 0x80,
+        ]);
+        f[end - 24] = 0x01;
+        f[end - 40] = 0x03;
+        f
+    }
+
+    /// A plain-http server streams a chunked 200 (size unknown), cuts it,
+    /// and answers the resume with a 206 whose total reaches the slot's end:
+    /// refused before a byte of it is written, the trailer stays erased.
+    #[test]
+    fn a_size_reaching_into_the_trailer_is_refused_and_the_trailer_stays_erased() {
+        let img = image(9_000);
+        let mut f = Fake::new(
+            file_with_trailer(&img),
+            Behaviour {
+                chunked: true,
+                reset_at: Some(5_000),
+                ..Default::default()
+            },
+        );
+        let mut e = Engine::new(Config::default());
+        e.start(
+            &mut f,
+            &req("http://h.test/fw.bin", "http://h.test/fw.bin", &[]),
+        )
+        .unwrap();
+        let err = e
+            .run(&mut f, &AtomicBool::new(false), &mut |_| {})
+            .unwrap_err();
+        assert_eq!(err, Error::new(Stage::Http, Errno::FileTooBig));
+        assert!(e.diag().note.unwrap_or("").contains("trailer"));
+        assert!(
+            f.requests[1].contains("Range: bytes=5000-"),
+            "{:?}",
+            f.requests
+        );
+        assert_eq!(f.upgraded, None);
+        let start = trailer_start();
+        assert!(
+            f.flash[start..].iter().all(|&b| b == 0xff),
+            "the trailer area was written"
+        );
+        assert_eq!(
+            &f.flash[..5_000],
+            &img[..5_000],
+            "only the 200's bytes are in the slot"
+        );
+    }
+
+    /// Trailer bytes that appear during the download (not written by it)
+    /// fail the download at the schedule stage, and are erased.
+    #[test]
+    fn a_trailer_written_during_the_download_is_an_error_not_an_upgrade() {
+        let start = trailer_start();
+        // The image ends in the trailer's page, so the slot writer's own
+        // erase of the pages after the image does not cover it.
+        let img = image(start - 600);
+        // Image bytes in the trailer's page are not trailer bytes.
+        let mut f = Fake::new(img.clone(), tls());
+        download(&mut f, "https://h.test/fw.bin", &[42], Config::default()).unwrap();
+        check_slot(&f, &img);
+        assert_eq!(f.upgraded, Some(false));
+        let mut f = Fake::new(
+            img.clone(),
+            Behaviour {
+                scribble_trailer: true,
+                ..tls()
+            },
+        );
+        let mut e = Engine::new(Config::default());
+        e.start(
+            &mut f,
+            &req("https://h.test/fw.bin", "https://h.test/fw.bin", &[42]),
+        )
+        .unwrap();
+        let err = e
+            .run(&mut f, &AtomicBool::new(false), &mut |_| {})
+            .unwrap_err();
+        assert_eq!(err, Error::new(Stage::Schedule, Errno::Io));
+        assert_eq!(f.upgraded, None);
+        assert!(f.flash[start..].iter().all(|&b| b == 0xff));
     }
 
     /// A port reporting a flash page size of 0 fails the download with a

@@ -158,6 +158,9 @@ impl Geometry {
 pub struct SlotWriter {
     geo: Geometry,
     total: u32,
+    /// Where MCUboot's trailer starts ([`SlotWriter::capacity`]): no image
+    /// byte is ever written at or past it, whatever a server announced.
+    capacity: u32,
     /// File bytes accepted so far.
     written: u32,
     /// Pages below this offset have been erased by us.
@@ -235,7 +238,8 @@ impl SlotWriter {
     /// in front of the trailer.
     pub fn new(geo: FlashGeometry, total: u32) -> Result<SlotWriter, Errno> {
         let checked = Geometry::new(&geo)?;
-        if total > Self::capacity(&geo) {
+        let capacity = Self::capacity(&geo);
+        if total > capacity {
             return Err(Errno::FileTooBig);
         }
         if (total as usize) < HEADER_LEN {
@@ -244,6 +248,7 @@ impl SlotWriter {
         Ok(SlotWriter {
             geo: checked,
             total,
+            capacity,
             written: 0,
             erased_to: 0,
             tail: [0; MAX_WRITE_BLOCK],
@@ -319,9 +324,18 @@ impl SlotWriter {
     }
 
     /// Fix the size of a download whose length was not announced (chunked
-    /// or close-delimited streams), once it has ended.
-    pub fn set_total(&mut self, total: u32) {
+    /// or close-delimited streams): when it ends, or when a later response
+    /// tells it. `EFBIG` for a size that reaches into the trailer, `EBADMSG`
+    /// for one below what is already written; the writer keeps its size.
+    pub fn set_total(&mut self, total: u32) -> Result<(), Errno> {
+        if total > self.capacity {
+            return Err(Errno::FileTooBig);
+        }
+        if total < self.written {
+            return Err(Errno::BadMsg);
+        }
         self.total = total;
+        Ok(())
     }
 
     pub fn written(&self) -> u32 {
@@ -334,7 +348,7 @@ impl SlotWriter {
 
     /// Accept the next bytes of the file.
     pub fn write<P: Port>(&mut self, port: &mut P, mut data: &[u8]) -> Result<(), Errno> {
-        let room = self.total - self.written;
+        let room = self.total.saturating_sub(self.written);
         if data.len() as u64 > u64::from(room) {
             return Err(Errno::FileTooBig);
         }
@@ -418,6 +432,12 @@ impl SlotWriter {
                 .ok_or(Errno::Inval)?;
             let n = ((page_end - off) as usize).min(data.len());
             let end = off + n as u32;
+            // The trailer is MCUboot's. Image bytes end at `total`, which
+            // never passes `capacity` (`new`, `set_total`); only the erased
+            // padding of the last write block may reach past it.
+            if off >= self.capacity {
+                return Err(Errno::FileTooBig);
+            }
             while self.erased_to < end {
                 port.flash_erase(self.erased_to, page.get())?;
                 self.erased_to += page.get();
@@ -553,26 +573,31 @@ fn find_sha256<P: Port>(
     found.ok_or(Errno::IlSeq)
 }
 
-/// Make sure the trailer area holds no stale upgrade request before any
-/// image byte is written (a reboot mid-download must not swap).
-#[inline]
+/// Make sure MCUboot's trailer area (from [`SlotWriter::capacity`] to the
+/// slot's end) holds no upgrade request: before any image byte is written
+/// (a reboot mid-download must not swap), after a failure, and as the check
+/// before the upgrade is requested. True when it did not read erased (and
+/// was erased now).
+#[inline(never)]
 pub fn clear_trailer<P: Port>(
     port: &mut P,
     geo: &FlashGeometry,
     scratch: &mut [u8],
-) -> Result<(), Errno> {
+) -> Result<bool, Errno> {
     ensure_erased(port, geo, SlotWriter::capacity(geo), geo.slot_size, scratch)
 }
 
-/// Erase every page in [from, to) that does not already read erased.
-/// `NotSup` for a geometry with page size 0.
+/// Erase every page holding a byte in [from, to) that does not read erased
+/// (bytes of those pages outside the range are not looked at, and go with
+/// the page). True when a page was erased. `NotSup` for a geometry with page
+/// size 0.
 pub fn ensure_erased<P: Port>(
     port: &mut P,
     geo: &FlashGeometry,
     from: u32,
     to: u32,
     scratch: &mut [u8],
-) -> Result<(), Errno> {
+) -> Result<bool, Errno> {
     let page = NonZeroU32::new(geo.page_size).ok_or(Errno::NotSup)?;
     erase_dirty(port, page, geo.erased_value, from, to, scratch)
 }
@@ -584,18 +609,20 @@ fn erase_dirty<P: Port>(
     from: u32,
     to: u32,
     scratch: &mut [u8],
-) -> Result<(), Errno> {
+) -> Result<bool, Errno> {
     if scratch.is_empty() {
         return Err(Errno::NoMem);
     }
     let step = u32::try_from(scratch.len()).unwrap_or(u32::MAX);
     let mut page = from - from % page_size;
+    let mut erased = false;
     while page < to {
-        let mut off = page;
+        let mut off = page.max(from);
         let page_end = page.checked_add(page_size.get()).ok_or(Errno::Inval)?;
+        let end = page_end.min(to);
         let mut dirty = false;
-        while off < page_end && !dirty {
-            let n = step.min(page_end - off) as usize;
+        while off < end && !dirty {
+            let n = step.min(end - off) as usize;
             let chunk = scratch.get_mut(..n).ok_or(Errno::Fault)?;
             port.flash_read(off, chunk)?;
             dirty = chunk.iter().any(|&b| b != erased_value);
@@ -603,10 +630,11 @@ fn erase_dirty<P: Port>(
         }
         if dirty {
             port.flash_erase(page, page_size.get())?;
+            erased = true;
         }
         page = page_end;
     }
-    Ok(())
+    Ok(erased)
 }
 
 #[cfg(test)]
@@ -792,6 +820,37 @@ mod tests {
                 assert!(port.flash[pad..].iter().all(|&b| b == 0xff));
             }
         }
+    }
+
+    /// A size learnt late (a chunked stream resumed with a range) never
+    /// moves the end past the trailer's start, nor below what is written.
+    #[test]
+    fn a_late_size_stays_in_front_of_the_trailer() {
+        let g = geo(PAGE, 4);
+        let cap = SlotWriter::capacity(&g);
+        let img = image(9_000);
+        let mut port = Mem::new(g);
+        let mut w = SlotWriter::new(g, cap).unwrap();
+        write_all(&mut w, &mut port, &img[..5_000], 100);
+        assert_eq!(w.set_total(SLOT), Err(Errno::FileTooBig));
+        assert_eq!(w.set_total(cap + 1), Err(Errno::FileTooBig));
+        assert_eq!(w.set_total(4_999), Err(Errno::BadMsg));
+        // Refused sizes leave the writer as it was: at most the capacity.
+        let room = vec_of(cap as usize - 5_000);
+        assert!(w.write(&mut port, &room).is_ok());
+        assert_eq!(w.write(&mut port, &[0u8; 4]), Err(Errno::FileTooBig));
+        assert!(port.flash[cap as usize..].iter().all(|&b| b == 0xff));
+        let mut w = SlotWriter::new(g, cap).unwrap();
+        let mut port = Mem::new(g);
+        write_all(&mut w, &mut port, &img[..5_000], 100);
+        assert_eq!(w.set_total(img.len() as u32), Ok(()));
+        write_all(&mut w, &mut port, &img[5_000..], 100);
+        let mut scratch = [0u8; 256];
+        assert!(w.finish(&mut port, &mut scratch).is_ok());
+    }
+
+    fn vec_of(n: usize) -> Vec<u8> {
+        std::vec![0x11; n]
     }
 
     #[test]

@@ -73,6 +73,93 @@ impl<'a> Iterator for Fields<'a> {
     }
 }
 
+/// The one rule for "this host is an IP address, not a name" (an https
+/// connection to an address checks no name, so the rule is strict):
+///
+/// - IPv4: exactly four decimal parts, each 0-255, without leading zeros
+///   ("0" alone is a part; "010" is not), as `inet_pton(AF_INET)` takes them;
+/// - IPv6: the text form `inet_pton(AF_INET6)` takes (hex groups of 1-4
+///   digits, at most one "::", an IPv4 tail as above), without the
+///   brackets of the URL form (as [`Url::host`] holds it).
+///
+/// Everything else is a name and gets its name checked: the forms a
+/// resolver may also read as addresses (`127.1`, `2130706433`, `0x7f.1`,
+/// `0177.0.0.1`) included.
+pub fn is_ip_literal(host: &str) -> bool {
+    // One pass over the bytes each, no splitting: this runs in every build.
+    is_ipv4(host.as_bytes()) || is_ipv6(host.as_bytes())
+}
+
+fn is_ipv4(b: &[u8]) -> bool {
+    let (mut parts, mut value, mut digits) = (0u32, 0u32, false);
+    let mut i = 0;
+    loop {
+        match b.get(i) {
+            Some(c) if c.is_ascii_digit() => {
+                if digits && value == 0 {
+                    return false; // a leading zero
+                }
+                value = value * 10 + u32::from(c - b'0');
+                if value > 255 {
+                    return false;
+                }
+                digits = true;
+            }
+            end => {
+                if !digits {
+                    return false;
+                }
+                parts += 1;
+                (value, digits) = (0, false);
+                match end {
+                    None => return parts == 4,
+                    Some(b'.') if parts < 4 => {}
+                    _ => return false,
+                }
+            }
+        }
+        i += 1;
+    }
+}
+
+fn is_ipv6(b: &[u8]) -> bool {
+    let (mut groups, mut gap) = (0u32, false);
+    let mut i = 0;
+    if b.starts_with(b"::") {
+        (gap, i) = (true, 2);
+    }
+    while i < b.len() {
+        let start = i;
+        while b.get(i).is_some_and(u8::is_ascii_hexdigit) {
+            i += 1;
+        }
+        if b.get(i) == Some(&b'.') {
+            // An IPv4 tail ends the address and counts two groups.
+            groups += 2;
+            if !b.get(start..).is_some_and(is_ipv4) {
+                return false;
+            }
+            break;
+        }
+        if !(1..=4).contains(&(i - start)) {
+            return false;
+        }
+        groups += 1;
+        match b.get(i..) {
+            Some([]) => {}
+            Some([b':', b':', ..]) if !gap => (gap, i) = (true, i + 2),
+            Some([b':', _, ..]) => i += 1,
+            _ => return false,
+        }
+    }
+    // "::" stands for at least one group.
+    if gap {
+        groups <= 7
+    } else {
+        groups == 8
+    }
+}
+
 /// Capacity for host names. DNS allows 253, NCS v2.0 took 64 and v2.6 255;
 /// 128 covers real download hosts (S3: ~40) and keeps the static engine
 /// within 4 KiB of RAM. A longer name is an error, never cut.
@@ -344,10 +431,10 @@ impl Url {
         self.scheme == Scheme::Https
     }
 
-    /// True for IPv4 and IPv6 literals (no TLS host name is set for them).
+    /// True for IP literals by [`is_ip_literal`] (no TLS host name is
+    /// set or checked for them); every other host is a name.
     pub fn host_is_ip(&self) -> bool {
-        self.host.bytes().any(|b| b == b':')
-            || (!self.host.is_empty() && self.host.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
+        is_ip_literal(&self.host)
     }
 
     /// Value of the Host header: host, brackets for IPv6, port when not default.
@@ -476,6 +563,66 @@ mod tests {
             .path
             .starts_with("/abc/2655598254?X-Amz-Credential=AKIA%2F"));
         assert!(u.path.ends_with("t=12:30"));
+    }
+
+    #[test]
+    fn ip_literals_by_one_strict_rule() {
+        for ip in [
+            "127.0.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "10.0.200.9",
+            "::1",
+            "::",
+            "2001:db8::8:800:200c:417a",
+            "2001:0db8:0000:0000:0000:0000:0000:0001",
+            "fe80::",
+            "::ffff:192.0.2.1",
+            "1:2:3:4:5:6:1.2.3.4",
+        ] {
+            assert!(is_ip_literal(ip), "{ip} is an address");
+        }
+        for name in [
+            "127.1",
+            "2130706433",
+            "0x7f.1",
+            "0x7f.0.0.1",
+            "0177.0.0.1",
+            "127.0.0.01",
+            "127.0.0.1.",
+            "1.2.3.4.5",
+            "256.0.0.1",
+            "1.2.3.",
+            ".1.2.3",
+            "1..2.3",
+            "1.2.3.4a",
+            "s3.amazonaws.com",
+            "1.2.3.example",
+            "",
+            ":",
+            ":::",
+            "1:2:3:4:5:6:7",
+            "1:2:3:4:5:6:7:8:9",
+            "1::2::3",
+            "12345::",
+            "1.2.3.4::",
+            "::1.2.3",
+            "[::1]",
+            "[::1",
+            "::1]",
+            "[127.0.0.1]",
+            "fe80::1%eth0",
+        ] {
+            assert!(!is_ip_literal(name), "{name} is a name");
+        }
+        for (url, ip) in [
+            ("https://127.1/f", false),
+            ("https://2130706433/f", false),
+            ("https://127.0.0.1:8443/f", true),
+            ("https://[2001:db8::1]/f", true),
+        ] {
+            assert_eq!(Url::parse(url, l()).unwrap().host_is_ip(), ip, "{url}");
+        }
     }
 
     #[test]

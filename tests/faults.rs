@@ -410,6 +410,25 @@ fn redirect_from_https_to_http_is_refused() {
     );
 }
 
+/// `127.1` reaches 127.0.0.1 through the resolver, but it is not an IP
+/// literal by the core's rule: it is a name, checked against the server's
+/// certificate (whose names are fota.test, localhost and IP 127.0.0.1), and
+/// refused. `127.0.0.1` itself is checked against the certificate's IP.
+#[test]
+fn a_non_canonical_ip_is_a_name_and_its_name_is_checked() {
+    let srv = Server::start(true, "ip-forms", &[]);
+    let run_for = |name: &str, host: &str| {
+        let args = vec![
+            format!("https://{host}:{}/app.bin", srv.port),
+            "--sec-tag".into(),
+            "42".into(),
+        ];
+        sim(name, &args, Duration::from_secs(60))
+    };
+    run_for("ip-forms-short", "127.1").assert_error("tls", "ECONNREFUSED");
+    run_for("ip-forms-canonical", "127.0.0.1").assert_ok();
+}
+
 #[test]
 fn location_longer_than_the_limit_is_refused() {
     let srv = Server::start(true, "long-loc", &[]);
@@ -447,6 +466,37 @@ fn content_length_that_disagrees_with_the_body() {
     }
 }
 
+/// A chunked 200 (size unknown) is cut; the resume's 206 claims a total
+/// reaching the slot's end (fota-sim's default slot, 0x70000 bytes) and
+/// carries MCUboot trailer bytes asking for a permanent swap there. The
+/// size is refused before a byte of that response is written, and the slot
+/// holds no upgrade request.
+#[test]
+fn a_resumed_range_reaching_into_the_trailer_is_refused() {
+    let srv = Server::start(false, "trailer-total", &[]);
+    let fault = "chunked-trunc=50001,once+trailer-total=0x70000,min=1";
+    let s = srv.sim("trailer-total", fault, &[]);
+    s.assert_error("http", "EFBIG");
+    assert_eq!(s.code, Some(4), "exit code for stage=http");
+    assert!(s.stdout.contains("trailer"), "{}", s.stdout);
+    let reqs = srv.requests(fault);
+    assert!(
+        reqs.iter().any(
+            |l| json_field(l, "range").as_deref() == Some("bytes=50001-")
+                && json_field(l, "status").as_deref() == Some("206")
+        ),
+        "the attack's 206 was not served: {reqs:#?}"
+    );
+    let slot = std::fs::read(&s.slot).unwrap();
+    assert_eq!(slot.len(), 0x70000);
+    // Everything from the end of the 200's bytes to the slot's end is erased:
+    // no byte of the 206 reached the flash, MCUboot's trailer least of all.
+    assert!(
+        slot[50_001..].iter().all(|&b| b == 0xff),
+        "bytes of the refused response reached the slot"
+    );
+}
+
 #[test]
 fn whole_file_200_in_the_middle_of_a_download_is_refused() {
     let srv = Server::start(true, "no-range-mid", &[]);
@@ -467,6 +517,23 @@ fn server_errors_that_never_end() {
     );
     // --retries 3 by default: the first try and three more.
     assert_eq!(srv.requests(fault).len(), 4);
+}
+
+/// Empty 206 answers with `Connection: close` to every range bring no byte:
+/// each is a failed attempt, so `--retries 2` ends the download after three
+/// requests instead of reconnecting forever.
+#[test]
+fn empty_ranges_forever_end_after_the_retries() {
+    let srv = Server::start(true, "empty-206", &[]);
+    let fault = "empty-206";
+    let s = srv.sim("empty-206", fault, &["--retries", "2"]);
+    s.assert_error("http", "EBADMSG");
+    // One request per connection: the server closes after each answer.
+    assert_eq!(
+        srv.requests(fault).len(),
+        3,
+        "the first try and two retries"
+    );
 }
 
 #[test]

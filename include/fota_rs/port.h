@@ -105,7 +105,11 @@ struct fota_rs_tls {
 	const int32_t *sec_tags;
 	/** Number of entries in sec_tags (at least 1). */
 	uint8_t sec_tag_count;
-	/** Server name for SNI and verification (TLS_HOSTNAME); NULL for IP literals. */
+	/**
+	 * Server name for SNI and verification (TLS_HOSTNAME); NULL for IP
+	 * literals (fota_rs_host_is_ip_literal()). A non-NULL name is always
+	 * set and verified, even when it looks like an address ("127.1").
+	 */
 	const char *hostname;
 	/** One of enum fota_rs_peer_verify. */
 	uint8_t peer_verify;

@@ -76,7 +76,7 @@ pub struct fota_rs_tls {
     pub sec_tags: *const i32,
     #[doc = " Number of entries in sec_tags (at least 1)."]
     pub sec_tag_count: u8,
-    #[doc = " Server name for SNI and verification (TLS_HOSTNAME); NULL for IP literals."]
+    #[doc = " Server name for SNI and verification (TLS_HOSTNAME); NULL for IP\n literals (fota_rs_host_is_ip_literal()). A non-NULL name is always\n set and verified, even when it looks like an address (\"127.1\")."]
     pub hostname: *const cty::c_char,
     #[doc = " One of enum fota_rs_peer_verify."]
     pub peer_verify: u8,

@@ -48,6 +48,12 @@ Faults (OFF = absolute file offset of a body byte, N = count of bytes):
   long-location=N    302 with a Location of about N bytes
   status=CODE        answer CODE with a small body (retry-after=S adds
                      Retry-After: S)
+  empty-206          ranged requests: a 206 head for the range (no
+                     Content-Length), no body, "Connection: close", close
+  trailer-total=S    serve the file as if it were S bytes long (a slot's
+                     size): erased padding, and in its last 40 bytes an
+                     MCUboot trailer asking for a permanent swap (magic,
+                     image_ok 0x01, swap_info 0x03)
 
 --rate paces every body (bytes per second, in small pieces) so a download
 lasts long enough to be interrupted. --log appends one JSON object per
@@ -389,6 +395,9 @@ class Connection:
         return True
 
     def respond(self, method, path, query, hdrs, data, rng, f, base):
+        if "trailer-total" in f:
+            data = with_trailer(data, num(f["trailer-total"]))
+            rng = parse_range(hdrs.get("range"), len(data))
         total = len(data)
         close_after = "close-each" in f or "close-silent" in f
         host = hdrs.get("host", "127.0.0.1")
@@ -417,6 +426,12 @@ class Connection:
             code, first, end = 200, 0, total
         else:
             code, first, end = 206, rng[0], rng[1] + 1
+        if code == 206 and "empty-206" in f:
+            h = [f"HTTP/1.1 206 {reason(206)}", "Server: AmazonS3",
+                 f"Content-Range: bytes {first}-{end - 1}/{total}", "Connection: close"]
+            self.srv.log.write(status=206, bytes=0, event=None, **base)
+            self.send(("\r\n".join(h) + "\r\n\r\n").encode("latin-1"))
+            raise Abort("close")
         src = first
         if code == 206 and "wrong-range" in f:
             src = min(first + num(f["wrong-range"]), total - 1)
@@ -532,6 +547,19 @@ class Connection:
             self.send(wire[i:i + 1])
             self.sent += 1
             time.sleep(1.0)
+
+
+BOOT_MAGIC = bytes.fromhex("77c295f360d2ef7f3552500f2cb67980")
+
+
+def with_trailer(data, size):
+    """`data` padded with 0xFF to `size` bytes, ending in an MCUboot trailer
+    that asks for a permanent swap of image 0."""
+    out = bytearray(data + b"\xff" * max(0, size - len(data)))
+    out[-16:] = BOOT_MAGIC
+    out[-24] = 0x01  # image_ok
+    out[-40] = 0x03  # swap_info: PERM
+    return bytes(out)
 
 
 def write_port_file(path, port):
