@@ -102,7 +102,8 @@ fn device(file: &[u8]) -> Device {
     dev
 }
 
-/// The ways the operation at `at` can end when the power goes there.
+/// The ways an operation of `kind` (a write: of `write_len` bytes) can end
+/// when the power goes during it.
 fn tears(kind: OpKind, write_len: usize) -> Vec<Tear> {
     let page = GEO.page_size as usize;
     match kind {
