@@ -306,7 +306,9 @@ fn engine_refuses_each_image_and_requests_nothing() {
     assert_eq!(r, Ok(()), "the good image is accepted");
     assert_eq!(check, None);
 
-    let cases: [(&str, Errno, fn(&CheckError) -> bool); 4] = [
+    /// The refusal each image must get.
+    type Expected = fn(&CheckError) -> bool;
+    let cases: [(&str, Errno, Expected); 4] = [
         ("linked.bin", Errno::NoExec, |c| {
             matches!(
                 c,
