@@ -13,7 +13,8 @@
 //! fragment plus one page over the image's length. When the server's file
 //! changed between the runs, the next run starts over and ends with the new
 //! file (a change of size is seen at the first answer; one of the same size
-//! only by its hash, one refused run later).
+//! only by its hash, one refused run later). A second test cuts the run
+//! after a cut again, at each of its operations.
 
 use fota_rs::engine::{Config, Engine, Finished, Request, RX_BUF};
 use fota_rs::image::ImageSet;
@@ -44,7 +45,13 @@ struct Images {
     same_size: Vec<u8>,
 }
 
-fn images() -> Images {
+/// Made once per test binary (the tests run in parallel and share the files).
+fn images() -> &'static Images {
+    static IMAGES: std::sync::OnceLock<Images> = std::sync::OnceLock::new();
+    IMAGES.get_or_init(make_images)
+}
+
+fn make_images() -> Images {
     let (dir, _) = common::fixture_dir("powercut-fixtures");
     // Hash-only (an ECDSA signature's DER length varies by a byte, and the
     // same-size build must be exactly the same size).
@@ -316,7 +323,7 @@ fn power_cut_at_every_persisting_operation() {
             permanent: true,
         },
     ] {
-        sweep(&imgs, mode, &mut t);
+        sweep(imgs, mode, &mut t);
     }
     eprintln!("power-cut sweep: {t:#?}");
     let cuts: usize = t.cuts.values().sum();
@@ -331,4 +338,56 @@ fn power_cut_at_every_persisting_operation() {
     assert!(t.pending_after_cut >= 3, "{t:?}");
     assert!(t.changed_restarts >= 15, "{t:?}");
     assert!(t.changed_refused_then_restarted >= 15, "{t:?}");
+}
+
+/// A second cut while the run after the first one recovers (re-erasing the
+/// trailer, resuming, re-erasing the page it resumes at): every operation of
+/// the first run cut whole, every operation of the run after it cut whole or
+/// torn, then a clean run. https only, to keep the pairs to a few thousand.
+#[test]
+fn a_second_cut_while_recovering() {
+    let imgs = images();
+    let file = &imgs.image;
+    let mode = Mode {
+        https: true,
+        permanent: false,
+    };
+    let plan = clean_run(file, mode);
+    let mut t = Tally::default();
+    let mut pairs = 0;
+    for first in 0..plan.len() {
+        let mut dev = device(file);
+        dev.cut = Some(Cut {
+            at: first,
+            tear: Tear::Before,
+        });
+        let _ = download(&mut dev, mode);
+        assert!(dev.dead);
+        dev.reboot();
+        // What the run after the cut does when nothing stops it.
+        let base = dev.ops.len();
+        let mut probe = dev.clone();
+        download(&mut probe, mode).expect("the run after one cut");
+        for (at, &(kind, len)) in probe.ops.iter().enumerate().skip(base) {
+            for tear in tears(kind, len) {
+                let what = format!("cut at op {first}, then at op {at} ({kind:?}, {tear:?})");
+                let mut d = dev.clone();
+                d.cut = Some(Cut { at, tear });
+                let _ = download(&mut d, mode);
+                t.runs += 1;
+                assert!(d.dead, "{what}: the second cut was not reached");
+                after_cut(&d, &what, &mut t);
+                run_again(&mut d, file, mode, &what, &mut t);
+                *t.cuts.entry(kind).or_default() += 1;
+                t.torn += usize::from(tear != Tear::Before);
+                pairs += 1;
+            }
+        }
+    }
+    eprintln!("second cuts: {pairs} pairs, {t:#?}");
+    assert!(pairs >= 1000, "only {pairs} pairs of cuts");
+    assert!(t.torn >= 500, "only {} torn second cuts", t.torn);
+    assert!(t.cuts[&OpKind::KvSave] >= 50, "{t:?}");
+    assert!(t.cuts[&OpKind::Erase] >= 200, "{t:?}");
+    assert!(t.pending_after_cut >= 3, "{t:?}");
 }

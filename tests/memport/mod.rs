@@ -62,6 +62,7 @@ pub fn noise(seed: u64, len: usize) -> Vec<u8> {
         .collect()
 }
 
+#[derive(Clone)]
 pub struct Device {
     pub geo: FlashGeometry,
     pub flash: Vec<u8>,
