@@ -18,7 +18,8 @@
 # fresh process with the host port configured by FOTA_RS_HOST_* variables.
 # After each case that must schedule the image, scripts/check-slot.py checks
 # the slot file byte for byte; after the long-URL case the server's log must
-# show the query exactly as sent.
+# show the query exactly as sent. Last, tests/c/checks.sh runs
+# tests/c/test_checks.c: images refused by the checks before the upgrade.
 #
 # Environment: HOST_SDK (default build/host-sdk; built when missing), OUT
 # (default build/c-api), CC (default cc).
@@ -213,5 +214,9 @@ for b in "${builds[@]}"; do
 		fi
 	done
 done
+
+# The checks before the upgrade (linked elsewhere, older, other key, unsigned).
+# shellcheck source=tests/c/checks.sh
+. tests/c/checks.sh
 
 finish
