@@ -479,10 +479,11 @@ static void deliver_final(const struct fota_download_evt *evt)
 {
 	const bool free_after = !FOTA_RS_NCS_ASYNC && evt->id == FOTA_DOWNLOAD_EVT_FINISHED;
 
+	/* Set first, so that cancel() never sees the library free and the event unsent. */
+	store(&final_running, 1);
 	if (!free_after) {
 		store(&dl_active, 0);
 	}
-	store(&final_running, 1);
 	deliver(evt);
 	store(&final_running, 0);
 	if (free_after) {
@@ -704,8 +705,8 @@ static void trampoline(const struct fota_rs_event *e, void *user)
 		return;
 	}
 	if (!final) {
-		/* After cancel() reported CANCELLED nothing more is said (v1.7 - v2.3). */
-		if (load(&cancel_state) != CANCEL_REPORTED) {
+		/* Once cancel() has begun nothing more is said (v1.7 - v2.3: it closed the socket). */
+		if (load(&cancel_state) == CANCEL_NONE) {
 			deliver(&evt);
 		}
 		return;
@@ -1027,7 +1028,8 @@ int fota_download_cancel(void)
 	if (FOTA_RS_NCS_ASYNC) {
 		(void)fota_rs_cancel();
 		if (!on_download_thread()) {
-			while (load(&dl_active) != 0) {
+			/* Until the final event has been delivered, not merely sent. */
+			while (load(&dl_active) != 0 || load(&final_running) != 0) {
 				sleep_poll();
 			}
 		}
