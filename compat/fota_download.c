@@ -443,7 +443,10 @@ static bool on_download_thread(void)
 		return false;
 	}
 #if FRS_HAVE_THREAD_ID
-	return frs_same_thread(frs_self(), cb_thread);
+	frs_thread_id t;
+
+	__atomic_load(&cb_thread, &t, __ATOMIC_ACQUIRE);
+	return frs_same_thread(frs_self(), t);
 #else
 	return true;
 #endif
@@ -467,7 +470,11 @@ static void deliver(const struct fota_download_evt *evt)
 		return;
 	}
 #if FRS_HAVE_THREAD_ID
-	cb_thread = frs_self();
+	{
+		frs_thread_id self = frs_self();
+
+		__atomic_store(&cb_thread, &self, __ATOMIC_RELEASE);
+	}
 #endif
 	__atomic_add_fetch(&cb_running, 1, __ATOMIC_ACQ_REL);
 	cb(evt);
@@ -789,15 +796,19 @@ static bool failed_connecting(void)
 /*
  * The core's start, with the connect's outcome where NCS puts it: before
  * v2.4 the return value (and errno, left by the failed socket call); from
- * v2.4 an ERROR event from the download thread after a return of 0.
+ * v2.4 an ERROR event from the download thread after a return of 0. errno
+ * is the caller's again afterwards, but for that failed socket call: the
+ * port's own socket calls are not NCS's.
  */
 static int start_core(const struct fota_rs_request *req)
 {
+	const int saved_errno = errno;
 	const struct fota_rs_port *port;
 	int32_t rc;
 	int err;
 
 	rc = fota_rs_start(req);
+	errno = saved_errno;
 	if (rc == 0) {
 		return 0;
 	}
@@ -831,7 +842,6 @@ static int start_download(const char *host, const char *file, const int *sec_tag
 {
 	int32_t tags[FOTA_RS_COMPAT_MAX_SEC_TAGS];
 	struct fota_rs_request req = { 0 };
-	const int saved_errno = errno;
 	int expected = 0;
 	int rc;
 
@@ -888,14 +898,9 @@ static int start_download(const char *host, const char *file, const int *sec_tag
 	req.pdn_id = pdn_id;
 	req.frag_size = (uint32_t)(fragment_size != 0 ? fragment_size : FRS_DEFAULT_FRAG_SIZE);
 
-	errno = saved_errno;
 	rc = start_core(&req);
 	if (rc != 0) {
 		store(&dl_active, 0);
-	}
-	if (rc == 0 || FOTA_RS_NCS_ASYNC) {
-		/* Nothing on the caller's thread touched a socket, as far as NCS goes. */
-		errno = saved_errno;
 	}
 	return rc;
 }
