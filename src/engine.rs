@@ -6,7 +6,7 @@
 //! It is generic over [`Port`], so the same code runs over the C port table on
 //! a device and over in-memory fakes in unit tests.
 
-use crate::diag::{Diag, TcpProbe};
+use crate::diag::{Diag, TcpProbe, MAX_TAGS};
 use crate::error::{Errno, Error, Stage};
 use crate::http::{self, ContentRange, Event as HttpEvent, Head, Range, ResponseParser};
 use crate::image::{self, ImageSet, ImageType, DETECT_LEN};
@@ -18,8 +18,6 @@ use crate::text::{Line, Out};
 use crate::url::{Limits, Url};
 use core::sync::atomic::{AtomicBool, Ordering};
 
-/// Most sec_tags in one request plus fallbacks (NCS v2.6 allows 5 by default).
-pub const MAX_TAGS: usize = 8;
 /// Receive buffer: the nRF91 modem delivers TLS records of at most ~2 KB.
 pub const RX_BUF: usize = 2048;
 /// Longest wait in one recv call, so a cancel is seen promptly.
