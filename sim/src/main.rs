@@ -298,14 +298,20 @@ extern "C" fn on_event(evt: *const FotaDownloadEvt) {
     let evt = unsafe { &*evt };
     let outcome = match evt.id {
         EVT_PROGRESS => {
-            let mut p = PROGRESS.lock().unwrap_or_else(|e| e.into_inner());
             let pct = evt.value;
-            if p.cancel_at.is_some_and(|c| pct >= c) {
-                p.cancel_at = None;
+            let cancel_now = {
+                let mut p = PROGRESS.lock().unwrap_or_else(|e| e.into_inner());
+                p.cancel_at.is_some_and(|c| pct >= c) && p.cancel_at.take().is_some()
+            };
+            if cancel_now {
+                // Not under PROGRESS's lock: in the v1.7/v2.0 forms NCS sends
+                // CANCELLED from inside fota_download_cancel(), so this
+                // callback is entered again before the call returns.
                 // SAFETY: plain call; cancelling from the callback is allowed.
                 let rc = unsafe { fota_download_cancel() };
                 eprintln!("fota-sim: cancelling at {pct}% (fota_download_cancel returned {rc})");
             }
+            let mut p = PROGRESS.lock().unwrap_or_else(|e| e.into_inner());
             if !p.quiet {
                 if p.tty {
                     let bar: String = (0..40)
