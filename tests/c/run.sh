@@ -214,4 +214,9 @@ for b in "${builds[@]}"; do
 	done
 done
 
+# --- credentials never in the output (a section of its own) -----------------
+
+# shellcheck source=tests/c/secrets.sh
+. tests/c/secrets.sh
+
 finish
