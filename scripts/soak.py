@@ -16,7 +16,9 @@ broken promise fails the soak; so does an outcome other than the fault's
 class predicts (success for faults a client rides out, an error for hostile
 ones), except for faults listed as known engine bugs, which are counted apart
 (--strict fails on them too). Stops after N runs or T seconds, whichever comes
-first, and prints the counts of each outcome and the seed to replay it.
+first, and prints the counts of each outcome and the seed to replay it. Fewer
+than N runs in T seconds fails the soak: a soak that ran short proved less
+than it was asked to.
 """
 
 import argparse
@@ -183,9 +185,13 @@ def main():
     print(f"soak: {len(violations)} broken promises, {len(mismatches)} unexpected outcomes, "
           f"{len(known)} known-bug outcomes (replay: --seed {seed} --runs {done})")
     failed = len(violations) + len(mismatches) + (len(known) if args.strict else 0)
+    short = args.runs - done
+    if short > 0:
+        print(f"soak: FAILED: {done} of {args.runs} runs within {args.max_seconds:.0f} s; "
+              f"the {short} runs not made count as failed")
     # The plain closing line CI reads.
-    print(f"{done - failed} passed, {failed} failed")
-    return 1 if failed else 0
+    print(f"{done - failed} passed, {failed + max(short, 0)} failed")
+    return 1 if failed or short > 0 else 0
 
 
 if __name__ == "__main__":
