@@ -52,7 +52,9 @@ Faults (OFF = absolute file offset of a body byte, N = count of bytes):
 --rate paces every body (bytes per second, in small pieces) so a download
 lasts long enough to be interrupted. --log appends one JSON object per
 response: method, path, range, status, bytes (body bytes handed to the
-socket), conn, port, event, faults, t.
+socket), conn, port, event, faults (the names of the faults injected into
+this response), t. A stall-head or trickle response is logged when it starts
+(event "stall" or "trickle") and again when it ends.
 --error-log F records the server's own exceptions (tests/server/server_errors.py):
 a harness fails when F is not empty.
 On start it writes the port(s) to the port files (atomically) and prints
@@ -457,6 +459,8 @@ class Connection:
         event = None
         try:
             if "trickle" in f:
+                # Logged now: the client gives up long before the end.
+                self.srv.log.write(status=code, bytes=0, event="trickle", **base)
                 self.trickle(head + self.frame(body, chunked, f))
             else:
                 self.send_head(head, f)
