@@ -10,7 +10,8 @@ certificate limited to TLS 1.2), checks every behaviour with http.client and
 raw sockets (including pipelined requests), stops the servers with SIGTERM
 and prints "N passed, M failed". Exit status 0 only when nothing failed; an
 exception of the server's own (its --error-log) or an exit status other than
-0 on SIGTERM is a failure.
+0 on SIGTERM is a failure. No check depends on how long something took: the
+server's log says what it did.
 
 Certificates are generated into a temporary directory, or taken from
 $FOTA_CERT_DIR when it is set (make-certs.sh is run there; it is idempotent).
@@ -825,22 +826,22 @@ def once_behaviours_not_fired_by_head():
 def stall_once():
     path = "/stall-once/700/app.bin"
     raw = Raw(C.plain.port)
-    t0 = time.monotonic()
     raw.send(get_req(path))
     r = raw.read_head()
     half = FILE_SIZE // 2
-    raw.read_exact(half)
-    t_half = time.monotonic() - t0
+    first = raw.read_exact(half)
     rest = raw.read_exact(FILE_SIZE - half)
-    t_all = time.monotonic() - t0
     raw.close()
     eq(r.status, 200, "status")
-    check(t_half < 0.6, f"first half took {t_half:.2f}s")
-    check(t_all >= 0.65, f"no stall: {t_all:.2f}s")
-    eq(rest, C.data[half:], "second half")
-    t0 = time.monotonic()
+    eq(first + rest, C.data, "body")
     r, body = fetch(path)
-    check(time.monotonic() - t0 < 0.6 and body == C.data, "second request stalled or wrong")
+    eq((r.status, body), (200, C.data), "second request")
+    # The server logs the stall as the event of the response it delayed.
+    recs = C.plain.log_records(
+        until=lambda rs: len([x for x in rs if x["path"] == path]) >= 2)
+    gets = [x for x in recs if x["path"] == path and x["method"] == "GET"]
+    eq([x["event"] for x in gets], ["stall", None], "events of the two GETs")
+    eq([x["bytes"] for x in gets], [FILE_SIZE, FILE_SIZE], "bytes of the two GETs")
 
 
 @test
@@ -885,8 +886,8 @@ def tls_wrong_ca_rejected_and_logged():
         pass
     else:
         raise Failure("CA B unexpectedly validated the server")
-    time.sleep(0.2)
-    recs = [x for x in C.tls.log_records() if x.get("event") == "tls-handshake-failed"]
+    failed = lambda rs: [x for x in rs if x.get("event") == "tls-handshake-failed"]  # noqa: E731
+    recs = failed(C.tls.log_records(until=failed))
     check(recs and recs[-1]["method"] is None, "handshake failure not logged")
 
 
