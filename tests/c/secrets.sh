@@ -13,7 +13,7 @@
 # credential value may appear in its stdout or stderr.
 
 secrets_test() {
-	local bin=$OUT/test-secrets log query values v leaked url
+	local bin=$OUT/test-secrets log query values v leaked url c q
 	# shellcheck disable=SC2046 # pkg-config output is a list of words
 	if ! "$CC" "${WARN[@]}" tests/c/test_secrets.c $(pkg-config --cflags --libs fota-rs-host) \
 		-o "$bin" >"$OUT/build-secrets.log" 2>&1; then
@@ -25,7 +25,7 @@ secrets_test() {
 	# The image with one payload byte flipped: its SHA-256 TLV no longer matches.
 	python3 -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[0x200 + 5000] ^= 0x40
 open(sys.argv[2], "wb").write(b)' "$IMAGE" "$OUT/www/corrupt.bin"
-	local q=0
+	q=0
 	while read -r query; do
 		case $query in '' | '#'*) continue ;; esac
 		q=$((q + 1))
