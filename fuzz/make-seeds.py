@@ -38,6 +38,10 @@ def main():
         b"memfault.s3.localhost\x01/a/b.bin\x01../c.bin",
         b"http://[::1]:80/x\x01x\x01//other.test:81/y?q",
         b"https://a.test/f\x01f\x01http://b.test/g",
+        b"https://gcs.test/o?X-Goog-Signature=s1&x-goog-credential=c2&X-Goog-Date=d\x01f\x01"
+        b"/p?X-Amz-Security-Token=t&X-Amz-Credential=c",
+        b"s3.test\x01/o?X%2DAmz%2DSignature=s&x%2damz%2dcredential=c&%58-Goog-Credential=g&"
+        b"X-Amz-Security%2DToken=t&X-Amz-Signature%=v\x01../q?X%2DGoog%2DSignature=z",
     ]):
         put("url", f"seed{i}", bytes([i & 1, 0, 0]) + s)
 

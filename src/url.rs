@@ -516,11 +516,16 @@ impl Url {
     }
 }
 
+/// Whether query parameter `k` carries a credential: its name, with `%XX`
+/// escapes decoded (a server decodes them too, so `X%2DAmz%2DSignature` is
+/// the signature), is one of `SECRET` in any case.
 fn is_secret_param(k: &str) -> bool {
-    const SECRET: [&str; 8] = [
+    const SECRET: [&str; 10] = [
         "x-amz-signature",
         "x-amz-credential",
         "x-amz-security-token",
+        "x-goog-signature",
+        "x-goog-credential",
         "signature",
         "sig",
         "token",
@@ -529,7 +534,27 @@ fn is_secret_param(k: &str) -> bool {
     ];
     SECRET
         .iter()
-        .any(|s| crate::bytes::eq_lower(k.as_bytes(), s.as_bytes()))
+        .any(|s| eq_lower_decoded(k.as_bytes(), s.as_bytes()))
+}
+
+/// `s`, percent-decoded once, equals `lower` ignoring the case of `s`.
+/// A `%` not followed by two hex digits stands for itself.
+fn eq_lower_decoded(s: &[u8], lower: &[u8]) -> bool {
+    let hex = |b: Option<&u8>| b.and_then(|&b| char::from(b).to_digit(16));
+    let mut want = lower.iter();
+    let mut i = 0;
+    while let Some(&b) = s.get(i) {
+        let (byte, used) = match (b, hex(s.get(i + 1)), hex(s.get(i + 2))) {
+            // Two hex digits: at most 0xff, so the cast keeps the value.
+            (b'%', Some(h), Some(l)) => ((h * 16 + l) as u8, 3),
+            _ => (b, 1),
+        };
+        if want.next() != Some(&byte.to_ascii_lowercase()) {
+            return false;
+        }
+        i += used;
+    }
+    want.next().is_none()
 }
 
 #[cfg(test)]
@@ -719,5 +744,20 @@ mod tests {
         let mut s = String::new();
         u.write_redacted(&mut s);
         assert_eq!(s, "https://s3.test/o?X-Amz-Algorithm=AWS4&X-Amz-Credential=REDACTED&X-Amz-Signature=REDACTED&X-Amz-Security-Token=REDACTED");
+    }
+
+    #[test]
+    fn redaction_of_google_and_percent_encoded_names() {
+        let u = Url::parse(
+            "https://gcs.test/o?X-Goog-Signature=s1&x-goog-credential=c2&X%2DAmz%2DSignature=s3&x%2damz%2dcredential=c4&%58-Goog-Credential=c5&X-Amz-Security%2DToken=t6&X-Goog-Date=d7&X%2DAmz%2DDate=d8&X-Amz-Signature%=v9&X-Amz-Sig%6Eature%2=v10",
+            l(),
+        )
+        .unwrap();
+        let mut s = String::new();
+        u.write_redacted(&mut s);
+        assert_eq!(s, "https://gcs.test/o?X-Goog-Signature=REDACTED&x-goog-credential=REDACTED&X%2DAmz%2DSignature=REDACTED&x%2damz%2dcredential=REDACTED&%58-Goog-Credential=REDACTED&X-Amz-Security%2DToken=REDACTED&X-Goog-Date=d7&X%2DAmz%2DDate=d8&X-Amz-Signature%=v9&X-Amz-Sig%6Eature%2=v10");
+        assert!(eq_lower_decoded(b"%25", b"%") && eq_lower_decoded(b"%", b"%"));
+        assert!(!eq_lower_decoded(b"%2", b"-") && !eq_lower_decoded(b"sig%", b"sig"));
+        assert!(!eq_lower_decoded(b"X%252DAmz", b"x-amz"));
     }
 }

@@ -6,7 +6,8 @@
 //! (scripts/check-slot.py --expect test), or a non-zero exit with an `ERROR:`
 //! line naming a stage and the trailer page still erased. On top of that,
 //! faults a client can ride out must end in success, and hostile ones in the
-//! specific error.
+//! specific error. And every run must have met its fault: the server's own
+//! log has to list each fault of the spec as injected into a response.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -95,6 +96,31 @@ impl Server {
             .collect()
     }
 
+    /// Each group of the spec `fault` fired: some response for its path
+    /// lists all of the group's faults in the log's "faults" field.
+    fn assert_injected(&self, fault: &str) {
+        const SCHEDULE: [&str; 6] = ["once", "times", "after", "min", "retry-after", "stall-at"];
+        let reqs = self.requests(fault);
+        for group in fault.split('+') {
+            let names: Vec<&str> = group
+                .split(',')
+                .map(|item| item.split('=').next().unwrap_or(item))
+                .filter(|n| !n.is_empty() && !SCHEDULE.contains(n))
+                .collect();
+            assert!(
+                reqs.iter().any(|l| {
+                    let fired = l
+                        .split("\"faults\":[")
+                        .nth(1)
+                        .and_then(|r| r.split(']').next());
+                    fired.is_some_and(|f| names.iter().all(|n| f.contains(&format!("\"{n}\""))))
+                }),
+                "the server's log shows no response with {names:?} injected: {reqs:#?}"
+            );
+        }
+    }
+
+    /// fota-sim against `fault`; the promise and the injection asserted.
     fn sim(&self, name: &str, fault: &str, extra: &[&str]) -> Sim {
         let url = self.url(fault);
         let mut args: Vec<String> = vec![url];
@@ -109,7 +135,9 @@ impl Server {
             }
         }
         args.extend(extra.iter().map(|s| s.to_string()));
-        sim(name, &args, Duration::from_secs(60))
+        let s = sim(name, &args, Duration::from_secs(60));
+        self.assert_injected(fault);
+        s
     }
 }
 
@@ -500,7 +528,10 @@ fn a_resumed_range_reaching_into_the_trailer_is_refused() {
 #[test]
 fn whole_file_200_in_the_middle_of_a_download_is_refused() {
     let srv = Server::start(true, "no-range-mid", &[]);
-    srv.sim("no-range-mid", "reset=50001,once+no-range,min=1", &[])
+    // min=50001: over https every 2 KiB request after the first starts past
+    // byte 1, so min=1 answered the second request with the 200 and the
+    // reset never came (the server's log showed it).
+    srv.sim("no-range-mid", "reset=50001,once+no-range,min=50001", &[])
         .assert_error("http", "ERANGE");
 }
 
@@ -561,4 +592,5 @@ fn a_one_byte_per_second_server_is_ended_by_the_deadline() {
     ];
     let s = sim("trickle", &args, Duration::from_secs(60));
     s.assert_error("http", "ETIMEDOUT");
+    srv.assert_injected("trickle");
 }

@@ -138,10 +138,10 @@ python3 scripts/make-image.py --out "$IMAGE" --version 0.1.3 --size "$IMAGE_SIZE
 python3 -c 'import os, sys; open(sys.argv[1], "wb").write(b"\xd2\x84" + os.urandom(8190))' \
 	"$OUT/www/full_modem.bin"
 
-rm -f "$OUT/port" "$OUT/closed-port" "$OUT/server.log"
+rm -f "$OUT/port" "$OUT/closed-port" "$OUT/server.log" "$OUT/server-errors.log"
 python3 tests/server/fota_server.py --root "$OUT/www" --cert "$OUT/certs/server.pem" \
 	--key "$OUT/certs/server.key" --port-file "$OUT/port" --log "$OUT/server.log" --tls12 \
-	>"$OUT/logs/server.out" 2>&1 &
+	--error-log "$OUT/server-errors.log" >"$OUT/logs/server.out" 2>&1 &
 pids+=($!)
 # A port that is bound but never listens: connecting to it is refused for
 # as long as this holder runs, and nobody else can take it meanwhile.
@@ -272,5 +272,16 @@ done
 # The checks before the upgrade (linked elsewhere, older, other key, unsigned).
 # shellcheck source=tests/c/checks.sh
 . tests/c/checks.sh
+
+# --- credentials never in the output (a section of its own) -----------------
+
+# shellcheck source=tests/c/secrets.sh
+. tests/c/secrets.sh
+
+# The server's own exceptions (tests/server/server_errors.py) fail the run.
+if [ -s "$OUT/server-errors.log" ]; then
+	cat "$OUT/server-errors.log"
+	fail "the test server raised exceptions of its own"
+fi
 
 finish

@@ -65,20 +65,38 @@ pub fn make_image_with(out: &Path, size: usize, version: &str, key: Option<&Path
     run(&mut cmd);
 }
 
-/// A Python test server on 127.0.0.1, killed and reaped on drop.
+/// A Python test server on 127.0.0.1, killed and reaped on drop. A server
+/// that died early or recorded an exception of its own (its `--error-log`,
+/// tests/server/server_errors.py) fails the test on drop.
 pub struct PyServer {
     child: std::process::Child,
     pub port: u16,
     /// Its JSON-lines request log.
     pub log: PathBuf,
+    /// Its own exceptions, one traceback each; empty while all is well.
+    pub errors: PathBuf,
     /// Its scratch directory (port files, log).
     pub work: PathBuf,
 }
 
 impl Drop for PyServer {
     fn drop(&mut self) {
+        let early_exit = self.child.try_wait().ok().flatten();
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if std::thread::panicking() {
+            return; // the test already failed; a second panic would abort
+        }
+        assert!(
+            early_exit.is_none(),
+            "test server exited during the test: {early_exit:?}"
+        );
+        let errors = std::fs::read_to_string(&self.errors).unwrap_or_default();
+        assert!(
+            errors.is_empty(),
+            "test server raised exceptions of its own ({}):\n{errors}",
+            self.errors.display()
+        );
     }
 }
 
@@ -94,8 +112,10 @@ impl PyServer {
         std::fs::create_dir_all(&work).unwrap();
         let port_file = work.join("port");
         let log = work.join("log.jsonl");
+        let errors = work.join("errors.log");
         let _ = std::fs::remove_file(&port_file);
         let _ = std::fs::remove_file(&log);
+        let _ = std::fs::remove_file(&errors);
         let child = Command::new("python3")
             .arg(root().join(script))
             .args(args)
@@ -103,6 +123,8 @@ impl PyServer {
             .arg(&port_file)
             .arg("--log")
             .arg(&log)
+            .arg("--error-log")
+            .arg(&errors)
             .stdout(std::process::Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("start {script}: {e}"));
@@ -112,6 +134,7 @@ impl PyServer {
             child,
             port: 0,
             log,
+            errors,
             work,
         };
         let t0 = std::time::Instant::now();

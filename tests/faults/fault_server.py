@@ -58,7 +58,11 @@ Faults (OFF = absolute file offset of a body byte, N = count of bytes):
 --rate paces every body (bytes per second, in small pieces) so a download
 lasts long enough to be interrupted. --log appends one JSON object per
 response: method, path, range, status, bytes (body bytes handed to the
-socket), conn, port, event, faults, t.
+socket), conn, port, event, faults (the names of the faults injected into
+this response), t. A stall-head or trickle response is logged when it starts
+(event "stall" or "trickle") and again when it ends.
+--error-log F records the server's own exceptions (tests/server/server_errors.py):
+a harness fails when F is not empty.
 On start it writes the port(s) to the port files (atomically) and prints
 "listening on ...". SIGTERM/SIGINT exit with status 0.
 """
@@ -75,6 +79,9 @@ import sys
 import threading
 import time
 import urllib.parse
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "server"))
+import server_errors  # noqa: E402
 
 MAX_REQ_HEAD = 64 * 1024
 CHUNK_SIZES = (1, 7, 100, 1000, 4096)
@@ -329,8 +336,10 @@ class Connection:
                     break
         except Abort as a:
             how = a.how
-        except Exception as e:  # a test server thread must never die noisily
-            print(f"fault_server: conn {self.cid}: {e!r}", file=sys.stderr)
+        except server_errors.PEER_ERRORS:
+            how = "gone"
+        except Exception as e:  # a bug of the server's own: fail the test
+            server_errors.record(f"fault_server: conn {self.cid}", e)
             how = "gone"
         if how == "reset":
             self.reset()
@@ -465,6 +474,8 @@ class Connection:
         event = None
         try:
             if "trickle" in f:
+                # Logged now: the client gives up long before the end.
+                self.srv.log.write(status=code, bytes=0, event="trickle", **base)
                 self.trickle(head + self.frame(body, chunked, f))
             else:
                 self.send_head(head, f)
@@ -580,7 +591,9 @@ def main():
     ap.add_argument("--rate", type=float, default=0.0, help="pace bodies (bytes/s)")
     ap.add_argument("--fault", help="fault spec applied to every request")
     ap.add_argument("--trickle-max-s", type=float, default=60.0)
+    ap.add_argument("--error-log", help="append the server's own exceptions here")
     args = ap.parse_args()
+    server_errors.install(args.error_log)
     if bool(args.cert) != bool(args.key):
         ap.error("--cert and --key go together")
 

@@ -61,11 +61,13 @@ class FaultServer:
         self.port_file = os.path.join(work, "port")
         self.plain_file = os.path.join(work, "plain-port")
         self.log_path = os.path.join(work, "log.jsonl")
-        for p in (self.port_file, self.plain_file, self.log_path):
+        self.errors_path = os.path.join(work, "errors.log")
+        for p in (self.port_file, self.plain_file, self.log_path, self.errors_path):
             if os.path.exists(p):
                 os.remove(p)
         cmd = [sys.executable, SERVER, "--root", os.path.join(fixdir, "www"),
-               "--port-file", self.port_file, "--log", self.log_path, *extra]
+               "--port-file", self.port_file, "--log", self.log_path,
+               "--error-log", self.errors_path, *extra]
         if tls:
             cmd += ["--cert", os.path.join(fixdir, "certs", "server.pem"),
                     "--key", os.path.join(fixdir, "certs", "server.key"),
@@ -89,12 +91,26 @@ class FaultServer:
         return self
 
     def __exit__(self, *exc):
+        early = self.proc.poll()
         self.proc.send_signal(signal.SIGTERM)
         try:
             self.proc.wait(5)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        self.check(early)
+
+    def check(self, early=None):
+        """Exit when the server died early or raised exceptions of its own."""
+        if early is not None:
+            sys.exit(f"fault server exited during the run (status {early})")
+        try:
+            with open(self.errors_path, encoding="utf-8") as f:
+                errors = f.read()
+        except OSError:
+            errors = ""
+        if errors:
+            sys.exit(f"fault server raised exceptions of its own ({self.errors_path}):\n{errors}")
 
     def url(self, fault, fname="app.bin"):
         prefix = f"/fault/{fault}" if fault else ""

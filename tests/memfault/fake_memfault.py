@@ -25,7 +25,9 @@ last: it may contain commas).
 
 --log F appends one JSON object per request: {"method", "path", "query" (dict
 of the decoded parameters), "key_ok", "status"}. On start the port is written
-to --port-file (temp file + rename). SIGTERM/SIGINT exit with status 0.
+to --port-file (temp file + rename). --error-log F records the server's own
+exceptions (tests/server/server_errors.py): a harness fails when F is not
+empty. SIGTERM/SIGINT exit with status 0.
 """
 
 import argparse
@@ -37,6 +39,9 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "server"))
+import server_errors  # noqa: E402
 
 FIELDS = ("device_serial", "hardware_version", "software_type", "current_version")
 MATCH = ("hardware_version", "software_type", "current_version")
@@ -104,6 +109,16 @@ class Handler(BaseHTTPRequestHandler):
         self._send(status, body, ctype)
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        """A handler's exception: the client's doing, or a bug to fail on."""
+        exc = sys.exc_info()[1]
+        if not isinstance(exc, server_errors.PEER_ERRORS):
+            server_errors.record(f"fake_memfault: request from {client_address}", exc)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--project-key", required=True)
@@ -114,12 +129,13 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--port-file")
     ap.add_argument("--log")
+    ap.add_argument("--error-log", help="append the server's own exceptions here")
     a = ap.parse_args()
+    server_errors.install(a.error_log)
     if a.host not in ("127.0.0.1", "::1", "localhost"):
         ap.error("loopback only")
 
-    srv = ThreadingHTTPServer((a.host, a.port), Handler)
-    srv.daemon_threads = True
+    srv = Server((a.host, a.port), Handler)
     srv.project_key = a.project_key
     srv.releases = a.release
     srv.log_path = a.log

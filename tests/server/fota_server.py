@@ -54,6 +54,9 @@ HEAD requests never fire or disarm the *-once behaviours.
 TLS handshake failures are logged with "method": null and
 "event": "tls-handshake-failed".
 
+--error-log F records the server's own exceptions (tests/server/server_errors.py):
+a harness fails when F is not empty.
+
 On start it writes the port to --port-file (atomically: temp file + rename) and
 prints "listening on http[s]://HOST:PORT". SIGTERM/SIGINT exit with status 0.
 """
@@ -75,6 +78,8 @@ import sys
 import threading
 import time
 import urllib.parse
+
+import server_errors
 
 CHUNK_SIZES = (1, 7, 100, 1000, 4096)
 REDIRECT_CODES = (301, 302, 303, 307, 308)
@@ -421,10 +426,10 @@ class Connection:
             self.close()
         except ResetNow:
             self.reset()
-        except ClientGone:
+        except (ClientGone, *server_errors.PEER_ERRORS):
             self.abandon()
-        except Exception as e:  # never let a thread die noisily
-            vlog(f"fota_server: conn {self.cid}: internal error {e!r}")
+        except Exception as e:  # a bug of the server's own: fail the test
+            server_errors.record(f"fota_server: conn {self.cid}", e)
             self.abandon()
 
     def read_request(self):
@@ -752,8 +757,10 @@ def main():
     ap.add_argument("--idle-timeout", type=float, default=60.0,
                     help="close idle connections after this many seconds (default 60)")
     ap.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
+    ap.add_argument("--error-log", help="append the server's own exceptions here")
     args = ap.parse_args()
     VERBOSE = args.verbose
+    server_errors.install(args.error_log)
 
     def on_signal(signum, frame):
         raise SystemExit(0)

@@ -8,7 +8,10 @@ Starts the server in subprocesses on 127.0.0.1 (plain HTTP, HTTPS with the
 certificates from scripts/make-certs.sh, and HTTPS with the wrong-name
 certificate limited to TLS 1.2), checks every behaviour with http.client and
 raw sockets (including pipelined requests), stops the servers with SIGTERM
-and prints "N passed, M failed". Exit status 0 only when nothing failed.
+and prints "N passed, M failed". Exit status 0 only when nothing failed; an
+exception of the server's own (its --error-log) or an exit status other than
+0 on SIGTERM is a failure. No check depends on how long something took: the
+server's log says what it did.
 
 Certificates are generated into a temporary directory, or taken from
 $FOTA_CERT_DIR when it is set (make-certs.sh is run there; it is idempotent).
@@ -68,8 +71,10 @@ class ServerProc:
         self.log_file = os.path.join(workdir, f"{name}.log.jsonl")
         self.out_file = os.path.join(workdir, f"{name}.stdout")
         self.err_file = os.path.join(workdir, f"{name}.stderr")
+        self.errors_file = os.path.join(workdir, f"{name}.errors")
         cmd = [sys.executable, SERVER, "--root", root, "--host", "127.0.0.1", "--port", "0",
-               "--port-file", self.port_file, "--log", self.log_file]
+               "--port-file", self.port_file, "--log", self.log_file,
+               "--error-log", self.errors_file]
         if cert:
             cmd += ["--cert", cert, "--key", key]
         cmd += list(extra)
@@ -821,22 +826,22 @@ def once_behaviours_not_fired_by_head():
 def stall_once():
     path = "/stall-once/700/app.bin"
     raw = Raw(C.plain.port)
-    t0 = time.monotonic()
     raw.send(get_req(path))
     r = raw.read_head()
     half = FILE_SIZE // 2
-    raw.read_exact(half)
-    t_half = time.monotonic() - t0
+    first = raw.read_exact(half)
     rest = raw.read_exact(FILE_SIZE - half)
-    t_all = time.monotonic() - t0
     raw.close()
     eq(r.status, 200, "status")
-    check(t_half < 0.6, f"first half took {t_half:.2f}s")
-    check(t_all >= 0.65, f"no stall: {t_all:.2f}s")
-    eq(rest, C.data[half:], "second half")
-    t0 = time.monotonic()
+    eq(first + rest, C.data, "body")
     r, body = fetch(path)
-    check(time.monotonic() - t0 < 0.6 and body == C.data, "second request stalled or wrong")
+    eq((r.status, body), (200, C.data), "second request")
+    # The server logs the stall as the event of the response it delayed.
+    recs = C.plain.log_records(
+        until=lambda rs: len([x for x in rs if x["path"] == path]) >= 2)
+    gets = [x for x in recs if x["path"] == path and x["method"] == "GET"]
+    eq([x["event"] for x in gets], ["stall", None], "events of the two GETs")
+    eq([x["bytes"] for x in gets], [FILE_SIZE, FILE_SIZE], "bytes of the two GETs")
 
 
 @test
@@ -881,8 +886,8 @@ def tls_wrong_ca_rejected_and_logged():
         pass
     else:
         raise Failure("CA B unexpectedly validated the server")
-    time.sleep(0.2)
-    recs = [x for x in C.tls.log_records() if x.get("event") == "tls-handshake-failed"]
+    failed = lambda rs: [x for x in rs if x.get("event") == "tls-handshake-failed"]  # noqa: E731
+    recs = failed(C.tls.log_records(until=failed))
     check(recs and recs[-1]["method"] is None, "handshake failure not logged")
 
 
@@ -1013,17 +1018,18 @@ def main():
         print(f"FAIL setup: {e}", flush=True)
     finally:
         for s in servers:
-            t0 = time.monotonic()
+            # stop() kills after 10 s: None then means SIGTERM did not work.
             rc = s.stop()
-            dt = time.monotonic() - t0
-            if rc == 0 and dt < 5:
+            errors = open(s.errors_file).read() if os.path.exists(s.errors_file) else ""
+            if rc == 0 and not errors:
                 passed += 1
                 if VERBOSE:
-                    print(f"ok   sigterm_{s.name} ({dt:.2f}s)")
+                    print(f"ok   sigterm_{s.name}, no exception of its own")
             else:
                 failed += 1
-                print(f"FAIL sigterm_{s.name}: exit status {rc} after {dt:.2f}s")
-                print(open(s.err_file).read())
+                print(f"FAIL server {s.name}: exit status {rc} on SIGTERM, "
+                      f"{'exceptions of its own:' if errors else 'no exception of its own'}")
+                print(errors or open(s.err_file).read())
     if failed == 0:
         shutil.rmtree(work, ignore_errors=True)
     else:
