@@ -272,7 +272,7 @@ def main():
         "FOTA_RS_PROGRESS_EVT": "y",
         "FOTA_RS_PIPELINE_DEPTH": "6",
         "FOTA_RS_THREAD_STACK_SIZE": "6144",
-        "FOTA_RS_THREAD_PRIORITY": "10",
+        "FOTA_RS_THREAD_PRIORITY": "14",
         "FOTA_RS_PERMANENT": "n",
         "FOTA_RS_MAX_REDIRECTS": "5",
         "FOTA_RS_B1_IMAGES": "y",
