@@ -14,13 +14,20 @@ it depends on, and checks:
   * the ranges (PIPELINE_DEPTH 1-8, URL/HOST limits);
   * every CONFIG_FOTA_RS* named in a .c/.h/.cmake/CMakeLists.txt/.conf file
     of the repository (target/ and build/ excluded) is defined;
-  * every CONFIG_FOTA_RS* assignment in a .conf file takes effect.
+  * every CONFIG_FOTA_RS* assignment in a .conf file takes effect;
+  * each sample's prj.conf, alone and with each of its NCS generation
+    fragments (ncs-*.conf), loads as Zephyr's kconfig.py would accept it: no
+    select of a symbol whose dependencies are unmet, every assignment to a
+    symbol the stub models takes effect. The stub models NCS v2.0's
+    DFU_TARGET -> STREAM_FLASH_ERASE chain, and a control case shows the
+    check fails when IMG_ERASE_PROGRESSIVELY is missing.
 
 Prints `N passed, M failed` last; exits 1 on any failure.
 
 Usage: python3 tests/kconfig/check_kconfig.py
 """
 
+import glob
 import io
 import os
 import re
@@ -83,6 +90,10 @@ config $(module)_LOG_LEVEL
 SCAN_EXCLUDE_DIRS = {".git", "target", "build"}
 CONFIG_REF = re.compile(r"\bCONFIG_(FOTA_RS(?:_[A-Z0-9_]+)?)\b")
 CONF_LINE = re.compile(r"^\s*CONFIG_(FOTA_RS(?:_[A-Z0-9_]+)?)=(.*?)\s*$")
+ANY_CONF_LINE = re.compile(r"^\s*CONFIG_([A-Z0-9_]+)=(.*?)\s*$")
+# kconfiglib's text for a select that overrides unmet dependencies; Zephyr's
+# kconfig.py turns every warning into "Aborting due to Kconfig warnings".
+SELECT_WARNING = "but is currently being"
 
 passed = 0
 failed = 0
@@ -164,6 +175,51 @@ def conf_files():
     return sorted(out)
 
 
+def sample_configs():
+    """[(label, [files])]: each sample's prj.conf alone, or with each of its
+    NCS generation fragments (samples/<name>/ncs-*.conf) in turn."""
+    out = []
+    samples = os.path.join(REPO, "samples")
+    for name in sorted(os.listdir(samples)):
+        prj = os.path.join(samples, name, "prj.conf")
+        if not os.path.isfile(prj):
+            continue
+        frags = sorted(glob.glob(os.path.join(samples, name, "ncs-*.conf")))
+        if not frags:
+            out.append((f"samples/{name}/prj.conf", [prj]))
+        for frag in frags:
+            out.append((f"samples/{name}/prj.conf + {os.path.basename(frag)}", [prj, frag]))
+    return out
+
+
+def load_like_zephyr(files):
+    """Load prj.conf and its fragments in order, as Zephyr does, and evaluate
+    every symbol (as kconfig.py does) so that select warnings are raised."""
+    kconf, _ = new_kconf()
+    sink = io.StringIO()
+    with redirect_stdout(sink), redirect_stderr(sink):
+        for i, path in enumerate(files):
+            kconf.load_config(path, replace=(i == 0))
+        for sym in kconf.unique_defined_syms:
+            sym.str_value
+    return kconf
+
+
+def modeled_assignments(files):
+    """{symbol: value} assigned in the files to symbols the stub or the module
+    defines (the rest, MEMFAULT_* and such, are not modelled here)."""
+    kconf, _ = new_kconf()
+    out = {}
+    for path in files:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                m = ANY_CONF_LINE.match(line)
+                if m and m.group(1) in kconf.syms and kconf.syms[m.group(1)].nodes:
+                    v = m.group(2)
+                    out[m.group(1)] = v[1:-1] if v.startswith('"') and v.endswith('"') else v
+    return out
+
+
 def main():
     srctree = tempfile.mkdtemp(prefix="fota_rs_kconfig_")
     tmpl_dir = os.path.join(srctree, "subsys", "logging")
@@ -216,7 +272,7 @@ def main():
         "FOTA_RS_PROGRESS_EVT": "y",
         "FOTA_RS_PIPELINE_DEPTH": "6",
         "FOTA_RS_THREAD_STACK_SIZE": "6144",
-        "FOTA_RS_THREAD_PRIORITY": "10",
+        "FOTA_RS_THREAD_PRIORITY": "14",
         "FOTA_RS_PERMANENT": "n",
         "FOTA_RS_MAX_REDIRECTS": "5",
         "FOTA_RS_B1_IMAGES": "y",
@@ -381,6 +437,32 @@ def main():
             check(val(kconf, "FOTA_RS_REPLACE_NCS") == val(kconf, "FOTA_DOWNLOAD"),
                   f"{rel}: FOTA_RS_REPLACE_NCS follows FOTA_DOWNLOAD "
                   f"({val(kconf, 'FOTA_DOWNLOAD')})")
+
+    # --- samples per NCS generation, as Zephyr's kconfig.py sees them ------
+    configs = sample_configs()
+    check(any("+ ncs-" in label for label, _ in configs),
+          "the samples have NCS generation fragments (ncs-*.conf)")
+    for label, files in configs:
+        kconf = load_like_zephyr(files)
+        selects = [w for w in kconf.warnings if SELECT_WARNING in w]
+        check(not selects, f"{label}: no select with unmet dependencies",
+              " | ".join(w.splitlines()[0] for w in selects))
+        for name, want in sorted(modeled_assignments(files).items()):
+            got = val(kconf, name)
+            check(got == want, f"{label}: CONFIG_{name}={want!r} takes effect", f"got {got!r}")
+        # Control: the check above would see NCS v2.0's stop. Without
+        # IMG_ERASE_PROGRESSIVELY, DFU_TARGET_MCUBOOT selects DFU_TARGET_STREAM
+        # whose STREAM_FLASH_ERASE dependency nothing else satisfies.
+        if val(kconf, "DFU_TARGET_MCUBOOT") == "y":
+            kconf.syms["IMG_ERASE_PROGRESSIVELY"].set_value("n")
+            sink = io.StringIO()
+            with redirect_stdout(sink), redirect_stderr(sink):
+                for sym in kconf.unique_defined_syms:
+                    sym.str_value
+            check(any(SELECT_WARNING in w and "DFU_TARGET_STREAM" in w
+                      for w in kconf.warnings),
+                  f"{label}: control: without IMG_ERASE_PROGRESSIVELY the "
+                  "DFU_TARGET_STREAM select warns (the NCS v2.0 stop)")
 
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
