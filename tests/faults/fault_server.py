@@ -472,6 +472,10 @@ class Connection:
         self.sent = 0
         self.base = base
         event = None
+        if "trailer-total" in f:
+            # Logged before the head: the client refuses the head at once and
+            # may have exited before the body's send fails and is logged.
+            self.srv.log.write(status=code, bytes=0, event="trailer-total", **base)
         try:
             if "trickle" in f:
                 # Logged now: the client gives up long before the end.
