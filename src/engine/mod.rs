@@ -559,13 +559,16 @@ impl Engine {
             .as_mut()
             .ok_or(Error::new(Stage::Image, Errno::IlSeq))?;
         let verified = writer.finish(port, &mut self.rx).map_err(flash_or_image)?;
-        let mut version = Line::<24>::line();
-        crate::checks::put_version(&mut version, verified.header.version);
-        crate::logging::info!(
-            "Image verified, SHA-256 matches",
-            version = version.as_str(),
-            bytes = verified.image_len
-        );
+        // The version text only for the log record (not built with logs off).
+        if crate::logging::enabled(crate::logging::Level::Info) {
+            let mut version = Line::<24>::line();
+            crate::checks::put_version(&mut version, verified.header.version);
+            crate::logging::info!(
+                "Image verified, SHA-256 matches",
+                version = version.as_str(),
+                bytes = verified.image_len
+            );
+        }
         // An image MCUboot would reject at boot, or that would not start on
         // this device, is refused before anything is requested.
         let checked = if cfg!(feature = "image-checks") {
