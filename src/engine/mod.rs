@@ -358,7 +358,11 @@ impl Engine {
         {
             return Err(self.fail(Error::new(Stage::Url, e)));
         }
-        self.url_id = url_id(&self.url);
+        // Read only by the saved progress and the modem delta's resume: a
+        // build without both leaves the hash out.
+        if cfg!(any(feature = "progress-save", feature = "modem-delta")) {
+            self.url_id = url_id(&self.url);
+        }
         crate::logging::info!("Downloading", url = redacted(&self.url).as_str());
         self.connect(port)
     }
