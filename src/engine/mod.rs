@@ -388,7 +388,7 @@ impl Engine {
     ) -> Result<Finished, Error> {
         let r = self.run_inner(port, cancel, emit);
         self.close(port);
-        if r.is_err() && self.sink.delta.is_some() {
+        if r.is_err() && self.sink.delta().is_some() {
             // Keep what the modem holds for a later attempt, without applying it.
             let _ = port.modem_delta_done(false);
         }
@@ -497,7 +497,11 @@ impl Engine {
                     self.close(port);
                     continue;
                 }
-                Err(e) if e.errno == Errno::Range && self.sink.resumed_from > 0 => {
+                Err(e)
+                    if e.errno == Errno::Range
+                        && cfg!(feature = "progress-save")
+                        && self.sink.resumed_from > 0 =>
+                {
                     // The file is not the one the saved progress was for.
                     crate::logging::warn!(
                         "the server's file changed since progress was saved; starting over",
@@ -540,7 +544,7 @@ impl Engine {
             self.sleep(port, wait, cancel)?;
         }
         self.close(port);
-        if self.sink.delta.is_some() {
+        if self.sink.delta().is_some() {
             if self.sink.total != Some(self.sink.offset) {
                 return Err(Error::new(Stage::Image, Errno::IlSeq));
             }
