@@ -288,16 +288,20 @@ static G: Global = Global {
 struct Owner(PhantomData<*mut ()>);
 
 impl Owner {
-    /// Move a shared phase with no reader to OWNED. `allowed` says, for the
-    /// phase found, whether to go on or which error to return; while readers
-    /// are in, wait for them with the sleep of the port table `wait_port`.
-    fn take(
-        allowed: fn(u32) -> Result<(), Errno>,
-        wait_port: *const fota_rs_port,
-    ) -> Result<Owner, Errno> {
+    /// Move IDLE, or UNINIT when `uninit` is `Ok`, with no reader to
+    /// OWNED; `uninit`'s error in UNINIT, `Errno::Already` in any other
+    /// phase. While readers are in, wait for them with the sleep of the port
+    /// table `wait_port`. Not inlined: `fota_rs_init` and `fota_rs_start`
+    /// share one copy.
+    #[inline(never)]
+    fn take(uninit: Result<(), Errno>, wait_port: *const fota_rs_port) -> Result<Owner, Errno> {
         let mut word = G.state.load(Ordering::Acquire);
         loop {
-            allowed(phase(word))?;
+            match phase(word) {
+                IDLE => {}
+                UNINIT => uninit?,
+                _ => return Err(Errno::Already),
+            }
             if word >= READER {
                 wait_for_readers(wait_port);
                 word = G.state.load(Ordering::Acquire);
@@ -550,13 +554,7 @@ pub unsafe extern "C" fn fota_rs_init(
             Err(e) => return e.code(),
         }
     };
-    let mut owner = match Owner::take(
-        |phase| match phase {
-            UNINIT | IDLE => Ok(()),
-            _ => Err(Errno::Already),
-        },
-        port,
-    ) {
+    let mut owner = match Owner::take(Ok(()), port) {
         Ok(o) => o,
         Err(e) => return e.code(),
     };
@@ -603,14 +601,7 @@ pub unsafe extern "C" fn fota_rs_start(req: *const fota_rs_request) -> i32 {
     }
     // SAFETY: checked non-NULL; caller guarantees validity.
     let req = unsafe { &*req };
-    let mut owner = match Owner::take(
-        |phase| match phase {
-            IDLE => Ok(()),
-            UNINIT => Err(Errno::Inval),
-            _ => Err(Errno::Already),
-        },
-        G.port.load(Ordering::Acquire),
-    ) {
+    let mut owner = match Owner::take(Err(Errno::Inval), G.port.load(Ordering::Acquire)) {
         Ok(o) => o,
         Err(e) => return e.code(),
     };

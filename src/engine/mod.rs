@@ -358,7 +358,11 @@ impl Engine {
         {
             return Err(self.fail(Error::new(Stage::Url, e)));
         }
-        self.url_id = url_id(&self.url);
+        // Read only by the saved progress and the modem delta's resume: a
+        // build without both leaves the hash out.
+        if cfg!(any(feature = "progress-save", feature = "modem-delta")) {
+            self.url_id = url_id(&self.url);
+        }
         crate::logging::info!("Downloading", url = redacted(&self.url).as_str());
         self.connect(port)
     }
@@ -384,7 +388,7 @@ impl Engine {
     ) -> Result<Finished, Error> {
         let r = self.run_inner(port, cancel, emit);
         self.close(port);
-        if r.is_err() && self.sink.delta.is_some() {
+        if r.is_err() && self.sink.delta().is_some() {
             // Keep what the modem holds for a later attempt, without applying it.
             let _ = port.modem_delta_done(false);
         }
@@ -493,7 +497,11 @@ impl Engine {
                     self.close(port);
                     continue;
                 }
-                Err(e) if e.errno == Errno::Range && self.sink.resumed_from > 0 => {
+                Err(e)
+                    if e.errno == Errno::Range
+                        && cfg!(feature = "progress-save")
+                        && self.sink.resumed_from > 0 =>
+                {
                     // The file is not the one the saved progress was for.
                     crate::logging::warn!(
                         "the server's file changed since progress was saved; starting over",
@@ -536,7 +544,7 @@ impl Engine {
             self.sleep(port, wait, cancel)?;
         }
         self.close(port);
-        if self.sink.delta.is_some() {
+        if self.sink.delta().is_some() {
             if self.sink.total != Some(self.sink.offset) {
                 return Err(Error::new(Stage::Image, Errno::IlSeq));
             }
@@ -559,13 +567,16 @@ impl Engine {
             .as_mut()
             .ok_or(Error::new(Stage::Image, Errno::IlSeq))?;
         let verified = writer.finish(port, &mut self.rx).map_err(flash_or_image)?;
-        let mut version = Line::<24>::line();
-        crate::checks::put_version(&mut version, verified.header.version);
-        crate::logging::info!(
-            "Image verified, SHA-256 matches",
-            version = version.as_str(),
-            bytes = verified.image_len
-        );
+        // The version text only for the log record (not built with logs off).
+        if crate::logging::enabled(crate::logging::Level::Info) {
+            let mut version = Line::<24>::line();
+            crate::checks::put_version(&mut version, verified.header.version);
+            crate::logging::info!(
+                "Image verified, SHA-256 matches",
+                version = version.as_str(),
+                bytes = verified.image_len
+            );
+        }
         // An image MCUboot would reject at boot, or that would not start on
         // this device, is refused before anything is requested.
         let checked = if cfg!(feature = "image-checks") {

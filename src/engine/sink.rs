@@ -40,6 +40,17 @@ pub(super) struct Sink {
 }
 
 impl Sink {
+    /// The modem delta being written. Always `None` in a build without the
+    /// modem delta target (`begin_delta` refuses there): the compiler then
+    /// leaves out every path that handles one.
+    pub(super) fn delta(&self) -> Option<DeltaTarget> {
+        if cfg!(feature = "modem-delta") {
+            self.delta
+        } else {
+            None
+        }
+    }
+
     pub(super) const fn new(expected: ImageSet) -> Sink {
         Sink {
             // Zero until `run` asks the port (keeps the static engine in .bss).
@@ -71,7 +82,7 @@ impl Sink {
                 return Err(Error::new(Stage::Http, Errno::BadMsg));
             }
         }
-        if let Some(d) = self.delta {
+        if let Some(d) = self.delta() {
             write_delta(port, d, self.offset, data)?;
             self.offset += data.len() as u32;
             return Ok(());
