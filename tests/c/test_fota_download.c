@@ -155,6 +155,16 @@ static void on_event(const struct fota_download_evt *evt)
 	} else if (evt->id == FOTA_DOWNLOAD_EVT_ERROR) {
 		value = (int)evt->cause;
 	}
+	/*
+	 * Before the event is recorded: the main thread reads the result once
+	 * it sees the final event (through mu), so it must be stored by then.
+	 */
+	if (id == NUM_EVT_FINISHED && start_in_finished_url != NULL) {
+		const char *url = start_in_finished_url;
+
+		start_in_finished_url = NULL;
+		start_in_finished_rc = START(url, 42);
+	}
 	pthread_mutex_lock(&mu);
 	if (n_events < MAX_EVENTS) {
 		events[n_events].id = id;
@@ -183,12 +193,6 @@ static void on_event(const struct fota_download_evt *evt)
 		}
 	}
 	pthread_mutex_unlock(&mu);
-	if (id == NUM_EVT_FINISHED && start_in_finished_url != NULL) {
-		const char *url = start_in_finished_url;
-
-		start_in_finished_url = NULL;
-		start_in_finished_rc = START(url, 42);
-	}
 }
 
 /* The callback a second fota_download_init() installs; counts final events. */
