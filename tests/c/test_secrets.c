@@ -38,10 +38,12 @@ static int final_cause;
 
 static void on_event(const struct fota_download_evt *evt)
 {
+	bool cancel_now;
+
 	pthread_mutex_lock(&mu);
-	if (evt->id == FOTA_DOWNLOAD_EVT_PROGRESS && evt->progress >= 1 && cancel_on_progress) {
+	cancel_now = evt->id == FOTA_DOWNLOAD_EVT_PROGRESS && evt->progress >= 1 && cancel_on_progress;
+	if (cancel_now) {
 		cancel_on_progress = false;
-		printf("cancel at %d %%: %d\n", evt->progress, fota_download_cancel());
 	} else if (evt->id == FOTA_DOWNLOAD_EVT_FINISHED || evt->id == FOTA_DOWNLOAD_EVT_ERROR ||
 		   evt->id == FOTA_DOWNLOAD_EVT_CANCELLED) {
 		final_id = (int)evt->id;
@@ -49,6 +51,13 @@ static void on_event(const struct fota_download_evt *evt)
 		pthread_cond_broadcast(&cv);
 	}
 	pthread_mutex_unlock(&mu);
+	/*
+	 * Not under mu: in the v1.7/v2.0 forms CANCELLED is delivered from inside
+	 * fota_download_cancel(), so this callback is entered again first.
+	 */
+	if (cancel_now) {
+		printf("cancel at %d %%: %d\n", evt->progress, fota_download_cancel());
+	}
 }
 
 /* The final event's id, or -1 when none came in time. */
