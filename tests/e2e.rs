@@ -46,14 +46,20 @@ use common::PyServer as Server;
 
 impl Server {
     fn start(tls: bool, tag: &str) -> Server {
+        Server::start_as(tls.then_some("server"), tag)
+    }
+
+    /// HTTPS with the certificate `certs/<cert>.pem` (make-certs.sh), or
+    /// plain HTTP for None.
+    fn start_as(cert: Option<&str>, tag: &str) -> Server {
         let f = fixtures();
         let mut args: Vec<std::ffi::OsString> = vec!["--root".into(), f.www.clone().into()];
-        if tls {
+        if let Some(cert) = cert {
             args.extend([
                 "--cert".into(),
-                f.dir.join("certs/server.pem").into(),
+                f.dir.join(format!("certs/{cert}.pem")).into(),
                 "--key".into(),
-                f.dir.join("certs/server.key").into(),
+                f.dir.join(format!("certs/{cert}.key")).into(),
                 "--tls12".into(),
             ]);
         }
@@ -335,6 +341,31 @@ fn wrong_host_name_is_refused() {
         s.stdout().contains("ECONNREFUSED") && s.stdout().contains("stage=tls"),
         "{}",
         s.stdout()
+    );
+    s.assert_not_scheduled();
+}
+
+/// An IP literal is checked against the certificate's IP entries: server.pem
+/// names IP 127.0.0.1, server-wrongname.pem only DNS wrong.test (both signed
+/// by the CA under tag 42).
+#[test]
+fn ip_literal_is_checked_against_the_certificates_ip_entries() {
+    let srv = Server::start_as(Some("server"), "ip-san");
+    let url = format!("https://127.0.0.1:{}/app.bin", srv.port);
+    let s = sim("ip-san", &[&url, "--sec-tag", "42"]);
+    assert_eq!(s.code(), 0, "{}", s.stdout());
+    s.assert_scheduled(&fixtures().image);
+
+    let srv = Server::start_as(Some("server-wrongname"), "ip-no-san");
+    let url = format!("https://127.0.0.1:{}/app.bin", srv.port);
+    let s = sim("ip-no-san", &[&url, "--sec-tag", "42"]);
+    assert_eq!(s.code(), 3);
+    let out = s.stdout();
+    assert!(
+        out.contains("stage=tls")
+            && out.contains("IP address mismatch")
+            && out.contains("certificate is not issued for 127.0.0.1"),
+        "{out}"
     );
     s.assert_not_scheduled();
 }

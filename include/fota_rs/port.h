@@ -109,6 +109,9 @@ struct fota_rs_tls {
 	 * Server name for SNI and verification (TLS_HOSTNAME); NULL for IP
 	 * literals (fota_rs_host_is_ip_literal()). A non-NULL name is always
 	 * set and verified, even when it looks like an address ("127.1").
+	 * For NULL the port checks the address against the certificate's IP
+	 * entries, or, when it cannot (the nRF91 modem), refuses the connect
+	 * with -FOTA_RS_ENOTSUP at FOTA_RS_CONNECT_STAGE_TLS.
 	 */
 	const char *hostname;
 	/** One of enum fota_rs_peer_verify. */

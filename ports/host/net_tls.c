@@ -2,7 +2,6 @@
 /* Host port: POSIX sockets and OpenSSL TLS with CA certificates by sec_tag, modem-style errors. */
 #include "host_private.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <netdb.h>
@@ -91,13 +90,6 @@ static int wait_fd(int fd, short events, uint64_t deadline)
 			return -errno;
 		}
 	}
-}
-
-static bool is_ip_literal(const char *s)
-{
-	unsigned char bin[sizeof(struct in6_addr)];
-
-	return inet_pton(AF_INET, s, bin) == 1 || inet_pton(AF_INET6, s, bin) == 1;
 }
 
 static int conn_alloc(void)
@@ -359,7 +351,6 @@ static int32_t tls_connect(struct host_conn *c, const struct fota_rs_connect_par
 	char tags[64], why[192] = "", errbuf[120];
 	bool verify_required;
 	const char *name = tls->hostname;
-	int rc;
 
 	res->stage = FOTA_RS_CONNECT_STAGE_TLS;
 	ERR_clear_error();
@@ -407,23 +398,28 @@ static int32_t tls_connect(struct host_conn *c, const struct fota_rs_connect_par
 		return -FOTA_RS_ENOMEM;
 	}
 
-	if (name != NULL && *name != '\0') {
-		if (is_ip_literal(name)) {
-			/* SNI must not carry an address (RFC 6066); check the IP SAN instead. */
-			rc = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), name);
-		} else {
-			rc = SSL_set_tlsext_host_name(c->ssl, name) == 1 &&
-			     SSL_set1_host(c->ssl, name) == 1;
-		}
-		if (rc != 1) {
-			set_detail(res, "cannot set TLS host name \"%.40s\"", name);
-			return -FOTA_RS_EINVAL;
-		}
-	} else if (is_ip_literal(p->host)) {
-		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), p->host) != 1) {
+	/*
+	 * The core's one rule (fota_rs_host_is_ip_literal) decides: it passes
+	 * no host name only for an IP literal, which is checked against the
+	 * certificate's IP entries (no SNI: RFC 6066 forbids an address there).
+	 * Any name, even one that resolves like an address ("127.1"), is sent
+	 * as SNI and checked as a DNS name: X509_VERIFY_PARAM_set1_host, not
+	 * SSL_set1_host, which would take "0177.0.0.1" for an address.
+	 */
+	if (name == NULL || *name == '\0') {
+		if (!fota_rs_host_is_ip_literal(p->host)) {
+			/* Not the core's contract; verify it as a name rather than not at all. */
+			name = p->host;
+		} else if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), p->host) != 1) {
 			set_detail(res, "cannot set TLS peer address \"%.40s\"", p->host);
 			return -FOTA_RS_EINVAL;
 		}
+	}
+	if (name != NULL && *name != '\0' &&
+	    (SSL_set_tlsext_host_name(c->ssl, name) != 1 ||
+	     X509_VERIFY_PARAM_set1_host(SSL_get0_param(c->ssl), name, 0) != 1)) {
+		set_detail(res, "cannot set TLS host name \"%.40s\"", name);
+		return -FOTA_RS_EINVAL;
 	}
 
 	for (;;) {

@@ -76,7 +76,7 @@ pub struct fota_rs_tls {
     pub sec_tags: *const i32,
     #[doc = " Number of entries in sec_tags (at least 1)."]
     pub sec_tag_count: u8,
-    #[doc = " Server name for SNI and verification (TLS_HOSTNAME); NULL for IP\n literals (fota_rs_host_is_ip_literal()). A non-NULL name is always\n set and verified, even when it looks like an address (\"127.1\")."]
+    #[doc = " Server name for SNI and verification (TLS_HOSTNAME); NULL for IP\n literals (fota_rs_host_is_ip_literal()). A non-NULL name is always\n set and verified, even when it looks like an address (\"127.1\").\n For NULL the port checks the address against the certificate's IP\n entries, or, when it cannot (the nRF91 modem), refuses the connect\n with -FOTA_RS_ENOTSUP at FOTA_RS_CONNECT_STAGE_TLS."]
     pub hostname: *const cty::c_char,
     #[doc = " One of enum fota_rs_peer_verify."]
     pub peer_verify: u8,

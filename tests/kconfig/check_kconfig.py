@@ -213,6 +213,7 @@ def main():
         "FOTA_RS_RETRY_BACKOFF_MS": "1000",
         "FOTA_RS_SOCKET_TIMEOUT_MS": "30000",
         "FOTA_RS_FALLBACK_SEC_TAGS": "",
+        "FOTA_RS_ALLOW_TLS_IP_LITERAL": "n",
         "FOTA_RS_PROGRESS_EVT": "y",
         "FOTA_RS_PIPELINE_DEPTH": "6",
         "FOTA_RS_THREAD_STACK_SIZE": "6144",

@@ -184,15 +184,6 @@ static void port_sleep_ms(void *ctx, uint32_t ms)
 	(void)k_msleep((int32_t)MIN(ms, (uint32_t)INT32_MAX));
 }
 
-/* Logging v1 (deferred) needed log_strdup() for strings that do not outlive
- * the call; v2 copies them itself and log_strdup() was later removed
- * (Zephyr 3.x). CONFIG_LOG1 only exists on the old trees. */
-#if defined(CONFIG_LOG1)
-#define FRS_LOG_STR(s) log_strdup(s)
-#else
-#define FRS_LOG_STR(s) (s)
-#endif
-
 static void port_log(void *ctx, uint8_t level, const char *msg, size_t len)
 {
 	ARG_UNUSED(ctx);

@@ -9,6 +9,15 @@
 
 #include <fota_rs/port.h>
 
+/* Logging v1 (deferred) needed log_strdup() for strings that do not outlive
+ * the call; v2 copies them itself and log_strdup() was later removed
+ * (Zephyr 3.x). CONFIG_LOG1 only exists on the old trees. */
+#if defined(CONFIG_LOG1)
+#define FRS_LOG_STR(s) log_strdup(s)
+#else
+#define FRS_LOG_STR(s) (s)
+#endif
+
 /* port.c: the one place errno numbers become project codes. Positive errno
  * in, negative FOTA_RS_E* out. */
 int32_t frs_errno_to_code(int err);
