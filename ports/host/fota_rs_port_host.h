@@ -99,7 +99,16 @@ int fota_rs_host_options_from_env(struct fota_rs_host_options *o);
  * Apply o: copies everything it keeps, creates the flash file filled with
  * 0xff when it does not exist and checks an existing one is slot_size bytes.
  * Returns 0, or a negative FOTA_RS_E* code after printing a message on
- * stderr. -FOTA_RS_EALREADY while a worker thread runs.
+ * stderr. -FOTA_RS_EALREADY while a download runs: from the start of
+ * fota_rs_start() (whose connect runs on its caller's thread) until the
+ * worker thread has returned.
+ *
+ * Safe to call from any thread: a connect copies what it needs (credential
+ * directory, resolve map) under the port's lock when it begins. The
+ * verification key fota_rs_platform_config() hands out stays valid and
+ * unchanged for the life of the process, as the core requires: a new key
+ * is stored beside the old ones, which are kept (one allocation of about
+ * 140 bytes per distinct key).
  */
 int fota_rs_host_configure(const struct fota_rs_host_options *o);
 

@@ -37,6 +37,18 @@ struct host_conn {
 /* The connection table; slots are taken and released under g.lock. */
 static struct host_conn conns[HOST_MAX_CONNS];
 
+/*
+ * What one connect needs of the configuration, copied under g.lock when it
+ * begins: fota_rs_host_configure() on another thread may free or replace
+ * the originals while the handshake runs.
+ */
+struct conn_setup {
+	char cred_dir[PATH_MAX];
+	/* The resolve map's address for this host and port; "" for none. */
+	char addr[INET6_ADDRSTRLEN];
+	bool insecure_no_verify;
+};
+
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif
@@ -147,21 +159,18 @@ static void addr_text(const struct sockaddr *sa, socklen_t len, char *buf, size_
 	}
 }
 
-static int32_t tcp_connect(const struct fota_rs_connect_params *p, uint64_t deadline,
-			   struct fota_rs_connect_result *res, int *out_fd)
+static int32_t tcp_connect(const struct fota_rs_connect_params *p, const struct conn_setup *setup,
+			   uint64_t deadline, struct fota_rs_connect_result *res, int *out_fd)
 {
 	struct addrinfo hints, *list = NULL, *ai;
 	const char *target = p->host;
 	char portstr[8], addrbuf[INET6_ADDRSTRLEN + 10] = "";
 	int last_err = 0, gai, fd = -1, count = 0, index = 0;
 
-	for (size_t i = 0; i < g.resolve_count; i++) {
-		if (g.resolve[i].port == p->port && strcasecmp(g.resolve[i].host, p->host) == 0) {
-			target = g.resolve[i].addr;
-			host_logf(FOTA_RS_LOG_DBG, "resolve map: %s:%u -> %s", p->host,
-				  (unsigned)p->port, target);
-			break;
-		}
+	if (setup->addr[0] != '\0') {
+		target = setup->addr;
+		host_logf(FOTA_RS_LOG_DBG, "resolve map: %s:%u -> %s", p->host, (unsigned)p->port,
+			  target);
 	}
 
 	res->stage = FOTA_RS_CONNECT_STAGE_DNS;
@@ -344,7 +353,8 @@ static const char *ssl_error_text(unsigned long e, char *buf, size_t size)
  * "which tag did not work and why" is exactly what the user could not see.
  */
 static int32_t tls_connect(struct host_conn *c, const struct fota_rs_connect_params *p,
-			   uint64_t deadline, struct fota_rs_connect_result *res)
+			   const struct conn_setup *setup, uint64_t deadline,
+			   struct fota_rs_connect_result *res)
 {
 	const struct fota_rs_tls *tls = p->tls;
 	bool missing[256] = { false }, bad[256] = { false };
@@ -368,9 +378,11 @@ static int32_t tls_connect(struct host_conn *c, const struct fota_rs_connect_par
 #endif
 
 	for (uint8_t i = 0; tls->sec_tags != NULL && i < tls->sec_tag_count; i++) {
-		char path[PATH_MAX];
+		/* The directory, "/", a tag of at most 11 characters and "/ca.pem". */
+		char path[sizeof(setup->cred_dir) + 20];
 
-		snprintf(path, sizeof(path), "%s/%ld/ca.pem", g.cred_dir, (long)tls->sec_tags[i]);
+		snprintf(path, sizeof(path), "%s/%ld/ca.pem", setup->cred_dir,
+			 (long)tls->sec_tags[i]);
 		if (access(path, R_OK) != 0) {
 			missing[i] = true;
 			host_logf(FOTA_RS_LOG_DBG, "sec tag %ld: no %s", (long)tls->sec_tags[i],
@@ -389,7 +401,7 @@ static int32_t tls_connect(struct host_conn *c, const struct fota_rs_connect_par
 	describe_tags(tls, missing, bad, tags, sizeof(tags));
 
 	verify_required = tls->peer_verify == FOTA_RS_PEER_VERIFY_REQUIRED &&
-			  !g.insecure_no_verify;
+			  !setup->insecure_no_verify;
 	SSL_CTX_set_verify(c->sctx, verify_required ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
 
 	c->ssl = SSL_new(c->sctx);
@@ -505,6 +517,8 @@ static void conn_teardown(struct host_conn *c)
 int32_t host_connect(void *ctx, const struct fota_rs_connect_params *p,
 			    struct fota_rs_connect_result *res)
 {
+	struct conn_setup setup = { .addr = "" };
+	bool configured, long_cred_dir = false;
 	uint64_t deadline;
 	struct host_conn *c;
 	int32_t rc;
@@ -521,9 +535,28 @@ int32_t host_connect(void *ctx, const struct fota_rs_connect_params *p,
 		set_detail(res, "invalid connect parameters");
 		return -FOTA_RS_EINVAL;
 	}
-	if (!g.configured) {
+	pthread_mutex_lock(&g.lock);
+	configured = g.configured;
+	if (configured) {
+		long_cred_dir = snprintf(setup.cred_dir, sizeof(setup.cred_dir), "%s", g.cred_dir) >=
+				(int)sizeof(setup.cred_dir);
+		setup.insecure_no_verify = g.insecure_no_verify != 0;
+		for (size_t i = 0; i < g.resolve_count; i++) {
+			if (g.resolve[i].port == p->port &&
+			    strcasecmp(g.resolve[i].host, p->host) == 0) {
+				snprintf(setup.addr, sizeof(setup.addr), "%s", g.resolve[i].addr);
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock(&g.lock);
+	if (!configured) {
 		set_detail(res, "host port not configured");
 		return -FOTA_RS_EIO;
+	}
+	if (long_cred_dir) {
+		set_detail(res, "credential directory path longer than %d bytes", PATH_MAX - 1);
+		return -FOTA_RS_ENAMETOOLONG;
 	}
 	if (p->pdn_id != 0) {
 		host_logf(FOTA_RS_LOG_DBG, "PDN %u requested; the host has one network",
@@ -538,7 +571,7 @@ int32_t host_connect(void *ctx, const struct fota_rs_connect_params *p,
 	}
 	c = &conns[slot];
 
-	rc = tcp_connect(p, deadline, res, &fd);
+	rc = tcp_connect(p, &setup, deadline, res, &fd);
 	if (rc != 0) {
 		host_logf(FOTA_RS_LOG_DBG, "connect %s:%u failed: %s", p->host, (unsigned)p->port,
 			  res->detail);
@@ -558,7 +591,7 @@ int32_t host_connect(void *ctx, const struct fota_rs_connect_params *p,
 	c->io_timeout_ms = p->timeout_ms ? p->timeout_ms : HOST_DEFAULT_IO_TIMEOUT_MS;
 
 	if (p->tls != NULL) {
-		rc = tls_connect(c, p, deadline, res);
+		rc = tls_connect(c, p, &setup, deadline, res);
 		if (rc != 0) {
 			conn_teardown(c);
 			conn_release(slot);

@@ -135,9 +135,9 @@ void fota_rs_platform_config(struct fota_rs_config *cfg)
 	}
 	cfg->deadline_ms = g.deadline_ms;
 	cfg->allow_downgrade = g.allow_downgrade != 0;
-	if (g.verify_key_len > 0) {
-		cfg->verify_key = g.verify_key;
-		cfg->verify_key_len = g.verify_key_len;
+	if (g.verify_key != NULL) {
+		cfg->verify_key = g.verify_key->der;
+		cfg->verify_key_len = g.verify_key->len;
 	}
 	pthread_mutex_unlock(&g.lock);
 }
