@@ -131,6 +131,7 @@ impl Diag {
                 " within the socket timeout: check coverage, or raise the timeout"
             }
             (_, Errno::ConnReset) => "the connection kept dropping and the retries ran out: check coverage, or raise the retry count",
+            (Stage::Image, Errno::Access) => "the running image is not confirmed, so the secondary slot holds the previous image, MCUboot's only way back; confirm the running image first (boot_write_img_confirmed), or allow the overwrite (CONFIG_FOTA_RS_ALLOW_UNCONFIRMED_OVERWRITE); the slot was not touched",
             (_, Errno::Access) => "the server refused access: a pre-signed URL may have expired; request a new one",
             (_, Errno::NoEnt) => "the file is not on the server: check the path",
             (_, Errno::Range) => "the server did not honour the byte range asked for (or the file changed during the download)",

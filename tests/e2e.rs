@@ -93,10 +93,15 @@ impl Sim {
 
 /// Run fota-sim with a fresh slot file.
 fn sim(name: &str, args: &[&str]) -> Sim {
-    let f = fixtures();
-    let slot = f.dir.join(format!("slot-{name}.bin"));
+    let slot = fixtures().dir.join(format!("slot-{name}.bin"));
     let _ = std::fs::remove_file(&slot);
     let _ = std::fs::remove_file(slot.with_extension("bin.state"));
+    sim_on(slot, args)
+}
+
+/// Run fota-sim on the slot file as it is.
+fn sim_on(slot: PathBuf, args: &[&str]) -> Sim {
+    let f = fixtures();
     let out = Command::new(env!("CARGO_BIN_EXE_fota-sim"))
         .args(args)
         .arg("--cred-dir")
@@ -368,6 +373,39 @@ fn ip_literal_is_checked_against_the_certificates_ip_entries() {
         "{out}"
     );
     s.assert_not_scheduled();
+}
+
+/// After a test swap the slot holds the previous image, MCUboot's way back
+/// until the running image is confirmed: an MCUboot download then fails
+/// (stage image, before the slot is touched) unless allowed.
+#[test]
+fn unconfirmed_running_image_keeps_its_way_back() {
+    let srv = Server::start(true, "unconfirmed");
+    let slot = fixtures().dir.join("slot-unconfirmed.bin");
+    let _ = std::fs::remove_file(slot.with_extension("bin.state"));
+    // The previous image: any bytes that are not an erased slot (fota-sim's
+    // default slot is 0x70000 bytes).
+    let previous: Vec<u8> = (0..0x70000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&slot, &previous).unwrap();
+    let (url, resolve) = https_url(&srv, "app.bin");
+    let args = [url.as_str(), "--sec-tag", "42", "--resolve", &resolve];
+
+    let refused = [&args[..], &["--running-unconfirmed"]].concat();
+    let s = sim_on(slot.clone(), &refused);
+    assert_eq!(s.code(), 5, "{}", s.stdout());
+    let out = s.stdout();
+    assert!(
+        out.contains("stage=image")
+            && out.contains("EACCES")
+            && out.contains("confirm the running image first (boot_write_img_confirmed)"),
+        "{out}"
+    );
+    assert!(s.slot_bytes() == previous, "the slot changed");
+
+    let allowed = [&args[..], &["--running-unconfirmed", "--allow-unconfirmed"]].concat();
+    let s = sim_on(slot, &allowed);
+    assert_eq!(s.code(), 0, "{}", s.stdout());
+    s.assert_scheduled(&fixtures().image);
 }
 
 #[test]

@@ -257,6 +257,14 @@ struct fota_rs_port {
 	 * true when S0 runs, so the download must be the S1 image.
 	 */
 	int32_t (*s0_active)(void *ctx, bool *active);
+	/**
+	 * Whether the running image is confirmed (MCUboot
+	 * boot_is_img_confirmed()). After a test swap it is not until it
+	 * confirms itself, and the secondary slot holds the previous image, the
+	 * only way back: the core then refuses to write an MCUboot image there
+	 * unless fota_rs_config.allow_unconfirmed_overwrite. NULL: not checked.
+	 */
+	int32_t (*running_confirmed)(void *ctx, bool *confirmed);
 
 	/* --- optional: nRF91 modem delta DFU (nrf_modem_delta_dfu_*) -------- */
 

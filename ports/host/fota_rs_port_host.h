@@ -78,6 +78,14 @@ struct fota_rs_host_options {
 	uint32_t pipeline_depth;
 	/** Upper bound for a whole download in ms; 0: none. */
 	uint32_t deadline_ms;
+	/**
+	 * The running image is not confirmed yet (a test swap just booted; on a
+	 * device boot_is_img_confirmed() is false): the slot holds the previous
+	 * image, and an MCUboot download is refused. Default 0.
+	 */
+	int running_unconfirmed;
+	/** Download an MCUboot image even while the running one is unconfirmed. Default 0. */
+	int allow_unconfirmed_overwrite;
 };
 
 /** Fill o with the defaults listed above. */
@@ -88,8 +96,9 @@ void fota_rs_host_options_default(struct fota_rs_host_options *o);
  * FOTA_RS_HOST_SLOT_SIZE (decimal or 0x hex), FOTA_RS_HOST_RESOLVE,
  * FOTA_RS_HOST_FALLBACK_SEC_TAGS, FOTA_RS_HOST_STATE,
  * FOTA_RS_HOST_LOG_LEVEL (0-4 or err/wrn/inf/dbg),
- * FOTA_RS_HOST_RUNNING_VERSION (X.Y.Z[+B]), FOTA_RS_HOST_PRIMARY_SLOT
- * (ADDR:SIZE) and FOTA_RS_HOST_VERIFY_KEY (PEM file).
+ * FOTA_RS_HOST_RUNNING_VERSION (X.Y.Z[+B]), FOTA_RS_HOST_RUNNING_UNCONFIRMED
+ * (0 or 1), FOTA_RS_HOST_PRIMARY_SLOT (ADDR:SIZE) and FOTA_RS_HOST_VERIFY_KEY
+ * (PEM file).
  * String members then point into the environment.
  * Returns 0, or -1 after printing a message on stderr for a malformed value.
  */
@@ -121,7 +130,8 @@ const struct fota_rs_port *fota_rs_platform_port(void);
 
 /**
  * fota_rs_config_default(cfg), then the fallback TLS tags (static storage,
- * at most 8), permanent, retries and timeouts of the options.
+ * at most 8), permanent, retries, timeouts and check settings of the
+ * options.
  */
 void fota_rs_platform_config(struct fota_rs_config *cfg);
 

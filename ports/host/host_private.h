@@ -84,6 +84,8 @@ struct host_state {
 	struct fota_rs_image_version running_version;
 	struct fota_rs_device_layout layout;
 	int allow_downgrade;
+	int running_unconfirmed;
+	int allow_unconfirmed_overwrite;
 	uint32_t pipeline_depth;
 	uint32_t deadline_ms;
 	/* The key configured now (NULL: none), one of the list g.keys. */

@@ -51,6 +51,8 @@ void fota_rs_host_options_default(struct fota_rs_host_options *o)
 	o->verify_key_path = NULL;
 	o->pipeline_depth = 0;
 	o->deadline_ms = 0;
+	o->running_unconfirmed = 0;
+	o->allow_unconfirmed_overwrite = 0;
 }
 
 static int parse_u32(const char *s, uint32_t *out)
@@ -380,6 +382,16 @@ int fota_rs_host_options_from_env(struct fota_rs_host_options *o)
 		}
 		o->running_version = v;
 	}
+	v = getenv("FOTA_RS_HOST_RUNNING_UNCONFIRMED");
+	if (v != NULL) {
+		if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0) {
+			fprintf(stderr,
+				"fota_rs_host: FOTA_RS_HOST_RUNNING_UNCONFIRMED=\"%s\" is not 0 or 1\n",
+				v);
+			return -1;
+		}
+		o->running_unconfirmed = v[0] == '1';
+	}
 	v = getenv("FOTA_RS_HOST_PRIMARY_SLOT");
 	if (v != NULL) {
 		uint32_t addr, size;
@@ -653,6 +665,8 @@ static int configure_locked(const struct fota_rs_host_options *o)
 	g.layout.ram_addr = o->ram_addr;
 	g.layout.ram_size = o->ram_size;
 	g.allow_downgrade = o->allow_downgrade;
+	g.running_unconfirmed = o->running_unconfirmed;
+	g.allow_unconfirmed_overwrite = o->allow_unconfirmed_overwrite;
 	g.pipeline_depth = o->pipeline_depth;
 	g.deadline_ms = o->deadline_ms;
 	g.verify_key = verify_key;

@@ -238,6 +238,10 @@ pub struct fota_rs_port {
     pub s0_active: ::core::option::Option<
         unsafe extern "C" fn(ctx: *mut cty::c_void, active: *mut bool) -> i32,
     >,
+    #[doc = " Whether the running image is confirmed (MCUboot\n boot_is_img_confirmed()). After a test swap it is not until it\n confirms itself, and the secondary slot holds the previous image, the\n only way back: the core then refuses to write an MCUboot image there\n unless fota_rs_config.allow_unconfirmed_overwrite. NULL: not checked."]
+    pub running_confirmed: ::core::option::Option<
+        unsafe extern "C" fn(ctx: *mut cty::c_void, confirmed: *mut bool) -> i32,
+    >,
     #[doc = " Bytes of a delta image the modem already holds (resume point)."]
     pub modem_delta_offset: ::core::option::Option<
         unsafe extern "C" fn(ctx: *mut cty::c_void, offset: *mut u32) -> i32,

@@ -229,6 +229,8 @@ def main():
         "FOTA_RS_SHELL": "n",
         "FOTA_RS_TARGET_MCUBOOT": "n",
         "FOTA_RS_TARGET_MODEM_DELTA": "n",
+        # Depends on FOTA_RS_TARGET_MCUBOOT.
+        "FOTA_RS_ALLOW_UNCONFIRMED_OVERWRITE": "n",
         # An int whose dependency is off has no value at all.
         "FOTA_RS_MODEM_DELTA_ERASE_TIMEOUT": "",
         "FOTA_RS_LOG_LEVEL": "3",
@@ -323,6 +325,8 @@ def main():
                                       "FLASH_PAGE_LAYOUT", "FOTA_RS_TARGET_MCUBOOT")}
     check(all(v == "y" for v in got.values()),
           "BOOTLOADER_MCUBOOT=y gives FOTA_RS_TARGET_MCUBOOT=y (implied deps)", str(got))
+    check(val(kconf, "FOTA_RS_ALLOW_UNCONFIRMED_OVERWRITE") == "n",
+          "with the MCUboot target, an unconfirmed image's way back is kept by default")
 
     # An app that turns the image manager off loses the target, cleanly.
     kconf, _ = new_kconf()

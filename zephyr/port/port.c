@@ -310,6 +310,7 @@ static const struct fota_rs_port zephyr_port = {
 #if defined(CONFIG_FOTA_RS_TARGET_MCUBOOT)
 	.running_version = frs_port_running_version,
 	.device_layout = frs_port_device_layout,
+	.running_confirmed = frs_port_running_confirmed,
 #endif
 #if defined(FRS_B1)
 	.s0_active = port_s0_active,
@@ -396,6 +397,7 @@ void fota_rs_platform_config(struct fota_rs_config *cfg)
 	cfg->deadline_ms = (uint32_t)CONFIG_FOTA_RS_DEADLINE_S * 1000U;
 	cfg->check_layout = IS_ENABLED(CONFIG_FOTA_RS_CHECK_LAYOUT);
 	cfg->allow_downgrade = IS_ENABLED(CONFIG_FOTA_RS_ALLOW_DOWNGRADE);
+	cfg->allow_unconfirmed_overwrite = IS_ENABLED(CONFIG_FOTA_RS_ALLOW_UNCONFIRMED_OVERWRITE);
 #if defined(CONFIG_FOTA_RS_SIGNATURE)
 	/* CMakeLists.txt turns CONFIG_FOTA_RS_VERIFY_KEY into a list of byte
 	 * literals (0 when empty), so the array is exactly the DER. */

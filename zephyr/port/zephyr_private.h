@@ -38,6 +38,7 @@ int32_t frs_port_request_upgrade(void *ctx, bool permanent);
 /* Only with CONFIG_FOTA_RS_TARGET_MCUBOOT: */
 int32_t frs_port_running_version(void *ctx, struct fota_rs_image_version *out);
 int32_t frs_port_device_layout(void *ctx, struct fota_rs_device_layout *out);
+int32_t frs_port_running_confirmed(void *ctx, bool *confirmed);
 
 /* settings.c (no persistence without CONFIG_FOTA_RS_PROGRESS_SAVE) */
 int32_t frs_port_kv_load(void *ctx, const char *key, uint8_t *buf, size_t len);
