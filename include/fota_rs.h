@@ -158,6 +158,11 @@ struct fota_rs_config {
   bool check_layout;
   // Accept an image that is not newer than the running one.
   bool allow_downgrade;
+  // Download an MCUboot image even while the running image is not
+  // confirmed (port `running_confirmed`), overwriting the previous image
+  // MCUboot would revert to. Default false: such a download fails
+  // (stage image, EACCES) before the slot is touched.
+  bool allow_unconfirmed_overwrite;
   // ECDSA-P256 public key (SubjectPublicKeyInfo DER, as `imgtool getpub`
   // prints it) the image must be signed with; NULL: MCUboot checks it at
   // boot. Needs the `signature` feature (Kconfig FOTA_RS_SIGNATURE). Not

@@ -132,6 +132,11 @@ pub struct fota_rs_config {
     pub check_layout: bool,
     /// Accept an image that is not newer than the running one.
     pub allow_downgrade: bool,
+    /// Download an MCUboot image even while the running image is not
+    /// confirmed (port `running_confirmed`), overwriting the previous image
+    /// MCUboot would revert to. Default false: such a download fails
+    /// (stage image, EACCES) before the slot is touched.
+    pub allow_unconfirmed_overwrite: bool,
     /// ECDSA-P256 public key (SubjectPublicKeyInfo DER, as `imgtool getpub`
     /// prints it) the image must be signed with; NULL: MCUboot checks it at
     /// boot. Needs the `signature` feature (Kconfig FOTA_RS_SIGNATURE). Not
@@ -439,6 +444,7 @@ pub unsafe extern "C" fn fota_rs_config_default(cfg: *mut fota_rs_config) {
         deadline_ms: d.deadline_ms,
         check_layout: d.checks.layout,
         allow_downgrade: d.checks.allow_downgrade,
+        allow_unconfirmed_overwrite: d.allow_unconfirmed_overwrite,
         verify_key: core::ptr::null(),
         verify_key_len: 0,
     };
@@ -458,6 +464,7 @@ fn config_from_c(c: &fota_rs_config) -> Result<Config, Errno> {
         progress_save: c.progress_save,
         pipeline_depth: c.pipeline_depth,
         deadline_ms: c.deadline_ms,
+        allow_unconfirmed_overwrite: c.allow_unconfirmed_overwrite,
         ..Config::default()
     };
     cfg.checks.layout = c.check_layout;

@@ -102,9 +102,17 @@ impl Diag {
                     w.text("the TLS handshake with ").text(host).text(":").dec(port).text(" was refused with sec_tag ");
                 }
                 put_tags(w, &self.tags_tried);
-                ": the CA stored under that tag does not validate the server's certificate chain; provision the server's root CA (Amazon Root CA 1 for S3) under the tag or add a fallback tag"
+                // Only a port that can tell says so in its detail (the host
+                // port's "hostname mismatch" / "IP address mismatch").
+                if self.detail.contains(" mismatch") {
+                    w.text(": the server's certificate is not issued for ").text(host);
+                    "; use the host name the certificate names, or a certificate that names this host"
+                } else {
+                    ": the CA stored under that tag does not validate the server's certificate chain; provision the server's root CA (Amazon Root CA 1 for S3) under the tag or add a fallback tag"
+                }
             }
             (Stage::Tls, Errno::Inval) => "an https URL needs a sec_tag holding the server's root CA",
+            (Stage::Tls, Errno::NotSup) => "this platform cannot check an IP address against the server's certificate: use the host name in the URL (CONFIG_FOTA_RS_ALLOW_TLS_IP_LITERAL allows it unchecked)",
             (Stage::Connect, Errno::ConnRefused) => {
                 w.text("nothing accepts TCP connections on ").text(host).text(":").dec(port);
                 if self.tcp_probe == TcpProbe::Refused {
@@ -123,6 +131,7 @@ impl Diag {
                 " within the socket timeout: check coverage, or raise the timeout"
             }
             (_, Errno::ConnReset) => "the connection kept dropping and the retries ran out: check coverage, or raise the retry count",
+            (Stage::Image, Errno::Access) => "the running image is not confirmed, so the secondary slot holds the previous image, MCUboot's only way back; confirm the running image first (boot_write_img_confirmed), or allow the overwrite (CONFIG_FOTA_RS_ALLOW_UNCONFIRMED_OVERWRITE); the slot was not touched",
             (_, Errno::Access) => "the server refused access: a pre-signed URL may have expired; request a new one",
             (_, Errno::NoEnt) => "the file is not on the server: check the path",
             (_, Errno::Range) => "the server did not honour the byte range asked for (or the file changed during the download)",
@@ -158,5 +167,59 @@ pub fn put_tags(w: &mut dyn Out, tags: &[i32]) {
             w.put(",");
         }
         w.signed(*t);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::url::Limits;
+
+    fn hint(detail: &str, errno: Errno) -> std::string::String {
+        let url = Url::parse("https://fota.test/app.bin", Limits::DEFAULT).unwrap();
+        let mut d = Diag::new();
+        d.stage = Stage::Tls;
+        d.errno = Some(errno);
+        d.tcp_probe = TcpProbe::PortOpen;
+        d.tags_tried.push(42).unwrap();
+        d.detail.push_str(detail).unwrap();
+        let mut out = std::string::String::new();
+        d.write_text(&mut out, &url);
+        out
+    }
+
+    #[test]
+    fn a_name_mismatch_is_not_blamed_on_the_ca() {
+        for detail in [
+            "hostname mismatch: fota.test (tags 42)",
+            "IP address mismatch: 10.0.0.1 (tags 42)",
+        ] {
+            let text = hint(detail, Errno::ConnRefused);
+            assert!(
+                text.contains("certificate is not issued for fota.test"),
+                "{text}"
+            );
+            assert!(!text.contains("does not validate"), "{text}");
+        }
+        let text = hint(
+            "certificate verify failed: unable to get local issuer certificate (tags 42)",
+            Errno::ConnRefused,
+        );
+        assert!(
+            text.contains("does not validate the server's certificate chain"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_refused_ip_literal_names_the_option() {
+        let text = hint(
+            "https to IP 10.0.0.1: cannot be verified; use a host name",
+            Errno::NotSup,
+        );
+        assert!(
+            text.contains("CONFIG_FOTA_RS_ALLOW_TLS_IP_LITERAL"),
+            "{text}"
+        );
     }
 }

@@ -94,6 +94,10 @@ pub trait Port {
     fn s0_active(&mut self) -> Result<bool, Errno> {
         Err(Errno::NotSup)
     }
+    /// False after a test swap until the running image confirms itself.
+    fn running_confirmed(&mut self) -> Result<bool, Errno> {
+        Err(Errno::NotSup)
+    }
     fn modem_delta_offset(&mut self) -> Result<u32, Errno> {
         Err(Errno::NotSup)
     }

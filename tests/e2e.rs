@@ -46,14 +46,20 @@ use common::PyServer as Server;
 
 impl Server {
     fn start(tls: bool, tag: &str) -> Server {
+        Server::start_as(tls.then_some("server"), tag)
+    }
+
+    /// HTTPS with the certificate `certs/<cert>.pem` (make-certs.sh), or
+    /// plain HTTP for None.
+    fn start_as(cert: Option<&str>, tag: &str) -> Server {
         let f = fixtures();
         let mut args: Vec<std::ffi::OsString> = vec!["--root".into(), f.www.clone().into()];
-        if tls {
+        if let Some(cert) = cert {
             args.extend([
                 "--cert".into(),
-                f.dir.join("certs/server.pem").into(),
+                f.dir.join(format!("certs/{cert}.pem")).into(),
                 "--key".into(),
-                f.dir.join("certs/server.key").into(),
+                f.dir.join(format!("certs/{cert}.key")).into(),
                 "--tls12".into(),
             ]);
         }
@@ -92,10 +98,15 @@ fn sim(name: &str, args: &[&str]) -> Sim {
 
 /// `sim` with extra environment variables (FOTA_RS_HOST_*).
 fn sim_env(name: &str, args: &[&str], env: &[(&str, &str)]) -> Sim {
-    let f = fixtures();
-    let slot = f.dir.join(format!("slot-{name}.bin"));
+    let slot = fixtures().dir.join(format!("slot-{name}.bin"));
     let _ = std::fs::remove_file(&slot);
     let _ = std::fs::remove_file(slot.with_extension("bin.state"));
+    sim_on(slot, args, env)
+}
+
+/// Run fota-sim on the slot file as it is.
+fn sim_on(slot: PathBuf, args: &[&str], env: &[(&str, &str)]) -> Sim {
+    let f = fixtures();
     let out = Command::new(env!("CARGO_BIN_EXE_fota-sim"))
         .args(args)
         .arg("--cred-dir")
@@ -343,6 +354,64 @@ fn wrong_host_name_is_refused() {
         s.stdout()
     );
     s.assert_not_scheduled();
+}
+
+/// An IP literal is checked against the certificate's IP entries: server.pem
+/// names IP 127.0.0.1, server-wrongname.pem only DNS wrong.test (both signed
+/// by the CA under tag 42).
+#[test]
+fn ip_literal_is_checked_against_the_certificates_ip_entries() {
+    let srv = Server::start_as(Some("server"), "ip-san");
+    let url = format!("https://127.0.0.1:{}/app.bin", srv.port);
+    let s = sim("ip-san", &[&url, "--sec-tag", "42"]);
+    assert_eq!(s.code(), 0, "{}", s.stdout());
+    s.assert_scheduled(&fixtures().image);
+
+    let srv = Server::start_as(Some("server-wrongname"), "ip-no-san");
+    let url = format!("https://127.0.0.1:{}/app.bin", srv.port);
+    let s = sim("ip-no-san", &[&url, "--sec-tag", "42"]);
+    assert_eq!(s.code(), 3);
+    let out = s.stdout();
+    assert!(
+        out.contains("stage=tls")
+            && out.contains("IP address mismatch")
+            && out.contains("certificate is not issued for 127.0.0.1"),
+        "{out}"
+    );
+    s.assert_not_scheduled();
+}
+
+/// After a test swap the slot holds the previous image, MCUboot's way back
+/// until the running image is confirmed: an MCUboot download then fails
+/// (stage image, before the slot is touched) unless allowed.
+#[test]
+fn unconfirmed_running_image_keeps_its_way_back() {
+    let srv = Server::start(true, "unconfirmed");
+    let slot = fixtures().dir.join("slot-unconfirmed.bin");
+    let _ = std::fs::remove_file(slot.with_extension("bin.state"));
+    // The previous image: any bytes that are not an erased slot (fota-sim's
+    // default slot is 0x70000 bytes).
+    let previous: Vec<u8> = (0..0x70000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&slot, &previous).unwrap();
+    let (url, resolve) = https_url(&srv, "app.bin");
+    let args = [url.as_str(), "--sec-tag", "42", "--resolve", &resolve];
+
+    let refused = [&args[..], &["--running-unconfirmed"]].concat();
+    let s = sim_on(slot.clone(), &refused, &[]);
+    assert_eq!(s.code(), 5, "{}", s.stdout());
+    let out = s.stdout();
+    assert!(
+        out.contains("stage=image")
+            && out.contains("EACCES")
+            && out.contains("confirm the running image first (boot_write_img_confirmed)"),
+        "{out}"
+    );
+    assert!(s.slot_bytes() == previous, "the slot changed");
+
+    let allowed = [&args[..], &["--running-unconfirmed", "--allow-unconfirmed"]].concat();
+    let s = sim_on(slot, &allowed, &[]);
+    assert_eq!(s.code(), 0, "{}", s.stdout());
+    s.assert_scheduled(&fixtures().image);
 }
 
 #[test]

@@ -438,10 +438,10 @@ fn redirect_from_https_to_http_is_refused() {
     );
 }
 
-/// `127.1` reaches 127.0.0.1 through the resolver, but it is not an IP
-/// literal by the core's rule: it is a name, checked against the server's
-/// certificate (whose names are fota.test, localhost and IP 127.0.0.1), and
-/// refused. `127.0.0.1` itself is checked against the certificate's IP.
+/// `127.1` and `2130706433` reach 127.0.0.1 through the resolver, but neither
+/// is an IP literal by the core's rule: each is a name, checked against the
+/// server's certificate (whose names are fota.test, localhost and IP
+/// 127.0.0.1), and refused. `127.0.0.1` itself is checked against the certificate's IP.
 #[test]
 fn a_non_canonical_ip_is_a_name_and_its_name_is_checked() {
     let srv = Server::start(true, "ip-forms", &[]);
@@ -454,6 +454,7 @@ fn a_non_canonical_ip_is_a_name_and_its_name_is_checked() {
         sim(name, &args, Duration::from_secs(60))
     };
     run_for("ip-forms-short", "127.1").assert_error("tls", "ECONNREFUSED");
+    run_for("ip-forms-integer", "2130706433").assert_error("tls", "ECONNREFUSED");
     run_for("ip-forms-canonical", "127.0.0.1").assert_ok();
 }
 

@@ -109,6 +109,9 @@ struct fota_rs_tls {
 	 * Server name for SNI and verification (TLS_HOSTNAME); NULL for IP
 	 * literals (fota_rs_host_is_ip_literal()). A non-NULL name is always
 	 * set and verified, even when it looks like an address ("127.1").
+	 * For NULL the port checks the address against the certificate's IP
+	 * entries, or, when it cannot (the nRF91 modem), refuses the connect
+	 * with -FOTA_RS_ENOTSUP at FOTA_RS_CONNECT_STAGE_TLS.
 	 */
 	const char *hostname;
 	/** One of enum fota_rs_peer_verify. */
@@ -254,6 +257,14 @@ struct fota_rs_port {
 	 * true when S0 runs, so the download must be the S1 image.
 	 */
 	int32_t (*s0_active)(void *ctx, bool *active);
+	/**
+	 * Whether the running image is confirmed (MCUboot
+	 * boot_is_img_confirmed()). After a test swap it is not until it
+	 * confirms itself, and the secondary slot holds the previous image, the
+	 * only way back: the core then refuses to write an MCUboot image there
+	 * unless fota_rs_config.allow_unconfirmed_overwrite. NULL: not checked.
+	 */
+	int32_t (*running_confirmed)(void *ctx, bool *confirmed);
 
 	/* --- optional: nRF91 modem delta DFU (nrf_modem_delta_dfu_*) -------- */
 

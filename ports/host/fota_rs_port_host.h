@@ -78,6 +78,14 @@ struct fota_rs_host_options {
 	uint32_t pipeline_depth;
 	/** Upper bound for a whole download in ms; 0: none. */
 	uint32_t deadline_ms;
+	/**
+	 * The running image is not confirmed yet (a test swap just booted; on a
+	 * device boot_is_img_confirmed() is false): the slot holds the previous
+	 * image, and an MCUboot download is refused. Default 0.
+	 */
+	int running_unconfirmed;
+	/** Download an MCUboot image even while the running one is unconfirmed. Default 0. */
+	int allow_unconfirmed_overwrite;
 };
 
 /** Fill o with the defaults listed above. */
@@ -88,8 +96,9 @@ void fota_rs_host_options_default(struct fota_rs_host_options *o);
  * FOTA_RS_HOST_SLOT_SIZE (decimal or 0x hex), FOTA_RS_HOST_RESOLVE,
  * FOTA_RS_HOST_FALLBACK_SEC_TAGS, FOTA_RS_HOST_STATE,
  * FOTA_RS_HOST_LOG_LEVEL (0-4 or err/wrn/inf/dbg),
- * FOTA_RS_HOST_RUNNING_VERSION (X.Y.Z[+B]), FOTA_RS_HOST_PRIMARY_SLOT
- * (ADDR:SIZE) and FOTA_RS_HOST_VERIFY_KEY (PEM file).
+ * FOTA_RS_HOST_RUNNING_VERSION (X.Y.Z[+B]), FOTA_RS_HOST_RUNNING_UNCONFIRMED
+ * (0 or 1), FOTA_RS_HOST_PRIMARY_SLOT (ADDR:SIZE) and FOTA_RS_HOST_VERIFY_KEY
+ * (PEM file).
  * String members then point into the environment.
  * Returns 0, or -1 after printing a message on stderr for a malformed value.
  */
@@ -99,7 +108,16 @@ int fota_rs_host_options_from_env(struct fota_rs_host_options *o);
  * Apply o: copies everything it keeps, creates the flash file filled with
  * 0xff when it does not exist and checks an existing one is slot_size bytes.
  * Returns 0, or a negative FOTA_RS_E* code after printing a message on
- * stderr. -FOTA_RS_EALREADY while a worker thread runs.
+ * stderr. -FOTA_RS_EALREADY while a download runs: from the start of
+ * fota_rs_start() (whose connect runs on its caller's thread) until the
+ * worker thread has returned.
+ *
+ * Safe to call from any thread: a connect copies what it needs (credential
+ * directory, resolve map) under the port's lock when it begins. The
+ * verification key fota_rs_platform_config() hands out stays valid and
+ * unchanged for the life of the process, as the core requires: a new key
+ * is stored beside the old ones, which are kept (one allocation of about
+ * 140 bytes per distinct key).
  */
 int fota_rs_host_configure(const struct fota_rs_host_options *o);
 
@@ -112,7 +130,8 @@ const struct fota_rs_port *fota_rs_platform_port(void);
 
 /**
  * fota_rs_config_default(cfg), then the fallback TLS tags (static storage,
- * at most 8), permanent, retries and timeouts of the options.
+ * at most 8), permanent, retries, timeouts and check settings of the
+ * options.
  */
 void fota_rs_platform_config(struct fota_rs_config *cfg);
 

@@ -26,6 +26,17 @@
 /* A P-256 SubjectPublicKeyInfo is 91 bytes; room for nothing bigger is needed. */
 #define HOST_VERIFY_KEY_MAX 128
 
+/*
+ * A verification key as handed to the core, which keeps the pointer for
+ * the life of the program (fota_rs_config.verify_key): once made, never
+ * changed or freed. Every key configured stays on g.keys.
+ */
+struct host_key {
+	struct host_key *next;
+	size_t len;
+	uint8_t der[HOST_VERIFY_KEY_MAX];
+};
+
 struct host_resolve {
 	char host[256];
 	uint16_t port;
@@ -73,10 +84,13 @@ struct host_state {
 	struct fota_rs_image_version running_version;
 	struct fota_rs_device_layout layout;
 	int allow_downgrade;
+	int running_unconfirmed;
+	int allow_unconfirmed_overwrite;
 	uint32_t pipeline_depth;
 	uint32_t deadline_ms;
-	uint8_t verify_key[HOST_VERIFY_KEY_MAX];
-	size_t verify_key_len;
+	/* The key configured now (NULL: none), one of the list g.keys. */
+	const struct host_key *verify_key;
+	struct host_key *keys;
 
 	/* Simulated modem delta DFU area. */
 	pthread_mutex_t modem_lock;

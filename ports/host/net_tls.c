@@ -2,7 +2,6 @@
 /* Host port: POSIX sockets and OpenSSL TLS with CA certificates by sec_tag, modem-style errors. */
 #include "host_private.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <netdb.h>
@@ -37,6 +36,18 @@ struct host_conn {
 
 /* The connection table; slots are taken and released under g.lock. */
 static struct host_conn conns[HOST_MAX_CONNS];
+
+/*
+ * What one connect needs of the configuration, copied under g.lock when it
+ * begins: fota_rs_host_configure() on another thread may free or replace
+ * the originals while the handshake runs.
+ */
+struct conn_setup {
+	char cred_dir[PATH_MAX];
+	/* The resolve map's address for this host and port; "" for none. */
+	char addr[INET6_ADDRSTRLEN];
+	bool insecure_no_verify;
+};
 
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
@@ -91,13 +102,6 @@ static int wait_fd(int fd, short events, uint64_t deadline)
 			return -errno;
 		}
 	}
-}
-
-static bool is_ip_literal(const char *s)
-{
-	unsigned char bin[sizeof(struct in6_addr)];
-
-	return inet_pton(AF_INET, s, bin) == 1 || inet_pton(AF_INET6, s, bin) == 1;
 }
 
 static int conn_alloc(void)
@@ -155,21 +159,18 @@ static void addr_text(const struct sockaddr *sa, socklen_t len, char *buf, size_
 	}
 }
 
-static int32_t tcp_connect(const struct fota_rs_connect_params *p, uint64_t deadline,
-			   struct fota_rs_connect_result *res, int *out_fd)
+static int32_t tcp_connect(const struct fota_rs_connect_params *p, const struct conn_setup *setup,
+			   uint64_t deadline, struct fota_rs_connect_result *res, int *out_fd)
 {
 	struct addrinfo hints, *list = NULL, *ai;
 	const char *target = p->host;
 	char portstr[8], addrbuf[INET6_ADDRSTRLEN + 10] = "";
 	int last_err = 0, gai, fd = -1, count = 0, index = 0;
 
-	for (size_t i = 0; i < g.resolve_count; i++) {
-		if (g.resolve[i].port == p->port && strcasecmp(g.resolve[i].host, p->host) == 0) {
-			target = g.resolve[i].addr;
-			host_logf(FOTA_RS_LOG_DBG, "resolve map: %s:%u -> %s", p->host,
-				  (unsigned)p->port, target);
-			break;
-		}
+	if (setup->addr[0] != '\0') {
+		target = setup->addr;
+		host_logf(FOTA_RS_LOG_DBG, "resolve map: %s:%u -> %s", p->host, (unsigned)p->port,
+			  target);
 	}
 
 	res->stage = FOTA_RS_CONNECT_STAGE_DNS;
@@ -352,14 +353,14 @@ static const char *ssl_error_text(unsigned long e, char *buf, size_t size)
  * "which tag did not work and why" is exactly what the user could not see.
  */
 static int32_t tls_connect(struct host_conn *c, const struct fota_rs_connect_params *p,
-			   uint64_t deadline, struct fota_rs_connect_result *res)
+			   const struct conn_setup *setup, uint64_t deadline,
+			   struct fota_rs_connect_result *res)
 {
 	const struct fota_rs_tls *tls = p->tls;
 	bool missing[256] = { false }, bad[256] = { false };
 	char tags[64], why[192] = "", errbuf[120];
 	bool verify_required;
 	const char *name = tls->hostname;
-	int rc;
 
 	res->stage = FOTA_RS_CONNECT_STAGE_TLS;
 	ERR_clear_error();
@@ -377,9 +378,11 @@ static int32_t tls_connect(struct host_conn *c, const struct fota_rs_connect_par
 #endif
 
 	for (uint8_t i = 0; tls->sec_tags != NULL && i < tls->sec_tag_count; i++) {
-		char path[PATH_MAX];
+		/* The directory, "/", a tag of at most 11 characters and "/ca.pem". */
+		char path[sizeof(setup->cred_dir) + 20];
 
-		snprintf(path, sizeof(path), "%s/%ld/ca.pem", g.cred_dir, (long)tls->sec_tags[i]);
+		snprintf(path, sizeof(path), "%s/%ld/ca.pem", setup->cred_dir,
+			 (long)tls->sec_tags[i]);
 		if (access(path, R_OK) != 0) {
 			missing[i] = true;
 			host_logf(FOTA_RS_LOG_DBG, "sec tag %ld: no %s", (long)tls->sec_tags[i],
@@ -398,7 +401,7 @@ static int32_t tls_connect(struct host_conn *c, const struct fota_rs_connect_par
 	describe_tags(tls, missing, bad, tags, sizeof(tags));
 
 	verify_required = tls->peer_verify == FOTA_RS_PEER_VERIFY_REQUIRED &&
-			  !g.insecure_no_verify;
+			  !setup->insecure_no_verify;
 	SSL_CTX_set_verify(c->sctx, verify_required ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
 
 	c->ssl = SSL_new(c->sctx);
@@ -407,23 +410,28 @@ static int32_t tls_connect(struct host_conn *c, const struct fota_rs_connect_par
 		return -FOTA_RS_ENOMEM;
 	}
 
-	if (name != NULL && *name != '\0') {
-		if (is_ip_literal(name)) {
-			/* SNI must not carry an address (RFC 6066); check the IP SAN instead. */
-			rc = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), name);
-		} else {
-			rc = SSL_set_tlsext_host_name(c->ssl, name) == 1 &&
-			     SSL_set1_host(c->ssl, name) == 1;
-		}
-		if (rc != 1) {
-			set_detail(res, "cannot set TLS host name \"%.40s\"", name);
-			return -FOTA_RS_EINVAL;
-		}
-	} else if (is_ip_literal(p->host)) {
-		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), p->host) != 1) {
+	/*
+	 * The core's one rule (fota_rs_host_is_ip_literal) decides: it passes
+	 * no host name only for an IP literal, which is checked against the
+	 * certificate's IP entries (no SNI: RFC 6066 forbids an address there).
+	 * Any name, even one that resolves like an address ("127.1"), is sent
+	 * as SNI and checked as a DNS name: X509_VERIFY_PARAM_set1_host, not
+	 * SSL_set1_host, which would take "0177.0.0.1" for an address.
+	 */
+	if (name == NULL || *name == '\0') {
+		if (!fota_rs_host_is_ip_literal(p->host)) {
+			/* Not the core's contract; verify it as a name rather than not at all. */
+			name = p->host;
+		} else if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), p->host) != 1) {
 			set_detail(res, "cannot set TLS peer address \"%.40s\"", p->host);
 			return -FOTA_RS_EINVAL;
 		}
+	}
+	if (name != NULL && *name != '\0' &&
+	    (SSL_set_tlsext_host_name(c->ssl, name) != 1 ||
+	     X509_VERIFY_PARAM_set1_host(SSL_get0_param(c->ssl), name, 0) != 1)) {
+		set_detail(res, "cannot set TLS host name \"%.40s\"", name);
+		return -FOTA_RS_EINVAL;
 	}
 
 	for (;;) {
@@ -509,6 +517,8 @@ static void conn_teardown(struct host_conn *c)
 int32_t host_connect(void *ctx, const struct fota_rs_connect_params *p,
 			    struct fota_rs_connect_result *res)
 {
+	struct conn_setup setup = { .addr = "" };
+	bool configured, long_cred_dir = false;
 	uint64_t deadline;
 	struct host_conn *c;
 	int32_t rc;
@@ -525,9 +535,28 @@ int32_t host_connect(void *ctx, const struct fota_rs_connect_params *p,
 		set_detail(res, "invalid connect parameters");
 		return -FOTA_RS_EINVAL;
 	}
-	if (!g.configured) {
+	pthread_mutex_lock(&g.lock);
+	configured = g.configured;
+	if (configured) {
+		long_cred_dir = snprintf(setup.cred_dir, sizeof(setup.cred_dir), "%s", g.cred_dir) >=
+				(int)sizeof(setup.cred_dir);
+		setup.insecure_no_verify = g.insecure_no_verify != 0;
+		for (size_t i = 0; i < g.resolve_count; i++) {
+			if (g.resolve[i].port == p->port &&
+			    strcasecmp(g.resolve[i].host, p->host) == 0) {
+				snprintf(setup.addr, sizeof(setup.addr), "%s", g.resolve[i].addr);
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock(&g.lock);
+	if (!configured) {
 		set_detail(res, "host port not configured");
 		return -FOTA_RS_EIO;
+	}
+	if (long_cred_dir) {
+		set_detail(res, "credential directory path longer than %d bytes", PATH_MAX - 1);
+		return -FOTA_RS_ENAMETOOLONG;
 	}
 	if (p->pdn_id != 0) {
 		host_logf(FOTA_RS_LOG_DBG, "PDN %u requested; the host has one network",
@@ -542,7 +571,7 @@ int32_t host_connect(void *ctx, const struct fota_rs_connect_params *p,
 	}
 	c = &conns[slot];
 
-	rc = tcp_connect(p, deadline, res, &fd);
+	rc = tcp_connect(p, &setup, deadline, res, &fd);
 	if (rc != 0) {
 		host_logf(FOTA_RS_LOG_DBG, "connect %s:%u failed: %s", p->host, (unsigned)p->port,
 			  res->detail);
@@ -562,7 +591,7 @@ int32_t host_connect(void *ctx, const struct fota_rs_connect_params *p,
 	c->io_timeout_ms = p->timeout_ms ? p->timeout_ms : HOST_DEFAULT_IO_TIMEOUT_MS;
 
 	if (p->tls != NULL) {
-		rc = tls_connect(c, p, deadline, res);
+		rc = tls_connect(c, p, &setup, deadline, res);
 		if (rc != 0) {
 			conn_teardown(c);
 			conn_release(slot);

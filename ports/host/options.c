@@ -51,6 +51,8 @@ void fota_rs_host_options_default(struct fota_rs_host_options *o)
 	o->verify_key_path = NULL;
 	o->pipeline_depth = 0;
 	o->deadline_ms = 0;
+	o->running_unconfirmed = 0;
+	o->allow_unconfirmed_overwrite = 0;
 }
 
 static int parse_u32(const char *s, uint32_t *out)
@@ -380,6 +382,16 @@ int fota_rs_host_options_from_env(struct fota_rs_host_options *o)
 		}
 		o->running_version = v;
 	}
+	v = getenv("FOTA_RS_HOST_RUNNING_UNCONFIRMED");
+	if (v != NULL) {
+		if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0) {
+			fprintf(stderr,
+				"fota_rs_host: FOTA_RS_HOST_RUNNING_UNCONFIRMED=\"%s\" is not 0 or 1\n",
+				v);
+			return -1;
+		}
+		o->running_unconfirmed = v[0] == '1';
+	}
 	v = getenv("FOTA_RS_HOST_PRIMARY_SLOT");
 	if (v != NULL) {
 		uint32_t addr, size;
@@ -463,6 +475,27 @@ static int load_verify_key(const char *path, uint8_t *der, size_t cap, size_t *l
 	return 0;
 }
 
+/* The stored key with these bytes, made when there is none; NULL without memory. */
+static const struct host_key *keep_key(const uint8_t *der, size_t len)
+{
+	struct host_key *k;
+
+	for (k = g.keys; k != NULL; k = k->next) {
+		if (k->len == len && memcmp(k->der, der, len) == 0) {
+			return k;
+		}
+	}
+	k = calloc(1, sizeof(*k));
+	if (k == NULL) {
+		return NULL;
+	}
+	memcpy(k->der, der, len);
+	k->len = len;
+	k->next = g.keys;
+	g.keys = k;
+	return k;
+}
+
 static bool is_pow2(uint32_t v)
 {
 	return v != 0 && (v & (v - 1)) == 0;
@@ -477,13 +510,19 @@ static int configure_locked(const struct fota_rs_host_options *o)
 	struct fota_rs_image_version running;
 	uint8_t key[HOST_VERIFY_KEY_MAX];
 	size_t key_len = 0;
+	const struct host_key *verify_key = NULL;
 	int fd;
 
 	if (o == NULL || o->cred_dir == NULL || o->flash_path == NULL) {
 		fprintf(stderr, "fota_rs_host: cred_dir and flash_path are required\n");
 		return -FOTA_RS_EINVAL;
 	}
-	if (g.worker_running) {
+	/*
+	 * fota_rs_busy() covers the connect fota_rs_start() makes on its
+	 * caller's thread before the worker exists; worker_running the moment
+	 * after the core's final event, before the worker has returned.
+	 */
+	if (g.worker_running || fota_rs_busy()) {
 		fprintf(stderr, "fota_rs_host: cannot reconfigure while a download runs\n");
 		return -FOTA_RS_EALREADY;
 	}
@@ -534,6 +573,10 @@ static int configure_locked(const struct fota_rs_host_options *o)
 
 		if (rc != 0) {
 			return rc;
+		}
+		verify_key = keep_key(key, key_len);
+		if (verify_key == NULL) {
+			return -FOTA_RS_ENOMEM;
 		}
 	}
 
@@ -622,10 +665,11 @@ static int configure_locked(const struct fota_rs_host_options *o)
 	g.layout.ram_addr = o->ram_addr;
 	g.layout.ram_size = o->ram_size;
 	g.allow_downgrade = o->allow_downgrade;
+	g.running_unconfirmed = o->running_unconfirmed;
+	g.allow_unconfirmed_overwrite = o->allow_unconfirmed_overwrite;
 	g.pipeline_depth = o->pipeline_depth;
 	g.deadline_ms = o->deadline_ms;
-	memcpy(g.verify_key, key, key_len);
-	g.verify_key_len = key_len;
+	g.verify_key = verify_key;
 	pthread_mutex_lock(&g.modem_lock);
 	free(g.modem_path);
 	g.modem_path = modem_path;

@@ -67,6 +67,19 @@ static int32_t host_device_layout(void *ctx, struct fota_rs_device_layout *out)
 	return 0;
 }
 
+static int32_t host_running_confirmed(void *ctx, bool *out)
+{
+	(void)ctx;
+	if (out == NULL) {
+		return -FOTA_RS_EINVAL;
+	}
+	if (!g.configured) {
+		return -FOTA_RS_EIO;
+	}
+	*out = !g.running_unconfirmed;
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* table                                                              */
 /* ------------------------------------------------------------------ */
@@ -91,6 +104,7 @@ static const struct fota_rs_port host_port = {
 	.start_worker = host_start_worker,
 	.running_version = host_running_version,
 	.device_layout = host_device_layout,
+	.running_confirmed = host_running_confirmed,
 	.modem_delta_offset = host_modem_delta_offset,
 	.modem_delta_erase = host_modem_delta_erase,
 	.modem_delta_write = host_modem_delta_write,
@@ -135,9 +149,10 @@ void fota_rs_platform_config(struct fota_rs_config *cfg)
 	}
 	cfg->deadline_ms = g.deadline_ms;
 	cfg->allow_downgrade = g.allow_downgrade != 0;
-	if (g.verify_key_len > 0) {
-		cfg->verify_key = g.verify_key;
-		cfg->verify_key_len = g.verify_key_len;
+	cfg->allow_unconfirmed_overwrite = g.allow_unconfirmed_overwrite != 0;
+	if (g.verify_key != NULL) {
+		cfg->verify_key = g.verify_key->der;
+		cfg->verify_key_len = g.verify_key->len;
 	}
 	pthread_mutex_unlock(&g.lock);
 }

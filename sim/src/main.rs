@@ -41,6 +41,8 @@ struct HostOptions {
     verify_key_path: *const c_char,
     pipeline_depth: u32,
     deadline_ms: u32,
+    running_unconfirmed: c_int,
+    allow_unconfirmed_overwrite: c_int,
 }
 
 /// Mirror of `struct fota_download_evt` (v2.0.0 layout).
@@ -82,6 +84,7 @@ usage: fota-sim [URL] [--host H --file F] [--sec-tag N]... [--fallback-sec-tag N
                 [--cancel-at PERCENT] [--pipeline-depth N] [--deadline-ms MS] [--quiet]
                 [--primary-slot ADDR:SIZE] [--running-version X.Y.Z[+B]]
                 [--allow-downgrade] [--verify-key PEM]
+                [--running-unconfirmed] [--allow-unconfirmed]
        fota-sim memfault --api URL --project-key KEY --device-serial S
                 --hardware-version H --software-type T --current-version V
                 [download options above, no URL]
@@ -96,7 +99,9 @@ Defaults: --cred-dir ./certs, --flash fota-slot.bin, --slot-size 0x70000,
 Checks before the upgrade, against this simulated device: --primary-slot
 (default 0x0000c000:0x70000, nRF9160), --running-version (default 0.0.0),
 --allow-downgrade, --verify-key (PEM public or signing key; images must carry
-an ECDSA-P256 signature by it).
+an ECDSA-P256 signature by it). --running-unconfirmed: the running image is a
+test swap not yet confirmed, so the slot holds the way back and an MCUboot
+download is refused unless --allow-unconfirmed.
 memfault: asks the Memfault device API for the latest release (as mflt_nrf
 fota does; TLS with --sec-tag and --fallback-sec-tag), then downloads it
 through fota_download_start(url, url, tag, 0, 0).
@@ -127,6 +132,8 @@ struct Args {
     primary_slot: Option<(u32, u32)>,
     running_version: Option<String>,
     allow_downgrade: bool,
+    running_unconfirmed: bool,
+    allow_unconfirmed: bool,
     verify_key: Option<String>,
     /// `fota-sim memfault ...`: ask Memfault for the URL first.
     memfault: Option<memfault::Query>,
@@ -165,6 +172,8 @@ fn parse_args() -> Result<Args, String> {
         primary_slot: None,
         running_version: None,
         allow_downgrade: false,
+        running_unconfirmed: false,
+        allow_unconfirmed: false,
         verify_key: None,
         memfault: None,
     };
@@ -212,6 +221,8 @@ fn parse_args() -> Result<Args, String> {
             }
             "--running-version" => a.running_version = Some(val("--running-version")?),
             "--allow-downgrade" => a.allow_downgrade = true,
+            "--running-unconfirmed" => a.running_unconfirmed = true,
+            "--allow-unconfirmed" => a.allow_unconfirmed = true,
             "--verify-key" => a.verify_key = Some(val("--verify-key")?),
             "--api" | "--project-key" | "--device-serial" | "--hardware-version"
             | "--software-type" | "--current-version" => {
@@ -463,6 +474,12 @@ fn main() -> ExitCode {
     }
     if args.allow_downgrade {
         o.allow_downgrade = 1;
+    }
+    if args.running_unconfirmed {
+        o.running_unconfirmed = 1;
+    }
+    if args.allow_unconfirmed {
+        o.allow_unconfirmed_overwrite = 1;
     }
     if let Some(k) = &args.verify_key {
         o.verify_key_path = cs(k);

@@ -65,6 +65,10 @@ pub struct Config {
     pub deadline_ms: u32,
     /// Checks made on a verified MCUboot image before the upgrade is requested.
     pub checks: crate::checks::Checks,
+    /// Write an MCUboot image into the slot even while the running image is
+    /// not confirmed (port `running_confirmed`), which destroys the previous
+    /// image MCUboot would revert to.
+    pub allow_unconfirmed_overwrite: bool,
     pub limits: Limits,
 }
 
@@ -84,6 +88,7 @@ impl Config {
         pipeline_depth: 6,
         deadline_ms: 0,
         checks: crate::checks::Checks::DEFAULT,
+        allow_unconfirmed_overwrite: false,
         limits: Limits::DEFAULT,
     };
 }
@@ -128,6 +133,7 @@ impl Config {
             allow_downgrade: false,
             verify_key: None,
         },
+        allow_unconfirmed_overwrite: false,
         limits: Limits {
             host_max: 0,
             path_max: 0,
@@ -420,12 +426,19 @@ impl Engine {
             .map_err(|e| Error::new(Stage::Flash, e))?;
         self.sink.geo = geo;
         self.sink.download_id = self.url_id;
-        // No stale upgrade request may survive into a half-written slot.
-        crate::mcuboot::clear_trailer(port, &geo, &mut self.rx)
-            .map_err(|e| Error::new(Stage::Flash, e))?;
-        if self.cfg.saves_progress() {
-            self.sink.url_id = Some(self.url_id);
-            self.try_resume(port);
+        // After a test swap, until the running image confirms itself, the
+        // slot holds the previous image: MCUboot's only way back. Nothing
+        // there is touched then, and an MCUboot image is refused (`deliver`).
+        self.sink.keep_slot =
+            !self.cfg.allow_unconfirmed_overwrite && port.running_confirmed() == Ok(false);
+        if !self.sink.keep_slot {
+            // No stale upgrade request may survive into a half-written slot.
+            crate::mcuboot::clear_trailer(port, &geo, &mut self.rx)
+                .map_err(|e| Error::new(Stage::Flash, e))?;
+            if self.cfg.saves_progress() {
+                self.sink.url_id = Some(self.url_id);
+                self.try_resume(port);
+            }
         }
         self.next_request = self.sink.offset;
         let mut retries_left = self.cfg.retries;

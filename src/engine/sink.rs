@@ -37,6 +37,9 @@ pub(super) struct Sink {
     pub(super) resumed_from: u32,
     /// Identity of the requested URL (see `url_id`).
     pub(super) download_id: [u8; 8],
+    /// The slot holds the way back (the running image is not confirmed):
+    /// no MCUboot image may be written there.
+    pub(super) keep_slot: bool,
 }
 
 impl Sink {
@@ -72,6 +75,7 @@ impl Sink {
             url_id: None,
             resumed_from: 0,
             download_id: [0; 8],
+            keep_slot: false,
         }
     }
 
@@ -99,6 +103,10 @@ impl Sink {
             self.found = found;
             image::check_expected(found, self.expected).map_err(img)?;
             match found {
+                ImageType::Mcuboot if self.keep_slot => {
+                    crate::logging::error!("the running image is not confirmed, and the slot holds the previous image MCUboot would revert to; confirm the running image first (boot_write_img_confirmed) or allow the overwrite (CONFIG_FOTA_RS_ALLOW_UNCONFIRMED_OVERWRITE)");
+                    return Err(img(Errno::Access));
+                }
                 ImageType::Mcuboot => {}
                 ImageType::ModemDelta => {
                     let d = self.begin_delta(port)?;

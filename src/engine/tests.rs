@@ -44,6 +44,8 @@ struct Behaviour {
     /// One byte per recv, one second per byte.
     trickle: bool,
     s0_active: Option<bool>,
+    /// The running image is a test swap not yet confirmed.
+    unconfirmed: bool,
     /// Simulated modem: None has no delta target; Some(Err(Again)) is dirty.
     modem: Option<Result<u32, Errno>>,
     /// Page size the port reports (None: PAGE).
@@ -355,6 +357,9 @@ impl Port for Fake {
     }
     fn s0_active(&mut self) -> Result<bool, Errno> {
         self.b.s0_active.ok_or(Errno::NotSup)
+    }
+    fn running_confirmed(&mut self) -> Result<bool, Errno> {
+        Ok(!self.b.unconfirmed)
     }
     fn modem_delta_offset(&mut self) -> Result<u32, Errno> {
         self.b.modem.ok_or(Errno::NotSup)?
@@ -1180,4 +1185,67 @@ fn page_size_zero_is_a_flash_error() {
     assert_eq!(err, Error::new(Stage::Flash, Errno::NotSup));
     assert!(f.requests.is_empty());
     assert_eq!(f.upgraded, None);
+}
+
+/// After a test swap the slot holds the image MCUboot reverts to: an
+/// MCUboot download is refused once its type is known, with the slot as it
+/// was (not even the trailer erased), and the hint says what to do.
+#[test]
+fn mcuboot_image_while_the_running_one_is_unconfirmed_is_refused_untouched() {
+    let unconfirmed = Behaviour {
+        unconfirmed: true,
+        ..tls()
+    };
+    let mut f = Fake::new(image(10_000), unconfirmed.clone());
+    let before = f.flash.clone();
+    let mut e = Engine::new(Config::default());
+    e.start(
+        &mut f,
+        &req("https://h.test/fw.bin", "https://h.test/fw.bin", &[42]),
+    )
+    .unwrap();
+    let err = e
+        .run(&mut f, &AtomicBool::new(false), &mut |_| {})
+        .unwrap_err();
+    assert_eq!(err, Error::new(Stage::Image, Errno::Access));
+    assert!(f.flash == before, "the slot was written");
+    assert_eq!(f.upgraded, None);
+    let mut text = std::string::String::new();
+    e.diag().write_text(&mut text, e.url());
+    assert!(
+        text.contains("stage=image")
+            && text.contains("confirm the running image first (boot_write_img_confirmed)"),
+        "{text}"
+    );
+
+    // Allowed: the download goes ahead as usual.
+    let img = image(10_000);
+    let mut f = Fake::new(img.clone(), unconfirmed);
+    let cfg = Config {
+        allow_unconfirmed_overwrite: true,
+        ..Config::default()
+    };
+    download(&mut f, "https://h.test/fw.bin", &[42], cfg).unwrap();
+    check_slot(&f, &img);
+    assert_eq!(f.upgraded, Some(false));
+}
+
+/// A modem delta does not use the slot: not affected.
+#[cfg(feature = "modem-delta")]
+#[test]
+fn modem_delta_while_the_running_image_is_unconfirmed_goes_ahead() {
+    let img = delta_image(9_000);
+    let mut f = Fake::new(
+        img.clone(),
+        Behaviour {
+            unconfirmed: true,
+            modem: Some(Ok(0)),
+            ..tls()
+        },
+    );
+    let before = f.flash.clone();
+    let r = download(&mut f, "https://h.test/d.bin", &[42], Config::default()).unwrap();
+    assert_eq!(r.image_type, ImageType::ModemDelta);
+    assert_eq!(f.modem_data, img);
+    assert!(f.flash == before, "the slot was written");
 }

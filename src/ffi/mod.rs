@@ -303,6 +303,14 @@ impl Port for CPort {
         Ok(active)
     }
 
+    fn running_confirmed(&mut self) -> Result<bool, Errno> {
+        let f = self.t().running_confirmed.ok_or(Errno::NotSup)?;
+        let mut confirmed = false;
+        // SAFETY: `confirmed` is a valid writable bool.
+        result(unsafe { f(self.t().ctx, &mut confirmed) })?;
+        Ok(confirmed)
+    }
+
     fn modem_delta_offset(&mut self) -> Result<u32, Errno> {
         let f = self.t().modem_delta_offset.ok_or(Errno::NotSup)?;
         let mut off = 0u32;

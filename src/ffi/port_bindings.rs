@@ -76,7 +76,7 @@ pub struct fota_rs_tls {
     pub sec_tags: *const i32,
     #[doc = " Number of entries in sec_tags (at least 1)."]
     pub sec_tag_count: u8,
-    #[doc = " Server name for SNI and verification (TLS_HOSTNAME); NULL for IP\n literals (fota_rs_host_is_ip_literal()). A non-NULL name is always\n set and verified, even when it looks like an address (\"127.1\")."]
+    #[doc = " Server name for SNI and verification (TLS_HOSTNAME); NULL for IP\n literals (fota_rs_host_is_ip_literal()). A non-NULL name is always\n set and verified, even when it looks like an address (\"127.1\").\n For NULL the port checks the address against the certificate's IP\n entries, or, when it cannot (the nRF91 modem), refuses the connect\n with -FOTA_RS_ENOTSUP at FOTA_RS_CONNECT_STAGE_TLS."]
     pub hostname: *const cty::c_char,
     #[doc = " One of enum fota_rs_peer_verify."]
     pub peer_verify: u8,
@@ -237,6 +237,10 @@ pub struct fota_rs_port {
     #[doc = " B1 bootloader with two upgradable slots (NCS \"s0.bin s1.bin\" form):\n true when S0 runs, so the download must be the S1 image."]
     pub s0_active: ::core::option::Option<
         unsafe extern "C" fn(ctx: *mut cty::c_void, active: *mut bool) -> i32,
+    >,
+    #[doc = " Whether the running image is confirmed (MCUboot\n boot_is_img_confirmed()). After a test swap it is not until it\n confirms itself, and the secondary slot holds the previous image, the\n only way back: the core then refuses to write an MCUboot image there\n unless fota_rs_config.allow_unconfirmed_overwrite. NULL: not checked."]
+    pub running_confirmed: ::core::option::Option<
+        unsafe extern "C" fn(ctx: *mut cty::c_void, confirmed: *mut bool) -> i32,
     >,
     #[doc = " Bytes of a delta image the modem already holds (resume point)."]
     pub modem_delta_offset: ::core::option::Option<

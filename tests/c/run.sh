@@ -129,6 +129,9 @@ scripts/make-certs.sh "$OUT/certs" >/dev/null || { fail "make-certs.sh"; finish;
 mkdir -p "$OUT/www" "$OUT/slots" "$OUT/logs"
 [ -f "$OUT/key.pem" ] || imgtool keygen -t ecdsa-p256 -k "$OUT/key.pem" ||
 	{ fail "imgtool keygen"; finish; }
+# A second key: reconfigure-key swaps between the two.
+[ -f "$OUT/key-b.pem" ] || imgtool keygen -t ecdsa-p256 -k "$OUT/key-b.pem" ||
+	{ fail "imgtool keygen"; finish; }
 IMAGE=$OUT/www/app_update.bin
 python3 scripts/make-image.py --out "$IMAGE" --version 0.1.3 --size "$IMAGE_SIZE" \
 	--key "$OUT/key.pem" >"$OUT/logs/make-image.log" 2>&1 ||
@@ -231,9 +234,12 @@ for b in "${builds[@]}"; do
 		log=$OUT/logs/$b-$c.log
 		rm -f "$slot" "$slot.state"
 		from=$(wc -l <"$OUT/server.log" 2>/dev/null || echo 0)
-		fallback=()
-		[ "$c" = fallback ] && fallback=(FOTA_RS_HOST_FALLBACK_SEC_TAGS=1004)
-		if env "${fallback[@]}" FOTA_RS_HOST_FLASH="$slot" \
+		# Extra environment for the cases that need it.
+		case_env=()
+		[ "$c" = fallback ] && case_env=(FOTA_RS_HOST_FALLBACK_SEC_TAGS=1004)
+		[ "$c" = reconfigure-key ] &&
+			case_env=(TEST_KEY_A="$OUT/key.pem" TEST_KEY_B="$OUT/key-b.pem")
+		if env "${case_env[@]}" FOTA_RS_HOST_FLASH="$slot" \
 			timeout 300 "$bin" "$c" "$(url_for "$c")" >"$log" 2>&1; then
 			pass "$b $c"
 		else

@@ -25,14 +25,18 @@
 /* pthreads and clock_gettime under -std=c11. */
 #define _POSIX_C_SOURCE 200809L
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <net/fota_download.h>
 
@@ -961,6 +965,128 @@ static void case_apn(const char *url)
 }
 #endif
 
+/* The host port as run.sh configures it, from FOTA_RS_HOST_*. */
+static void env_options(struct fota_rs_host_options *o)
+{
+	fota_rs_host_options_default(o);
+	CHECK_RC(fota_rs_host_options_from_env(o), 0);
+}
+
+/*
+ * The key fota_rs_platform_config() hands the core must not change under
+ * it (the core keeps the pointer): reconfiguring with another key leaves
+ * the first one's bytes where they were. TEST_KEY_A and TEST_KEY_B name
+ * two PEM keys (run.sh).
+ */
+static void case_reconfigure_key(const char *url)
+{
+	const char *key_a = getenv("TEST_KEY_A"), *key_b = getenv("TEST_KEY_B");
+	struct fota_rs_host_options o;
+	struct fota_rs_config first, second;
+	uint8_t kept[128];
+
+	(void)url;
+	if (key_a == NULL || key_b == NULL) {
+		CHECK(false, "TEST_KEY_A and TEST_KEY_B must name two PEM keys");
+		return;
+	}
+	env_options(&o);
+	o.verify_key_path = key_a;
+	CHECK_RC(fota_rs_host_configure(&o), 0);
+	fota_rs_platform_config(&first);
+	if (first.verify_key == NULL || first.verify_key_len != 91) {
+		CHECK(false, "no 91-byte P-256 key handed out (%zu bytes)", first.verify_key_len);
+		return;
+	}
+	memcpy(kept, first.verify_key, first.verify_key_len);
+
+	o.verify_key_path = key_b;
+	CHECK_RC(fota_rs_host_configure(&o), 0);
+	CHECK(memcmp(first.verify_key, kept, first.verify_key_len) == 0,
+	      "reconfiguring overwrote the key the core holds");
+	fota_rs_platform_config(&second);
+	CHECK(second.verify_key != NULL && second.verify_key_len == 91 &&
+		      memcmp(second.verify_key, kept, 91) != 0,
+	      "the new key is not the one handed out now");
+
+	/* Back to the first key: the same bytes, wherever they are kept. */
+	o.verify_key_path = key_a;
+	CHECK_RC(fota_rs_host_configure(&o), 0);
+	fota_rs_platform_config(&second);
+	CHECK(second.verify_key != NULL && second.verify_key_len == 91 &&
+		      memcmp(second.verify_key, kept, 91) == 0,
+	      "the first key is not handed out again");
+}
+
+struct reconfigure {
+	struct fota_rs_host_options o;
+	bool saw_busy;
+	int rc;
+};
+
+/* Once a download runs, try to reconfigure the host port. */
+static void *reconfigure_when_busy(void *arg)
+{
+	struct reconfigure *r = arg;
+	const struct timespec nap = { .tv_sec = 0, .tv_nsec = 1000000 };
+
+	/* Bounded: a start that never reports busy fails the case, not the run. */
+	for (int i = 0; i < 20000 && !fota_rs_busy(); i++) {
+		nanosleep(&nap, NULL);
+	}
+	r->saw_busy = fota_rs_busy();
+	r->rc = fota_rs_host_configure(&r->o);
+	return NULL;
+}
+
+/*
+ * Before v2.4 fota_download_start() connects on its caller's thread, before
+ * the download thread exists. Another thread that reconfigures the host port
+ * meanwhile (freeing the credential directory the handshake reads) is
+ * refused for as long as the download runs. The server here is a socket
+ * that listens and never answers: the handshake waits for the socket
+ * timeout (2 s), the window in which the other thread tries.
+ */
+static void case_reconfigure_busy(const char *url)
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET };
+	socklen_t addr_len = sizeof(addr);
+	struct reconfigure r = { .saw_busy = false, .rc = 1 };
+	char silent_url[80];
+	pthread_t thread;
+	int fd, rc;
+
+	(void)url;
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
+	    listen(fd, 4) != 0 || getsockname(fd, (struct sockaddr *)&addr, &addr_len) != 0) {
+		CHECK(false, "cannot listen on 127.0.0.1: %s", strerror(errno));
+		return;
+	}
+	snprintf(silent_url, sizeof(silent_url), "https://127.0.0.1:%u/app_update.bin",
+		 (unsigned)ntohs(addr.sin_port));
+	env_options(&r.o);
+	r.o.socket_timeout_ms = 2000;
+	CHECK_RC(fota_rs_host_configure(&r.o), 0);
+	CHECK_RC(fota_download_init(on_event), 0);
+	CHECK_RC(pthread_create(&thread, NULL, reconfigure_when_busy, &r), 0);
+	rc = START(silent_url, 42);
+#if ASYNC
+	/* From v2.4 the connect runs on the download thread; its failure is an event. */
+	CHECK_RC(rc, 0);
+	(void)wait_final();
+#else
+	CHECK(rc < 0, "start to a server that never answers returned %d", rc);
+#endif
+	pthread_join(thread, NULL);
+	CHECK(r.saw_busy, "the download was never seen running");
+	CHECK_RC(r.rc, -FOTA_RS_EALREADY);
+	/* Refused, not lost: once the download has ended, it is allowed. */
+	CHECK_RC(fota_rs_host_configure(&r.o), 0);
+	close(fd);
+}
+
 struct test_case {
 	const char *name;
 	void (*run)(const char *url);
@@ -979,6 +1105,8 @@ static const struct test_case cases[] = {
 	{ "cancel", case_cancel },
 	{ "http-error", case_http_error },
 	{ "type-mismatch", case_type_mismatch },
+	{ "reconfigure-key", case_reconfigure_key },
+	{ "reconfigure-busy", case_reconfigure_busy },
 #if EXPECT_NCS >= 0x020600
 	{ "tag-list", case_tag_list },
 	{ "e2big", case_e2big },

@@ -269,6 +269,7 @@ def main():
         "FOTA_RS_RETRY_BACKOFF_MS": "1000",
         "FOTA_RS_SOCKET_TIMEOUT_MS": "30000",
         "FOTA_RS_FALLBACK_SEC_TAGS": "",
+        "FOTA_RS_ALLOW_TLS_IP_LITERAL": "n",
         "FOTA_RS_PROGRESS_EVT": "y",
         "FOTA_RS_PIPELINE_DEPTH": "6",
         "FOTA_RS_THREAD_STACK_SIZE": "6144",
@@ -284,6 +285,8 @@ def main():
         "FOTA_RS_SHELL": "n",
         "FOTA_RS_TARGET_MCUBOOT": "n",
         "FOTA_RS_TARGET_MODEM_DELTA": "n",
+        # Depends on FOTA_RS_TARGET_MCUBOOT.
+        "FOTA_RS_ALLOW_UNCONFIRMED_OVERWRITE": "n",
         # An int whose dependency is off has no value at all.
         "FOTA_RS_MODEM_DELTA_ERASE_TIMEOUT": "",
         "FOTA_RS_LOG_LEVEL": "3",
@@ -378,6 +381,8 @@ def main():
                                       "FLASH_PAGE_LAYOUT", "FOTA_RS_TARGET_MCUBOOT")}
     check(all(v == "y" for v in got.values()),
           "BOOTLOADER_MCUBOOT=y gives FOTA_RS_TARGET_MCUBOOT=y (implied deps)", str(got))
+    check(val(kconf, "FOTA_RS_ALLOW_UNCONFIRMED_OVERWRITE") == "n",
+          "with the MCUboot target, an unconfirmed image's way back is kept by default")
 
     # An app that turns the image manager off loses the target, cleanly.
     kconf, _ = new_kconf()

@@ -225,6 +225,17 @@ int32_t frs_port_running_version(void *ctx, struct fota_rs_image_version *out)
 	return 0;
 }
 
+/* False after a test swap until the application calls
+ * boot_write_img_confirmed(): the secondary slot then holds the previous
+ * image, MCUboot's way back. */
+int32_t frs_port_running_confirmed(void *ctx, bool *confirmed)
+{
+	ARG_UNUSED(ctx);
+
+	*confirmed = boot_is_img_confirmed();
+	return 0;
+}
+
 /*
  * Base address of the flash that holds the primary slot, added to the
  * slot's offset inside that flash.

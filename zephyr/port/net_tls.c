@@ -118,24 +118,6 @@ static int32_t sock_errno_to_code(int err)
 /* Network                                                                   */
 /* ------------------------------------------------------------------------ */
 
-/* Hostnames cannot contain ':' (so it is IPv6), and a name of only digits
- * and dots is an IPv4 literal. TLS_HOSTNAME must not be set for those: the
- * certificate would be checked against a name the server does not have. */
-static bool is_ip_literal(const char *host)
-{
-	bool digits_and_dots = true;
-
-	for (const char *c = host; *c != '\0'; c++) {
-		if (*c == ':') {
-			return true;
-		}
-		if (!((*c >= '0' && *c <= '9') || *c == '.')) {
-			digits_and_dots = false;
-		}
-	}
-	return digits_and_dots && host[0] != '\0';
-}
-
 /* errno after a failed call, never 0 (a 0 would read as success). */
 static int failure_errno(void)
 {
@@ -219,7 +201,10 @@ static int connect_one(const struct zsock_addrinfo *ai,
 				       (int)tags[0], err);
 			goto fail_tls;
 		}
-		if (p->tls->hostname != NULL && !is_ip_literal(p->tls->hostname) &&
+		/* The core passes no name only for an IP literal (its one rule,
+		 * fota_rs_host_is_ip_literal); any name it passes is checked,
+		 * even one that reads like an address ("127.1"). */
+		if (p->tls->hostname != NULL &&
 		    zsock_setsockopt(fd, ZSOCK_SOL_TLS, ZSOCK_TLS_HOSTNAME, p->tls->hostname,
 				     strlen(p->tls->hostname)) != 0) {
 			err = failure_errno();
@@ -294,6 +279,21 @@ int32_t frs_port_connect(void *ctx, const struct fota_rs_connect_params *p,
 		}
 		for (uint8_t i = 0; i < p->tls->sec_tag_count; i++) {
 			tags[i] = (sec_tag_t)p->tls->sec_tags[i];
+		}
+		/* Without TLS_HOSTNAME the modem accepts any certificate its CA
+		 * signed: it cannot check an address against the certificate's IP
+		 * entries. So https to an IP literal is refused unless allowed. */
+		if (p->tls->hostname == NULL && !IS_ENABLED(CONFIG_FOTA_RS_ALLOW_TLS_IP_LITERAL)) {
+			res->stage = FOTA_RS_CONNECT_STAGE_TLS;
+			(void)snprintf(res->detail, sizeof(res->detail),
+				       "https to IP %.40s: cannot be verified; use a host name",
+				       p->host);
+			LOG_ERR("https to the IP address %s refused: the modem cannot check an "
+				"address against the server's certificate, so any certificate "
+				"from a CA under the tag would be accepted. Use a host name, or "
+				"allow it with CONFIG_FOTA_RS_ALLOW_TLS_IP_LITERAL",
+				FRS_LOG_STR(p->host));
+			return -FOTA_RS_ENOTSUP;
 		}
 	}
 

@@ -184,15 +184,6 @@ static void port_sleep_ms(void *ctx, uint32_t ms)
 	(void)k_msleep((int32_t)MIN(ms, (uint32_t)INT32_MAX));
 }
 
-/* Logging v1 (deferred) needed log_strdup() for strings that do not outlive
- * the call; v2 copies them itself and log_strdup() was later removed
- * (Zephyr 3.x). CONFIG_LOG1 only exists on the old trees. */
-#if defined(CONFIG_LOG1)
-#define FRS_LOG_STR(s) log_strdup(s)
-#else
-#define FRS_LOG_STR(s) (s)
-#endif
-
 static void port_log(void *ctx, uint8_t level, const char *msg, size_t len)
 {
 	ARG_UNUSED(ctx);
@@ -319,6 +310,7 @@ static const struct fota_rs_port zephyr_port = {
 #if defined(CONFIG_FOTA_RS_TARGET_MCUBOOT)
 	.running_version = frs_port_running_version,
 	.device_layout = frs_port_device_layout,
+	.running_confirmed = frs_port_running_confirmed,
 #endif
 #if defined(FRS_B1)
 	.s0_active = port_s0_active,
@@ -405,6 +397,7 @@ void fota_rs_platform_config(struct fota_rs_config *cfg)
 	cfg->deadline_ms = (uint32_t)CONFIG_FOTA_RS_DEADLINE_S * 1000U;
 	cfg->check_layout = IS_ENABLED(CONFIG_FOTA_RS_CHECK_LAYOUT);
 	cfg->allow_downgrade = IS_ENABLED(CONFIG_FOTA_RS_ALLOW_DOWNGRADE);
+	cfg->allow_unconfirmed_overwrite = IS_ENABLED(CONFIG_FOTA_RS_ALLOW_UNCONFIRMED_OVERWRITE);
 #if defined(CONFIG_FOTA_RS_SIGNATURE)
 	/* CMakeLists.txt turns CONFIG_FOTA_RS_VERIFY_KEY into a list of byte
 	 * literals (0 when empty), so the array is exactly the DER. */

@@ -9,6 +9,15 @@
 
 #include <fota_rs/port.h>
 
+/* Logging v1 (deferred) needed log_strdup() for strings that do not outlive
+ * the call; v2 copies them itself and log_strdup() was later removed
+ * (Zephyr 3.x). CONFIG_LOG1 only exists on the old trees. */
+#if defined(CONFIG_LOG1)
+#define FRS_LOG_STR(s) log_strdup(s)
+#else
+#define FRS_LOG_STR(s) (s)
+#endif
+
 /* port.c: the one place errno numbers become project codes. Positive errno
  * in, negative FOTA_RS_E* out. */
 int32_t frs_errno_to_code(int err);
@@ -29,6 +38,7 @@ int32_t frs_port_request_upgrade(void *ctx, bool permanent);
 /* Only with CONFIG_FOTA_RS_TARGET_MCUBOOT: */
 int32_t frs_port_running_version(void *ctx, struct fota_rs_image_version *out);
 int32_t frs_port_device_layout(void *ctx, struct fota_rs_device_layout *out);
+int32_t frs_port_running_confirmed(void *ctx, bool *confirmed);
 
 /* settings.c (no persistence without CONFIG_FOTA_RS_PROGRESS_SAVE) */
 int32_t frs_port_kv_load(void *ctx, const char *key, uint8_t *buf, size_t len);
