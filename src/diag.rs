@@ -104,7 +104,7 @@ impl Diag {
                 put_tags(w, &self.tags_tried);
                 // Only a port that can tell says so in its detail (the host
                 // port's "hostname mismatch" / "IP address mismatch").
-                if self.detail.contains(" mismatch") {
+                if crate::url::find_sub(self.detail.as_str(), " mismatch").is_some() {
                     w.text(": the server's certificate is not issued for ").text(host);
                     "; use the host name the certificate names, or a certificate that names this host"
                 } else {
