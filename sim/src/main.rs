@@ -71,6 +71,7 @@ extern "C" {
         expected: c_int,
     ) -> c_int;
     fn fota_download_cancel() -> c_int;
+    fn fota_download_progress_bytes(offset: *mut u32, total: *mut u32);
 }
 
 const USAGE: &str = "\
@@ -276,13 +277,61 @@ static PROGRESS: Mutex<Progress> = Mutex::new(Progress {
     quiet: false,
     last: -1,
     cancel_at: None,
+    samples: std::collections::VecDeque::new(),
 });
 
 struct Progress {
+    /// stdout is a terminal: one line that updates in place, as curl's meter.
     tty: bool,
     quiet: bool,
     last: i32,
     cancel_at: Option<i32>,
+    /// (time, bytes) of the recent events, for the rate over the last seconds.
+    samples: std::collections::VecDeque<(Instant, u32)>,
+}
+
+/// The rate is taken over this window, like curl's "current speed".
+const RATE_WINDOW_S: f64 = 5.0;
+
+/// Bytes in binary units, as curl prints them.
+fn human_bytes(n: f64) -> String {
+    if n < 1024.0 {
+        format!("{n:.0} B")
+    } else if n < 1024.0 * 1024.0 {
+        format!("{:.1} KiB", n / 1024.0)
+    } else {
+        format!("{:.1} MiB", n / (1024.0 * 1024.0))
+    }
+}
+
+fn clock(secs: f64) -> String {
+    let s = secs.round() as u64;
+    format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}
+
+/// The terminal line: percent, bytes of total, rate, time left.
+fn meter_line(pct: i32, offset: u32, total: u32, rate: Option<f64>) -> String {
+    let size = if total > 0 {
+        format!(
+            "{} / {}",
+            human_bytes(offset.into()),
+            human_bytes(total.into())
+        )
+    } else {
+        human_bytes(offset.into())
+    };
+    let (speed, left) = match rate {
+        Some(r) if r > 0.0 => (
+            format!("{}/s", human_bytes(r)),
+            if total > offset {
+                clock(f64::from(total - offset) / r)
+            } else {
+                clock(0.0)
+            },
+        ),
+        _ => ("--".into(), "--:--:--".into()),
+    };
+    format!("{pct:3}%  {size:>23}  {speed:>12}  {left} left")
 }
 
 fn diag_text() -> String {
@@ -308,11 +357,31 @@ extern "C" fn on_event(evt: *const FotaDownloadEvt) {
             }
             if !p.quiet {
                 if p.tty {
-                    let bar: String = (0..40)
-                        .map(|i| if i * 100 / 40 < pct { '#' } else { '.' })
-                        .collect();
-                    eprint!("\r[{bar}] {pct:3}%");
-                    let _ = std::io::stderr().flush();
+                    let (mut offset, mut total) = (0u32, 0u32);
+                    // SAFETY: called from the PROGRESS callback, as the
+                    // function asks; both pointers are valid for writing.
+                    unsafe { fota_download_progress_bytes(&mut offset, &mut total) };
+                    let now = Instant::now();
+                    p.samples.push_back((now, offset));
+                    while p.samples.len() > 2
+                        && p.samples.get(1).is_some_and(|(t, _)| {
+                            now.duration_since(*t).as_secs_f64() >= RATE_WINDOW_S
+                        })
+                    {
+                        p.samples.pop_front();
+                    }
+                    let rate = p.samples.front().and_then(|&(t, b)| {
+                        let dt = now.duration_since(t).as_secs_f64();
+                        (dt > 0.0 && offset >= b).then(|| f64::from(offset - b) / dt)
+                    });
+                    // Padded so a shorter line covers a longer one.
+                    print!("\r{:<72}", meter_line(pct, offset, total, rate));
+                    if pct >= 100 {
+                        // The log lines that follow (verification,
+                        // upgrade) start on a line of their own.
+                        println!();
+                    }
+                    let _ = std::io::stdout().flush();
                 } else if pct / 10 != p.last / 10 {
                     eprintln!("progress: {pct}%");
                 }
@@ -330,10 +399,10 @@ extern "C" fn on_event(evt: *const FotaDownloadEvt) {
     };
     if PROGRESS
         .lock()
-        .map(|p| p.tty && !p.quiet && p.last >= 0)
+        .map(|p| p.tty && !p.quiet && (0..100).contains(&p.last))
         .unwrap_or(false)
     {
-        eprintln!();
+        println!();
     }
     *DONE.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
     DONE_CV.notify_all();
@@ -477,7 +546,7 @@ fn main() -> ExitCode {
     }
     {
         let mut p = PROGRESS.lock().unwrap_or_else(|e| e.into_inner());
-        p.tty = std::io::stderr().is_terminal();
+        p.tty = std::io::stdout().is_terminal();
         p.quiet = args.quiet;
         p.cancel_at = args.cancel_at;
     }
