@@ -19,25 +19,43 @@
  * feature macros. Each is 0 or 1; a build may define any of them, otherwise
  * they follow NCS_VERSION_NUMBER from <ncs_version.h> (NCS v1.4+ generates
  * it) when the SDK's header is in use, and the v2.0.0 form of
- * compat/include/net/fota_download.h when that one is:
+ * compat/include/net/fota_download.h when that one is. Each was read in
+ * sdk-nrf's source at the tag named (docs/ncs-integration.md, "Behaviour
+ * per NCS generation", has the table):
  *
  *   FOTA_RS_NCS_START_APN                < v1.8: start takes `const char *apn`
  *                                        instead of `uint8_t pdn_id`
  *   FOTA_RS_NCS_HAS_CAUSE_INTERNAL       >= v2.2: ERROR_CAUSE_INTERNAL
+ *   FOTA_RS_NCS_ASYNC                    >= v2.4: the connect runs on the
+ *                                        download thread (a failure is an
+ *                                        ERROR event, start returned 0), the
+ *                                        library is free before every final
+ *                                        event, cancel() waits for the end
  *   FOTA_RS_NCS_HAS_CAUSE_CONNECT_FAILED >= v2.6: ERROR_CAUSE_CONNECT_FAILED
  *   FOTA_RS_NCS_HAS_SEC_TAG_LIST         >= v2.6: fota_download() and
  *                                        fota_download_any() with tag lists
  *   FOTA_RS_NCS_HAS_S0_ACTIVE_GET        >= v2.0: fota_download_s0_active_get()
- *                                        (forwarded to NCS in wrap mode only)
+ *   FOTA_RS_NCS_HAS_B1_FILE_PARSE        >= v2.7: fota_download_b1_file_parse()
+ *   FOTA_RS_NCS_DOWNLOADER               >= 2.9.99 (the 3.x form): the header
+ *                                        includes <net/downloader.h>, declares
+ *                                        fota_download_with_host_cfg() and the
+ *                                        causes DFU, PROTO_NOT_SUPPORTED and
+ *                                        INVALID_CONFIGURATION; fragment_size 0
+ *                                        names no Kconfig default
  *
- * FOTA_RS_COMPAT_MAX_SEC_TAGS (default 5, as NCS's
- * CONFIG_FOTA_DOWNLOAD_SEC_TAG_LIST_SIZE_MAX) is the longest tag list
- * fota_download() accepts; longer lists are -E2BIG.
+ * fragment_size 0 is the caller's NCS default: CONFIG_DOWNLOAD_CLIENT_HTTP_FRAG_SIZE
+ * where download_client is configured (NCS v1.7 .. v2.9), otherwise the
+ * platform's configured fragment (CONFIG_FOTA_RS_FRAG_SIZE on Zephyr).
  *
  * FOTA_RS_COMPAT_WRAP_NCS=1 (CONFIG_FOTA_DOWNLOAD=y, NCS's own
  * implementation is linked too) defines __wrap_fota_download_* instead of
  * the plain names; the link redirects every call with -Wl,--wrap.
  */
+#if !defined(__ZEPHYR__) && (defined(__unix__) || defined(__APPLE__)) && !defined(_POSIX_C_SOURCE)
+/* pthread_self() under -std=c11. */
+#define _POSIX_C_SOURCE 200809L
+#endif
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -56,6 +74,9 @@
 #define fota_download_target __wrap_fota_download_target
 #define fota_download __wrap_fota_download
 #define fota_download_any __wrap_fota_download_any
+#define fota_download_s0_active_get __wrap_fota_download_s0_active_get
+#define fota_download_b1_file_parse __wrap_fota_download_b1_file_parse
+#define fota_download_with_host_cfg __wrap_fota_download_with_host_cfg
 #endif
 
 #include <net/fota_download.h>
@@ -95,7 +116,24 @@
 #define FOTA_RS_NCS_HAS_SEC_TAG_LIST (FRS_NCS_VERSION >= 0x020600)
 #endif
 #ifndef FOTA_RS_NCS_HAS_S0_ACTIVE_GET
-#define FOTA_RS_NCS_HAS_S0_ACTIVE_GET (FRS_SDK_HEADER && FRS_NCS_VERSION >= 0x020000)
+#define FOTA_RS_NCS_HAS_S0_ACTIVE_GET (FRS_NCS_VERSION >= 0x020000)
+#endif
+#ifndef FOTA_RS_NCS_ASYNC
+#define FOTA_RS_NCS_ASYNC (FRS_NCS_VERSION >= 0x020400)
+#endif
+#ifndef FOTA_RS_NCS_HAS_B1_FILE_PARSE
+#define FOTA_RS_NCS_HAS_B1_FILE_PARSE (FRS_NCS_VERSION >= 0x020700)
+#endif
+#ifndef FOTA_RS_NCS_DOWNLOADER
+#define FOTA_RS_NCS_DOWNLOADER (FRS_NCS_VERSION >= 0x020963)
+#endif
+
+/* fragment_size 0: what the caller's NCS configuration makes it. */
+#if !FOTA_RS_NCS_DOWNLOADER && defined(CONFIG_DOWNLOAD_CLIENT_HTTP_FRAG_SIZE)
+#define FRS_DEFAULT_FRAG_SIZE CONFIG_DOWNLOAD_CLIENT_HTTP_FRAG_SIZE
+#else
+/* 0 lets the core use the platform's fragment (CONFIG_FOTA_RS_FRAG_SIZE). */
+#define FRS_DEFAULT_FRAG_SIZE 0
 #endif
 
 #ifndef FOTA_RS_COMPAT_MAX_SEC_TAGS
@@ -238,12 +276,6 @@
 #define FR_ENODEV EIO
 #endif
 
-static fota_download_callback_t client_cb;
-static bool initialized;
-/* Bytes of the last PROGRESS event, which NCS's event has no room for. */
-static uint32_t progress_offset;
-static uint32_t progress_total;
-
 int fota_rs_errno_to_posix(int32_t fota_rs_err)
 {
 	enum fota_rs_errno code;
@@ -315,13 +347,196 @@ int fota_rs_errno_to_posix(int32_t fota_rs_err)
 	return -EIO;
 }
 
+#ifdef EOPNOTSUPP
+#define FR_EOPNOTSUPP EOPNOTSUPP
+#else
+#define FR_EOPNOTSUPP FR_ENOTSUP
+#endif
+#ifdef ENOMSG
+#define FR_ENOMSG ENOMSG
+#else
+#define FR_ENOMSG EIO
+#endif
+
+/*
+ * Which thread runs: the download thread must never wait for itself (a
+ * cancel or a start made from inside an event callback). Zephyr and POSIX
+ * say which thread runs; elsewhere "a callback is running" stands in.
+ */
+#if defined(__ZEPHYR__)
+#if defined(__has_include) && __has_include(<zephyr/kernel.h>)
+#include <zephyr/kernel.h>
+#else
+#include <kernel.h>
+#endif
+#define FRS_HAVE_THREAD_ID 1
+typedef k_tid_t frs_thread_id;
+#define frs_self() k_current_get()
+#define frs_same_thread(a, b) ((a) == (b))
+#elif defined(__unix__) || defined(__APPLE__)
+#include <pthread.h>
+#define FRS_HAVE_THREAD_ID 1
+typedef pthread_t frs_thread_id;
+#define frs_self() pthread_self()
+#define frs_same_thread(a, b) pthread_equal((a), (b))
+#else
+#define FRS_HAVE_THREAD_ID 0
+#endif
+
+/* NCS's cancel() and the start after a final event poll every 10 ms. */
+#define FRS_POLL_MS 10u
+/* The core is free a moment after its final callback returns. */
+#define FRS_HANDOVER_MS 5000u
+
+/*
+ * State shared by the caller's threads and the download thread, read and
+ * written with the compiler's atomics (GCC and Clang, every target here).
+ */
+static fota_download_callback_t client_cb;
+static bool initialized;
+/* Bytes of the last PROGRESS event, which NCS's event has no room for. */
+static uint32_t progress_offset;
+static uint32_t progress_total;
+/* NCS's "downloading" flag: set by a successful start, cleared by the end. */
+static int dl_active;
+/* A final event's callback runs (the library has handed over its end). */
+static int final_running;
+/* Callbacks running on the download thread (nested calls count). */
+static int cb_running;
+#if FRS_HAVE_THREAD_ID
+static frs_thread_id cb_thread;
+#endif
+
+/* v1.7 .. v2.3: cancel() itself delivers CANCELLED; see fota_download_cancel. */
+enum cancel_state {
+	CANCEL_NONE,
+	/* cancel() waits for the core on another thread. */
+	CANCEL_WAITING,
+	/* The core ended with CANCELLED: cancel() reports it. */
+	CANCEL_CORE_STOPPED,
+	/* The core ended otherwise first (FINISHED, ERROR): that was reported. */
+	CANCEL_LOST_RACE,
+	/* cancel() already reported CANCELLED: drop the core's final event. */
+	CANCEL_REPORTED,
+};
+static int cancel_state;
+
+/* The cause of a connect failure reported from the download thread (v2.4+). */
+static int pending_cause;
+
+static int load(const int *v)
+{
+	return __atomic_load_n(v, __ATOMIC_ACQUIRE);
+}
+
+static void store(int *v, int x)
+{
+	__atomic_store_n(v, x, __ATOMIC_RELEASE);
+}
+
+static fota_download_callback_t callback_get(void)
+{
+	return __atomic_load_n(&client_cb, __ATOMIC_ACQUIRE);
+}
+
+/* Is the caller the download thread (inside one of our callbacks)? */
+static bool on_download_thread(void)
+{
+	if (load(&cb_running) == 0) {
+		return false;
+	}
+#if FRS_HAVE_THREAD_ID
+	frs_thread_id t;
+
+	__atomic_load(&cb_thread, &t, __ATOMIC_ACQUIRE);
+	return frs_same_thread(frs_self(), t);
+#else
+	return true;
+#endif
+}
+
+static void sleep_poll(void)
+{
+	const struct fota_rs_port *port = fota_rs_platform_port();
+
+	if (port != NULL && port->sleep_ms != NULL) {
+		port->sleep_ms(port->ctx, FRS_POLL_MS);
+	}
+}
+
+/* Deliver one event to the caller, recorded as running on this thread. */
+static void deliver(const struct fota_download_evt *evt)
+{
+	fota_download_callback_t cb = callback_get();
+
+	if (cb == NULL) {
+		return;
+	}
+#if FRS_HAVE_THREAD_ID
+	{
+		frs_thread_id self = frs_self();
+
+		__atomic_store(&cb_thread, &self, __ATOMIC_RELEASE);
+	}
+#endif
+	__atomic_add_fetch(&cb_running, 1, __ATOMIC_ACQ_REL);
+	cb(evt);
+	__atomic_sub_fetch(&cb_running, 1, __ATOMIC_ACQ_REL);
+}
+
+/* A final event: the library is free before (v2.4+) or after (FINISHED before v2.4) it. */
+static void deliver_final(const struct fota_download_evt *evt)
+{
+	const bool free_after = !FOTA_RS_NCS_ASYNC && evt->id == FOTA_DOWNLOAD_EVT_FINISHED;
+
+	/* Set first, so that cancel() never sees the library free and the event unsent. */
+	store(&final_running, 1);
+	if (!free_after) {
+		store(&dl_active, 0);
+	}
+	deliver(evt);
+	store(&final_running, 0);
+	if (free_after) {
+		store(&dl_active, 0);
+	}
+}
+
 /*
  * fota-rs cause -> the caller's cause. The one place to extend when an SDK
  * version names more causes: add the name under its feature macro and keep
- * the older fallback in the #else.
+ * the older fallback in the #else. `error` is the event's FOTA_RS_E* code,
+ * which the 3.x causes are told apart by, as NCS 3.x tells them by errno.
  */
-static enum fota_download_error_cause map_cause(uint8_t cause)
+static enum fota_download_error_cause map_cause(uint8_t cause, int32_t error)
 {
+#if FOTA_RS_NCS_DOWNLOADER
+	struct fota_rs_diag d;
+
+	/* NCS 3.x: a failure of the DFU target (flash, scheduling) is DFU. */
+	if ((enum fota_rs_cause)cause == FOTA_RS_CAUSE_INTERNAL && fota_rs_diag_get(&d) == 0 &&
+	    (d.stage == FOTA_RS_STAGE_FLASH || d.stage == FOTA_RS_STAGE_SCHEDULE)) {
+		return FOTA_DOWNLOAD_ERROR_CAUSE_DFU;
+	}
+	if ((enum fota_rs_cause)cause != FOTA_RS_CAUSE_NONE) {
+		switch ((enum fota_rs_errno)(error < 0 ? -error : error)) {
+		case FOTA_RS_ENOTSUP:
+			if ((enum fota_rs_cause)cause == FOTA_RS_CAUSE_CONNECT_FAILED ||
+			    (enum fota_rs_cause)cause == FOTA_RS_CAUSE_DOWNLOAD_FAILED) {
+				return FOTA_DOWNLOAD_ERROR_CAUSE_PROTO_NOT_SUPPORTED;
+			}
+			break;
+		case FOTA_RS_EINVAL:
+			if ((enum fota_rs_cause)cause == FOTA_RS_CAUSE_CONNECT_FAILED) {
+				return FOTA_DOWNLOAD_ERROR_CAUSE_INVALID_CONFIGURATION;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+#else
+	(void)error;
+#endif
 	switch ((enum fota_rs_cause)cause) {
 	case FOTA_RS_CAUSE_NONE:
 		return FOTA_DOWNLOAD_ERROR_CAUSE_NO_ERROR;
@@ -350,10 +565,52 @@ static enum fota_download_error_cause map_cause(uint8_t cause)
 }
 
 /*
- * v1.7 - v2.5 count the image types (ANY = 0, FULL_MODEM = 3); v2.6 made
- * them bits (ANY = MCUBOOT | MODEM_DELTA | FULL_MODEM = 7) so a caller can
- * accept a subset. The header's own ANY tells which form is in use; the
- * comparison is a constant the compiler folds.
+ * The cause NCS gives a connect that failed on its download thread (v2.4+),
+ * by the errno it failed with: v2.4.0 DOWNLOAD_FAILED for all; v2.6.0
+ * CONNECT_FAILED for ECONNREFUSED and ECONNABORTED; 3.x also for
+ * EHOSTUNREACH and ENETDOWN, INVALID_CONFIGURATION for EINVAL and
+ * INTERNAL for what it does not list.
+ */
+static enum fota_download_error_cause connect_failure_cause(int32_t rc)
+{
+	const enum fota_rs_errno code = (enum fota_rs_errno)(rc < 0 ? -rc : rc);
+
+	(void)code;
+#if FOTA_RS_NCS_DOWNLOADER
+	switch (code) {
+	case FOTA_RS_ECONNREFUSED:
+	case FOTA_RS_ECONNABORTED:
+	case FOTA_RS_EHOSTUNREACH:
+	case FOTA_RS_ENETUNREACH:
+		return FOTA_DOWNLOAD_ERROR_CAUSE_CONNECT_FAILED;
+	case FOTA_RS_ECONNRESET:
+	case FOTA_RS_ETIMEDOUT:
+	case FOTA_RS_EBADMSG:
+	case FOTA_RS_ERANGE:
+	case FOTA_RS_E2BIG:
+		return FOTA_DOWNLOAD_ERROR_CAUSE_DOWNLOAD_FAILED;
+	case FOTA_RS_ENOTSUP:
+		return FOTA_DOWNLOAD_ERROR_CAUSE_PROTO_NOT_SUPPORTED;
+	case FOTA_RS_EINVAL:
+		return FOTA_DOWNLOAD_ERROR_CAUSE_INVALID_CONFIGURATION;
+	default:
+		return FOTA_DOWNLOAD_ERROR_CAUSE_INTERNAL;
+	}
+#elif FOTA_RS_NCS_HAS_CAUSE_CONNECT_FAILED
+	if (code == FOTA_RS_ECONNREFUSED || code == FOTA_RS_ECONNABORTED) {
+		return FOTA_DOWNLOAD_ERROR_CAUSE_CONNECT_FAILED;
+	}
+	return FOTA_DOWNLOAD_ERROR_CAUSE_DOWNLOAD_FAILED;
+#else
+	return FOTA_DOWNLOAD_ERROR_CAUSE_DOWNLOAD_FAILED;
+#endif
+}
+
+/*
+ * v1.7 - v2.1 count the image types (ANY = 0, FULL_MODEM = 3); v2.2 made
+ * them bits (ANY = MCUBOOT | MODEM_DELTA | FULL_MODEM = 7, 3.x adds CUSTOM)
+ * so a caller can accept a subset. The header's own ANY tells which form is
+ * in use; the comparison is a constant the compiler folds.
  */
 static bool image_types_are_bits(void)
 {
@@ -361,8 +618,8 @@ static bool image_types_are_bits(void)
 }
 
 /*
- * The caller's expectation as the core's: one type, or (NCS v2.6 bitmask
- * naming several) the set in the request's expected_type_mask.
+ * The caller's expectation as the core's: one type, or (bitmask naming
+ * several) the set in the request's expected_type_mask.
  */
 static int map_expected_type(enum dfu_target_image_type type, struct fota_rs_request *req)
 {
@@ -372,7 +629,7 @@ static int map_expected_type(enum dfu_target_image_type type, struct fota_rs_req
 		const uint32_t mcuboot = (uint32_t)DFU_TARGET_IMAGE_TYPE_MCUBOOT;
 		const uint32_t delta = (uint32_t)DFU_TARGET_IMAGE_TYPE_MODEM_DELTA;
 		const uint32_t full = (uint32_t)DFU_TARGET_IMAGE_TYPE_FULL_MODEM;
-		/* Bits the core knows nothing of (SMP) cannot match a download here. */
+		/* Bits the core knows nothing of (SMP, CUSTOM) cannot match a download here. */
 		const uint32_t want = (uint32_t)type & (mcuboot | delta | full);
 
 		if (want == 0) {
@@ -386,17 +643,17 @@ static int map_expected_type(enum dfu_target_image_type type, struct fota_rs_req
 		}
 		return 0;
 	}
-	switch (type) {
-	case DFU_TARGET_IMAGE_TYPE_ANY:
+	switch ((int)type) {
+	case 0: /* DFU_TARGET_IMAGE_TYPE_ANY in the counted form */
 		req->expected_type = FOTA_RS_IMAGE_ANY;
 		return 0;
-	case DFU_TARGET_IMAGE_TYPE_MCUBOOT:
+	case (int)DFU_TARGET_IMAGE_TYPE_MCUBOOT:
 		req->expected_type = FOTA_RS_IMAGE_MCUBOOT;
 		return 0;
-	case DFU_TARGET_IMAGE_TYPE_MODEM_DELTA:
+	case (int)DFU_TARGET_IMAGE_TYPE_MODEM_DELTA:
 		req->expected_type = FOTA_RS_IMAGE_MODEM_DELTA;
 		return 0;
-	case DFU_TARGET_IMAGE_TYPE_FULL_MODEM:
+	case (int)DFU_TARGET_IMAGE_TYPE_FULL_MODEM:
 		req->expected_type = FOTA_RS_IMAGE_FULL_MODEM;
 		return 0;
 	default:
@@ -422,11 +679,11 @@ static int map_image_type_back(uint8_t type)
 
 static void trampoline(const struct fota_rs_event *e, void *user)
 {
-	fota_download_callback_t cb = client_cb;
 	struct fota_download_evt evt = { 0 };
+	bool final = false;
 
 	(void)user;
-	if (e == NULL || cb == NULL) {
+	if (e == NULL) {
 		return;
 	}
 	switch ((enum fota_rs_event_id)e->id) {
@@ -438,6 +695,7 @@ static void trampoline(const struct fota_rs_event *e, void *user)
 		break;
 	case FOTA_RS_EVT_FINISHED:
 		evt.id = FOTA_DOWNLOAD_EVT_FINISHED;
+		final = true;
 		break;
 	case FOTA_RS_EVT_ERASE_PENDING:
 		evt.id = FOTA_DOWNLOAD_EVT_ERASE_PENDING;
@@ -447,16 +705,40 @@ static void trampoline(const struct fota_rs_event *e, void *user)
 		break;
 	case FOTA_RS_EVT_ERROR:
 		evt.id = FOTA_DOWNLOAD_EVT_ERROR;
-		evt.cause = map_cause(e->cause);
+		evt.cause = map_cause(e->cause, e->error);
+		final = true;
 		break;
 	case FOTA_RS_EVT_CANCELLED:
 		evt.id = FOTA_DOWNLOAD_EVT_CANCELLED;
+		final = true;
 		break;
 	default:
 		/* An event the caller's header has no name for: it cannot expect it. */
 		return;
 	}
-	cb(&evt);
+	if (!final) {
+		/* Once cancel() has begun nothing more is said (v1.7 - v2.3: it closed the socket). */
+		if (load(&cancel_state) == CANCEL_NONE) {
+			deliver(&evt);
+		}
+		return;
+	}
+	if (!FOTA_RS_NCS_ASYNC) {
+		int expected = CANCEL_WAITING;
+
+		if (load(&cancel_state) == CANCEL_REPORTED) {
+			return;
+		}
+		/* cancel() waits on another thread: it reports CANCELLED itself. */
+		if (__atomic_compare_exchange_n(&cancel_state, &expected,
+						e->id == FOTA_RS_EVT_CANCELLED ? CANCEL_CORE_STOPPED
+									       : CANCEL_LOST_RACE,
+						false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) &&
+		    e->id == FOTA_RS_EVT_CANCELLED) {
+			return;
+		}
+	}
+	deliver_final(&evt);
 }
 
 int fota_download_init(fota_download_callback_t client_callback)
@@ -470,8 +752,14 @@ int fota_download_init(fota_download_callback_t client_callback)
 	if (client_callback == NULL) {
 		return -FR_EINVAL;
 	}
-	if (initialized && fota_rs_busy()) {
-		return -FR_EALREADY;
+	/*
+	 * Every NCS version returns 0 here and replaces the callback, also while
+	 * a download runs (v1.7.1/v2.0.0 reinitialise unconditionally, v2.4.0+
+	 * skip the rest once initialised); the running download goes on.
+	 */
+	if (initialized && (load(&dl_active) != 0 || fota_rs_busy())) {
+		__atomic_store_n(&client_cb, client_callback, __ATOMIC_RELEASE);
+		return 0;
 	}
 	port = fota_rs_platform_port();
 	if (port == NULL) {
@@ -482,9 +770,70 @@ int fota_download_init(fota_download_callback_t client_callback)
 	if (rc < 0) {
 		return fota_rs_errno_to_posix(rc);
 	}
-	client_cb = client_callback;
+	__atomic_store_n(&client_cb, client_callback, __ATOMIC_RELEASE);
 	initialized = true;
 	return 0;
+}
+
+/* v2.4+: the connect failed; say so from the download thread, as NCS does. */
+static void report_connect_failure(void *arg)
+{
+	struct fota_download_evt evt = { 0 };
+
+	(void)arg;
+	evt.id = FOTA_DOWNLOAD_EVT_ERROR;
+	evt.cause = (enum fota_download_error_cause)load(&pending_cause);
+	deliver_final(&evt);
+}
+
+/* Did the core's start fail while reaching the server (DNS, TCP, TLS)? */
+static bool failed_connecting(void)
+{
+	struct fota_rs_diag d;
+
+	if (fota_rs_diag_get(&d) != 0) {
+		return false;
+	}
+	return d.stage == FOTA_RS_STAGE_DNS || d.stage == FOTA_RS_STAGE_CONNECT ||
+	       d.stage == FOTA_RS_STAGE_TLS;
+}
+
+/*
+ * The core's start, with the connect's outcome where NCS puts it: before
+ * v2.4 the return value (and errno, left by the failed socket call); from
+ * v2.4 an ERROR event from the download thread after a return of 0. errno
+ * is the caller's again afterwards, but for that failed socket call: the
+ * port's own socket calls are not NCS's.
+ */
+static int start_core(const struct fota_rs_request *req)
+{
+	const int saved_errno = errno;
+	const struct fota_rs_port *port;
+	int32_t rc;
+	int err;
+
+	rc = fota_rs_start(req);
+	errno = saved_errno;
+	if (rc == 0) {
+		return 0;
+	}
+	err = fota_rs_errno_to_posix(rc);
+	if (!failed_connecting()) {
+		return err;
+	}
+	if (!FOTA_RS_NCS_ASYNC) {
+		/* NCS's connect() failed and set errno (Memfault reads it). */
+		errno = -err;
+		return err;
+	}
+	port = fota_rs_platform_port();
+	store(&pending_cause, (int)connect_failure_cause(rc));
+	if (port != NULL && port->start_worker != NULL &&
+	    port->start_worker(port->ctx, report_connect_failure, NULL) == 0) {
+		return 0;
+	}
+	/* No thread to report from: the failure can only be returned. */
+	return err;
 }
 
 /*
@@ -498,10 +847,20 @@ static int start_download(const char *host, const char *file, const int *sec_tag
 {
 	int32_t tags[FOTA_RS_COMPAT_MAX_SEC_TAGS];
 	struct fota_rs_request req = { 0 };
+	int expected = 0;
 	int rc;
 
 	if (!initialized || host == NULL || file == NULL) {
 		return -FR_EINVAL;
+	}
+	/*
+	 * A count without a list is what NCS v2.6.0+ defines it as: no TLS
+	 * (its header: "Pass NULL to disable TLS"; its code copies the list only
+	 * when `list != NULL && count > 0`). An https URL then fails to connect
+	 * (no tag to verify the server with), reported as NCS reports it.
+	 */
+	if (sec_tags == NULL) {
+		sec_tag_count = 0;
 	}
 	if (sec_tag_count > FOTA_RS_COMPAT_MAX_SEC_TAGS) {
 		return -FR_E2BIG;
@@ -515,12 +874,26 @@ static int start_download(const char *host, const char *file, const int *sec_tag
 	if (rc != 0) {
 		return rc;
 	}
-	if (fota_rs_busy()) {
+	if (!__atomic_compare_exchange_n(&dl_active, &expected, 1, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE)) {
 		return -FR_EALREADY;
 	}
+	/*
+	 * The library is free; the core may still be returning from the last
+	 * final event's callback. Wait for it, unless this is that callback
+	 * (the download thread cannot wait for itself).
+	 */
+	for (uint32_t waited = 0; fota_rs_busy(); waited += FRS_POLL_MS) {
+		if (on_download_thread() || waited >= FRS_HANDOVER_MS) {
+			store(&dl_active, 0);
+			return -FR_EALREADY;
+		}
+		sleep_poll();
+	}
+	store(&cancel_state, CANCEL_NONE);
 	req.host = host;
 	req.file = file;
-	if (sec_tags != NULL && sec_tag_count > 0) {
+	if (sec_tag_count > 0) {
 		for (size_t i = 0; i < sec_tag_count; i++) {
 			tags[i] = (int32_t)sec_tags[i];
 		}
@@ -528,12 +901,16 @@ static int start_download(const char *host, const char *file, const int *sec_tag
 		req.sec_tag_count = (uint8_t)sec_tag_count;
 	}
 	req.pdn_id = pdn_id;
-	req.frag_size = (uint32_t)fragment_size;
+	req.frag_size = (uint32_t)(fragment_size != 0 ? fragment_size : FRS_DEFAULT_FRAG_SIZE);
 
-	return fota_rs_errno_to_posix(fota_rs_start(&req));
+	rc = start_core(&req);
+	if (rc != 0) {
+		store(&dl_active, 0);
+	}
+	return rc;
 }
 
-/* A single tag as every version before v2.6 takes it: negative means no TLS. */
+/* A single tag as every version takes it: negative means no TLS (v1.7 - v2.9). */
 static int start_single(const char *host, const char *file, int sec_tag, uint8_t pdn_id,
 			size_t fragment_size, enum dfu_target_image_type expected_type)
 {
@@ -624,15 +1001,86 @@ void fota_download_progress_bytes(uint32_t *offset, uint32_t *total)
 	}
 }
 
+#if FOTA_RS_NCS_DOWNLOADER
+/*
+ * NCS 3.x (nrf_cloud's path, Memfault over CoAP): the host configuration's
+ * tag list is used when sec_tag is -1 (NCS copies the whole configuration,
+ * then overrides pdn_id, the range and, for a tag other than -1, the list).
+ * Its transport options (native TLS, keep_connection, CID, family, auth_cb,
+ * proxy_uri, redirects_max) have no counterpart in the port contract and are
+ * not used.
+ */
+int fota_download_with_host_cfg(const char *host, const char *file, int sec_tag, uint8_t pdn_id,
+				size_t fragment_size,
+				const enum dfu_target_image_type expected_type,
+				const struct downloader_host_cfg *host_cfg)
+{
+	if (host_cfg == NULL) {
+		return -FR_EINVAL;
+	}
+	if (sec_tag != -1) {
+		return start_single(host, file, sec_tag, pdn_id, fragment_size, expected_type);
+	}
+	if (host_cfg->sec_tag_list == NULL || host_cfg->sec_tag_count == 0) {
+		return start_download(host, file, NULL, 0, pdn_id, fragment_size, expected_type);
+	}
+	return start_download(host, file, host_cfg->sec_tag_list, host_cfg->sec_tag_count,
+			      pdn_id, fragment_size, expected_type);
+}
+#endif /* FOTA_RS_NCS_DOWNLOADER */
+
+/*
+ * v1.7 - v2.3: CANCELLED is sent from inside cancel() (after the socket is
+ * closed) and the library is free as cancel() begins. v2.4+: cancel() asks
+ * the download thread to stop and returns once it has (CANCELLED was then
+ * delivered from that thread). Both return -EACCES instead of 0 when no DFU
+ * target was set up yet (NCS's dfu_target_done(false) then says so):
+ * here, when the image type is not known yet.
+ */
 int fota_download_cancel(void)
 {
-	int32_t rc;
+	int rc;
 
-	if (!initialized) {
+	if (!initialized || load(&final_running) != 0 || load(&dl_active) == 0) {
 		return -FR_EAGAIN;
 	}
-	rc = fota_rs_cancel();
-	return rc < 0 ? fota_rs_errno_to_posix(rc) : 0;
+	rc = fota_rs_current_image_type() != 0 ? 0 : -FR_EACCES;
+	if (FOTA_RS_NCS_ASYNC) {
+		(void)fota_rs_cancel();
+		if (!on_download_thread()) {
+			/* Until the final event has been delivered, not merely sent. */
+			while (load(&dl_active) != 0 || load(&final_running) != 0) {
+				sleep_poll();
+			}
+		}
+		return rc;
+	}
+	if (__atomic_exchange_n(&dl_active, 0, __ATOMIC_ACQ_REL) == 0) {
+		return -FR_EAGAIN;
+	}
+	if (on_download_thread()) {
+		/* Inside a progress callback: the core stops once it returns. */
+		store(&cancel_state, CANCEL_REPORTED);
+		(void)fota_rs_cancel();
+	} else {
+		store(&cancel_state, CANCEL_WAITING);
+		(void)fota_rs_cancel();
+		while (fota_rs_busy()) {
+			sleep_poll();
+		}
+		if (__atomic_exchange_n(&cancel_state, CANCEL_REPORTED, __ATOMIC_ACQ_REL) ==
+		    CANCEL_LOST_RACE) {
+			/* It ended by itself first, and said so. */
+			return -FR_EAGAIN;
+		}
+	}
+	{
+		struct fota_download_evt evt = { 0 };
+
+		evt.id = FOTA_DOWNLOAD_EVT_CANCELLED;
+		deliver(&evt);
+	}
+	return rc;
 }
 
 int fota_download_target(void)
@@ -643,17 +1091,91 @@ int fota_download_target(void)
 	return map_image_type_back(fota_rs_current_image_type());
 }
 
-#if defined(FOTA_RS_COMPAT_WRAP_NCS) && FOTA_RS_COMPAT_WRAP_NCS && FOTA_RS_NCS_HAS_S0_ACTIVE_GET
+#if defined(FOTA_RS_COMPAT_WRAP_NCS) && FOTA_RS_COMPAT_WRAP_NCS
 /*
- * The build wraps every fota_download_* symbol, this one included. Which B1
+ * The build wraps every fota_download_* symbol, these included. Which B1
  * slot runs is a question about the device, not the download, and NCS's
- * answer (linked in wrap mode) is the right one: pass the call through.
+ * answer (linked in wrap mode, knowing the partition manager's s0/s1) is
+ * the right one: pass the calls through.
  */
+#if FOTA_RS_NCS_HAS_S0_ACTIVE_GET
 int __real_fota_download_s0_active_get(bool *const s0_active);
-int __wrap_fota_download_s0_active_get(bool *const s0_active);
 
-int __wrap_fota_download_s0_active_get(bool *const s0_active)
+int fota_download_s0_active_get(bool *const s0_active)
 {
 	return __real_fota_download_s0_active_get(s0_active);
 }
 #endif
+#if FOTA_RS_NCS_HAS_B1_FILE_PARSE
+int __real_fota_download_b1_file_parse(char *s0_s1_files);
+
+int fota_download_b1_file_parse(char *s0_s1_files)
+{
+	return __real_fota_download_b1_file_parse(s0_s1_files);
+}
+#endif
+#else /* !FOTA_RS_COMPAT_WRAP_NCS */
+#if FOTA_RS_NCS_HAS_S0_ACTIVE_GET || FOTA_RS_NCS_HAS_B1_FILE_PARSE
+/* The port's answer; -ENOENT (as NCS without a B1 build) when it has none. */
+static int s0_active_of_port(bool *s0_active)
+{
+	const struct fota_rs_port *port = fota_rs_platform_port();
+	int32_t rc;
+
+	if (s0_active == NULL) {
+		return -FR_EINVAL;
+	}
+	if (port == NULL || port->s0_active == NULL) {
+		return -FR_ENOENT;
+	}
+	rc = port->s0_active(port->ctx, s0_active);
+	return rc < 0 ? fota_rs_errno_to_posix(rc) : 0;
+}
+#endif
+#if FOTA_RS_NCS_HAS_S0_ACTIVE_GET
+int fota_download_s0_active_get(bool *const s0_active)
+{
+	return s0_active_of_port(s0_active);
+}
+#endif
+#if FOTA_RS_NCS_HAS_B1_FILE_PARSE
+/*
+ * As NCS's: "s0.bin s1.bin" becomes the file of the slot that does not run
+ * (S1's when S0 runs), moved to the front in place. -EOPNOTSUPP without a
+ * B1 build, -EIO when the running slot is unknown, -ENOMSG without a space.
+ */
+int fota_download_b1_file_parse(char *s0_s1_files)
+{
+	const struct fota_rs_port *port = fota_rs_platform_port();
+	bool s0_active = false;
+	char *space;
+
+	if (port == NULL || port->s0_active == NULL) {
+		return -FR_EOPNOTSUPP;
+	}
+	if (s0_active_of_port(&s0_active) != 0) {
+		return -EIO;
+	}
+	if (s0_s1_files == NULL) {
+		return -FR_ENOEXEC;
+	}
+	space = s0_s1_files;
+	while (*space != '\0' && *space != ' ') {
+		space++;
+	}
+	if (*space == '\0') {
+		return -FR_ENOMSG;
+	}
+	*space = '\0';
+	if (s0_active) {
+		const char *s1 = space + 1;
+		size_t i = 0;
+
+		do {
+			s0_s1_files[i] = s1[i];
+		} while (s1[i++] != '\0');
+	}
+	return 0;
+}
+#endif
+#endif /* FOTA_RS_COMPAT_WRAP_NCS */

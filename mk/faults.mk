@@ -6,8 +6,11 @@
 #   make powerloss        >= 50 SIGKILLs over 8 downloads, resumed each time
 #   make fuzz             every cargo-fuzz target for FUZZ_SECONDS (default 600) each
 #   make fuzz-replay      re-run the crash inputs saved under fuzz/regressions/
-# make test runs faults, soak-quick, powerloss-quick and fuzz-quick (10 s each).
-.PHONY: faults soak soak-quick powerloss powerloss-quick fuzz fuzz-quick fuzz-replay
+#   make powercut-sweep   the engine over a simulated NOR device, the power cut at
+#                         every persisting operation (torn too), then run again
+# make test runs faults, soak-quick, powerloss-quick, powercut-sweep and
+# fuzz-quick (10 s each).
+.PHONY: faults soak soak-quick powerloss powerloss-quick powercut-sweep fuzz fuzz-quick fuzz-replay
 
 SOAK_SEED ?=
 FUZZ_SECONDS ?= 600
@@ -28,6 +31,10 @@ powerloss-quick: build
 powerloss: build
 	python3 scripts/powerloss.py --downloads 8 --kills 10 --min-kills 50
 
+# tests/powercut.rs (a few seconds; imgtool makes its images).
+powercut-sweep: build
+	cargo test --release -p fota-sim --test powercut
+
 fuzz-quick:
 	fuzz/run.sh 10
 
@@ -37,4 +44,4 @@ fuzz:
 fuzz-replay:
 	fuzz/replay.sh
 
-TEST_TARGETS += faults soak-quick powerloss-quick fuzz-replay fuzz-quick
+TEST_TARGETS += faults soak-quick powerloss-quick powercut-sweep fuzz-replay fuzz-quick

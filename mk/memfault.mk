@@ -6,9 +6,12 @@
 #                       checks of src/checks.rs over the host port
 #   make checks-nosig   src/checks.rs built without the `signature` feature
 #                       (the small device build): a configured key is refused
+#   make refusals       images refused by those checks (another slot, older,
+#                       another key, unsigned) through fota-sim and the engine
+#                       (tests/refusals.rs); through the C API in `make c-api`
 # The checks' own unit tests (committed imgtool vectors in tests/data/) run in
 # `make unit`.
-.PHONY: memfault checks-nosig
+.PHONY: memfault checks-nosig refusals
 
 memfault: build
 	cargo test --release -p fota-sim --bin fota-sim --test memfault
@@ -16,4 +19,7 @@ memfault: build
 checks-nosig:
 	cargo test -p fota-rs --lib --no-default-features checks
 
-TEST_TARGETS += memfault checks-nosig
+refusals: build
+	cargo test --release -p fota-sim --test refusals
+
+TEST_TARGETS += memfault checks-nosig refusals

@@ -8,7 +8,8 @@
 #![allow(non_camel_case_types)]
 
 use crate::diag::TcpProbe;
-use crate::engine::{Cause, Config, Engine, Notice, Request, MAX_TAGS};
+use crate::diag::MAX_TAGS;
+use crate::engine::{Cause, Config, Engine, Notice, Request};
 use crate::error::{Errno, Error, Stage};
 use crate::ffi::{fota_rs_port, CPort, PortLogger};
 use crate::image::ImageType;

@@ -24,10 +24,11 @@
 //! numbers that did not match; it requests nothing.
 
 use crate::error::Errno;
-use crate::mcuboot::{ImageHeader, Version, HEADER_LEN};
+use crate::mcuboot::{ImageHeader, HEADER_LEN};
 use crate::port::{DeviceLayout, Port};
 use crate::sha256::{self, Sha256};
 use crate::text::Out;
+use crate::version::Version;
 
 /// TLV types (MCUboot `bootutil/image.h`).
 pub const TLV_KEYHASH: u16 = 0x01;

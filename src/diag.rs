@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 //! What went wrong, in words a person can act on.
 
-use crate::engine::MAX_TAGS;
 use crate::error::{Errno, Stage};
 use crate::port::Detail;
 use crate::text::Out;
 use crate::url::Url;
+
+/// Most sec_tags in one request plus fallbacks (NCS v2.6 allows 5 by default).
+pub const MAX_TAGS: usize = 8;
 
 /// Result of the plain-TCP probe made after a refused TLS connect.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -33,6 +33,7 @@ pub mod port;
 pub mod sha256;
 pub mod text;
 pub mod url;
+pub mod version;
 mod zopt;
 
 pub use engine::{Config, Engine, Request};

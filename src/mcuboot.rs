@@ -11,6 +11,8 @@
 use crate::error::Errno;
 use crate::port::{FlashGeometry, Port};
 use crate::sha256::Sha256;
+/// The header's version field (the port reports the running one in this type too).
+pub use crate::version::Version;
 use core::num::{NonZeroU32, NonZeroUsize};
 
 pub const IMAGE_MAGIC: u32 = 0x96f3_b83d;
@@ -34,15 +36,6 @@ const BOOT_STATUS_STATE_COUNT: u32 = 3;
 /// the 16-byte magic. The offset mode's field is always counted: 8 bytes too
 /// many elsewhere, never too few.
 const BOOT_TRAILER_INFO: u32 = BOOT_MAX_ALIGN * 5 + 16;
-
-/// Image version from the header.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Version {
-    pub major: u8,
-    pub minor: u8,
-    pub revision: u16,
-    pub build: u32,
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ImageHeader {

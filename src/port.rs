@@ -85,7 +85,7 @@ pub trait Port {
     // Optional: a platform without them answers `NotSup` and the checks or
     // targets that need them are skipped or refused.
 
-    fn running_version(&mut self) -> Result<crate::mcuboot::Version, Errno> {
+    fn running_version(&mut self) -> Result<crate::version::Version, Errno> {
         Err(Errno::NotSup)
     }
     fn device_layout(&mut self) -> Result<DeviceLayout, Errno> {

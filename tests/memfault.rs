@@ -18,8 +18,8 @@
 //! process (the port is process-global and configured from the environment).
 
 use fota_rs::checks::{check_image, CheckError, Checks, Outcome, VerifyKey};
-use fota_rs::mcuboot::Version;
 use fota_rs::port::{DeviceLayout, Port};
+use fota_rs::version::Version;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;

@@ -259,7 +259,7 @@ impl Port for CPort {
         }
     }
 
-    fn running_version(&mut self) -> Result<crate::mcuboot::Version, Errno> {
+    fn running_version(&mut self) -> Result<crate::version::Version, Errno> {
         let f = self.t().running_version.ok_or(Errno::NotSup)?;
         let mut v = fota_rs_image_version {
             major: 0,
@@ -269,7 +269,7 @@ impl Port for CPort {
         };
         // SAFETY: `v` is a valid writable struct.
         result(unsafe { f(self.t().ctx, &mut v) })?;
-        Ok(crate::mcuboot::Version {
+        Ok(crate::version::Version {
             major: v.major,
             minor: v.minor,
             revision: v.revision,

@@ -46,11 +46,11 @@ LDFLAGS=("${ARCH_FLAGS[@]}" --specs=nosys.specs -Wl,--gc-sections)
 # Every public fota_download_* of NCS; the same list as CMakeLists.txt.
 NCS_SYMBOLS=(fota_download_init fota_download_start fota_download_start_with_image_type
 	fota_download_cancel fota_download_target fota_download_s0_active_get
-	fota_download fota_download_any)
+	fota_download fota_download_any fota_download_with_host_cfg fota_download_b1_file_parse)
 # The ones compat/include/net/fota_download.h (NCS v2.0 API) declares; the
 # compat layer must provide these in both modes.
 COMPAT_SYMBOLS=(fota_download_init fota_download_start fota_download_start_with_image_type
-	fota_download_cancel fota_download_target)
+	fota_download_cancel fota_download_target fota_download_s0_active_get)
 
 passed=0
 failed=0

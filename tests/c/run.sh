@@ -4,7 +4,7 @@
 # tests/c/run.sh    (`make c-api`)
 #
 # The NCS fota_download C API through the host SDK, as a C application sees
-# it. Builds tests/c/test_fota_download.c three times:
+# it. Builds tests/c/test_fota_download.c five times:
 #
 #   v2.0    cc test.c $(pkg-config --cflags --libs fota-rs-host): the SDK's
 #           own header (NCS v2.0.0 form) and its ready-made library
@@ -12,13 +12,20 @@
 #           bitmask, tag lists), compiling the SDK's compat source against that
 #           header and linking fota-rs-core-host
 #   v1.7.1  likewise against tests/c/ncs-v1.7.1 (start takes an APN)
+#   v2.4    likewise against tests/c/ncs-v2.4 (connect failures as events),
+#           with CONFIG_DOWNLOAD_CLIENT_HTTP_FRAG_SIZE=1024 as NCS would set it
+#   v3.x    against the SDK's fota-rs-host-ncs-v3.0 (tests/c/ncs-v3.x)
+#
+# and checks that the test links unchanged against each generation's
+# fota-rs-host-ncs-* library,
 #
 # then serves a signed MCUboot image over HTTPS on 127.0.0.1
 # (tests/server/fota_server.py) and runs every case of every build in a
 # fresh process with the host port configured by FOTA_RS_HOST_* variables.
 # After each case that must schedule the image, scripts/check-slot.py checks
 # the slot file byte for byte; after the long-URL case the server's log must
-# show the query exactly as sent.
+# show the query exactly as sent. Last, tests/c/checks.sh runs
+# tests/c/test_checks.c: images refused by the checks before the upgrade.
 #
 # Environment: HOST_SDK (default build/host-sdk; built when missing), OUT
 # (default build/c-api), CC (default cc).
@@ -34,7 +41,7 @@ HOST=memfault-test.s3.localhost
 IMAGE_SIZE=262144
 SLOT_SIZE=0x70000
 # Cases after which the image must be in the slot with a test swap requested.
-SCHEDULED=" success fallback long-url busy tag-list e2big type-mask apn "
+SCHEDULED=" success fallback long-url busy tag-list e2big type-mask apn init-busy restart host-cfg frag-default "
 
 passed=0
 failed=0
@@ -91,6 +98,29 @@ build v2.6 "$OUT/build-v2.6.log" "${WARN[@]}" -DEXPECT_NCS=0x020600 -Itests/c/nc
 build v1.7.1 "$OUT/build-v1.7.1.log" "${WARN[@]}" -DEXPECT_NCS=0x010701 -Itests/c/ncs-v1.7.1 \
 	"$TEST_SRC" "$SDK/src/compat/fota_download.c" \
 	$(pkg-config --cflags --libs fota-rs-core-host) -o "$OUT/test-v1.7.1"
+# v2.4 as an NCS build with download_client configured for 1024-byte fragments.
+# shellcheck disable=SC2046
+build v2.4 "$OUT/build-v2.4.log" "${WARN[@]}" -DEXPECT_NCS=0x020400 -DEXPECT_FRAG=1024 \
+	-DCONFIG_DOWNLOAD_CLIENT_HTTP_FRAG_SIZE=1024 -Itests/c/ncs-v2.4 \
+	"$TEST_SRC" "$SDK/src/compat/fota_download.c" \
+	$(pkg-config --cflags --libs fota-rs-core-host) -o "$OUT/test-v2.4"
+# 3.x through the SDK's own library for that generation.
+# shellcheck disable=SC2046
+build v3.x "$OUT/build-v3.x.log" "${WARN[@]}" -DEXPECT_NCS=0x030163 "$TEST_SRC" \
+	$(pkg-config --cflags --libs fota-rs-host-ncs-v3.0) -o "$OUT/test-v3.x"
+# Every generation's program links against that generation's pkg-config
+# name unchanged (the cases above run the v3.0 one).
+for g in v1.7:0x010701 v2.0:0x020000 v2.4:0x020400 v2.6:0x020600; do
+	# shellcheck disable=SC2046
+	if "$CC" "${WARN[@]}" -DEXPECT_NCS="${g#*:}" "$TEST_SRC" \
+		$(pkg-config --cflags --libs "fota-rs-host-ncs-${g%%:*}") -o "$OUT/test-pc-${g%%:*}" \
+		>"$OUT/build-pc-${g%%:*}.log" 2>&1; then
+		pass "compile and link against fota-rs-host-ncs-${g%%:*}"
+	else
+		cat "$OUT/build-pc-${g%%:*}.log"
+		fail "compile and link against fota-rs-host-ncs-${g%%:*}"
+	fi
+done
 [ ${#builds[@]} -gt 0 ] || finish
 
 # --- certificates, image, server -------------------------------------------
@@ -175,6 +205,23 @@ sys.exit(0 if gets and not bad else 1)
 EOF
 }
 
+# Every ranged GET the server logged after line FROM asked for at most N
+# bytes, and one exactly N (the image is larger).
+ranges_of_size() { # ranges_of_size FROM N
+	python3 - "$OUT/server.log" "$1" "$2" <<'EOF'
+import json, re, sys
+log, start, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+gets = [json.loads(l) for l in open(log).read().splitlines()[start:]]
+sizes = []
+for g in gets:
+    m = re.fullmatch(r"bytes=(\d+)-(\d+)", g.get("range") or "")
+    if g.get("method") == "GET" and m:
+        sizes.append(int(m.group(2)) - int(m.group(1)) + 1)
+print(f"  {len(sizes)} ranged GETs, largest {max(sizes, default=0)}")
+sys.exit(0 if sizes and max(sizes) == n else 1)
+EOF
+}
+
 # --- cases --------------------------------------------------------------------
 
 for b in "${builds[@]}"; do
@@ -203,6 +250,14 @@ for b in "${builds[@]}"; do
 				fail "$b $c: slot check"
 			fi
 		fi
+		if [ "$c" = frag-default ]; then
+			if ranges_of_size "$from" 1024 >"$log.ranges" 2>&1; then
+				pass "$b $c: fragment 0 asked for CONFIG_DOWNLOAD_CLIENT_HTTP_FRAG_SIZE (1024) bytes"
+			else
+				cat "$log.ranges"
+				fail "$b $c: ranges are not the configured 1024 bytes"
+			fi
+		fi
 		if [ "$c" = long-url ]; then
 			if queries_intact "$from" >"$log.query" 2>&1; then
 				pass "$b $c: ${#LONG_URL}-byte URL, the server saw the query unchanged"
@@ -213,5 +268,9 @@ for b in "${builds[@]}"; do
 		fi
 	done
 done
+
+# The checks before the upgrade (linked elsewhere, older, other key, unsigned).
+# shellcheck source=tests/c/checks.sh
+. tests/c/checks.sh
 
 finish

@@ -12,12 +12,15 @@
  * because the host port reads its FOTA_RS_HOST_* environment once) and
  * prints "PASS CASE" or "FAIL CASE" after one line per failed check.
  *
- * The same source builds against three headers, told apart by EXPECT_NCS:
- * 0x020000 (compat/include, the v2.0.0 form), 0x020600 (tests/c/ncs-v2.6)
- * and 0x010701 (tests/c/ncs-v1.7.1, where start takes an APN). The numbers
- * a caller receives are checked as literals below, not through the header's
- * names: a compatibility layer compiled against another header than the
- * caller's would pass the names test and still hand out wrong numbers.
+ * The same source builds against five headers, told apart by EXPECT_NCS:
+ * 0x020000 (compat/include, the v2.0.0 form), 0x010701 (tests/c/ncs-v1.7.1,
+ * where start takes an APN), 0x020400 (tests/c/ncs-v2.4), 0x020600
+ * (tests/c/ncs-v2.6) and 0x030163 (tests/c/ncs-v3.x, sdk-nrf 3.1.99). The
+ * numbers a caller receives are checked as literals below, not through the
+ * header's names: a compatibility layer compiled against another header
+ * than the caller's would pass the names test and still hand out wrong
+ * numbers. The behaviour each generation must show (docs/ncs-integration.md,
+ * "Behaviour per NCS generation") is checked by the cases marked "row:".
  */
 /* pthreads and clock_gettime under -std=c11. */
 #define _POSIX_C_SOURCE 200809L
@@ -37,8 +40,11 @@
 #include <fota_rs_port_host.h>
 
 #ifndef EXPECT_NCS
-#error "build with -DEXPECT_NCS=0x020000, 0x020600 or 0x010701 (the header's NCS version)"
+#error "build with -DEXPECT_NCS=0x010701, 0x020000, 0x020400, 0x020600 or 0x030163"
 #endif
+
+/* From v2.4.0 the connect runs on the download thread (sdk-nrf's fota_download.c). */
+#define ASYNC (EXPECT_NCS >= 0x020400)
 
 /* The numbers each header gives the events and causes. */
 #define NUM_EVT_PROGRESS 0
@@ -46,15 +52,29 @@
 #if EXPECT_NCS >= 0x020600
 #define NUM_EVT_ERROR 5
 #define NUM_EVT_CANCELLED 6
+#define NUM_CAUSE_CONNECT_FAILED 1
 #define NUM_CAUSE_DOWNLOAD_FAILED 2
 #define NUM_CAUSE_TYPE_MISMATCH 4
-#define NUM_IMAGE_FULL_MODEM 4
 #else
 #define NUM_EVT_ERROR 4
 #define NUM_EVT_CANCELLED 5
 #define NUM_CAUSE_DOWNLOAD_FAILED 1
 #define NUM_CAUSE_TYPE_MISMATCH 3
+#endif
+#if EXPECT_NCS >= 0x020400
+/* Bits since v2.2.0. */
+#define NUM_IMAGE_FULL_MODEM 4
+#else
 #define NUM_IMAGE_FULL_MODEM 3
+#endif
+#if EXPECT_NCS >= 0x020963
+#define NUM_CAUSE_INVALID_CONFIGURATION 8
+#endif
+/* The cause of a refused connect: v2.4.0 DOWNLOAD_FAILED, v2.6.0+ CONNECT_FAILED. */
+#if EXPECT_NCS >= 0x020600
+#define NUM_CAUSE_REFUSED NUM_CAUSE_CONNECT_FAILED
+#else
+#define NUM_CAUSE_REFUSED NUM_CAUSE_DOWNLOAD_FAILED
 #endif
 #define NUM_IMAGE_MCUBOOT 1
 
@@ -84,6 +104,12 @@ static struct rec events[MAX_EVENTS];
 static size_t n_events;
 static bool overflow;
 static bool final_seen;
+static size_t n_finals;
+/* The thread that delivered CANCELLED. */
+static pthread_t cancelled_by;
+/* Probe: a start made from inside the FINISHED callback, and its result. */
+static const char *start_in_finished_url;
+static int start_in_finished_rc = 1;
 
 /*
  * A gate holds the download thread inside a progress callback, so
@@ -139,7 +165,11 @@ static void on_event(const struct fota_download_evt *evt)
 	}
 	if (is_final(id)) {
 		final_seen = true;
+		n_finals++;
 		pthread_cond_broadcast(&cv);
+	}
+	if (id == NUM_EVT_CANCELLED) {
+		cancelled_by = pthread_self();
 	}
 	/*
 	 * At 1 % (2.6 KB of the test image) the 32 bytes that tell the image
@@ -153,6 +183,25 @@ static void on_event(const struct fota_download_evt *evt)
 		}
 	}
 	pthread_mutex_unlock(&mu);
+	if (id == NUM_EVT_FINISHED && start_in_finished_url != NULL) {
+		const char *url = start_in_finished_url;
+
+		start_in_finished_url = NULL;
+		start_in_finished_rc = START(url, 42);
+	}
+}
+
+/* The callback a second fota_download_init() installs; counts final events. */
+static size_t second_cb_finals;
+
+static void on_event_second(const struct fota_download_evt *evt)
+{
+	if (is_final((int)evt->id)) {
+		pthread_mutex_lock(&mu);
+		second_cb_finals++;
+		pthread_mutex_unlock(&mu);
+	}
+	on_event(evt);
 }
 
 static void reset_events(void)
@@ -161,6 +210,7 @@ static void reset_events(void)
 	n_events = 0;
 	overflow = false;
 	final_seen = false;
+	n_finals = 0;
 	gate = GATE_OFF;
 	pthread_mutex_unlock(&mu);
 }
@@ -194,6 +244,24 @@ static bool wait_final(void)
 		CHECK(fota_rs_host_wait_idle(FINAL_EVENT_WAIT_S * 1000u) == 0,
 		      "download thread still running after the final event");
 	}
+	return seen;
+}
+
+/* Wait until n final events have been delivered (not for the thread to end). */
+static bool wait_finals(size_t n)
+{
+	struct timespec until = deadline_s(FINAL_EVENT_WAIT_S);
+	bool seen;
+
+	pthread_mutex_lock(&mu);
+	while (n_finals < n) {
+		if (pthread_cond_timedwait(&cv, &mu, &until) != 0) {
+			break;
+		}
+	}
+	seen = n_finals >= n;
+	pthread_mutex_unlock(&mu);
+	CHECK(seen, "%zu final events within %d s, expected %zu", n_finals, FINAL_EVENT_WAIT_S, n);
 	return seen;
 }
 
@@ -396,17 +464,47 @@ static void case_success(const char *url)
 }
 
 /*
+ * Start against a refused connect; row: connect failure and errno after a
+ * failed start. Before v2.4 the connect runs inside start: its error is the
+ * return value and errno is left as the socket call set it (Memfault 0.33
+ * reads it). From v2.4 start returns 0 without touching errno and the
+ * failure is an ERROR event (DOWNLOAD_FAILED at v2.4, CONNECT_FAILED from
+ * v2.6). Returns whether the diagnostic can be read.
+ */
+static bool start_refused(const char *url, int sec_tag)
+{
+	CHECK_RC(fota_download_init(on_event), 0);
+	errno = EDOM;
+#if ASYNC
+	CHECK_RC(START(url, sec_tag), 0);
+	CHECK(errno == EDOM, "errno %d (%s) after start, expected it untouched", errno,
+	      strerror(errno));
+	if (!wait_final()) {
+		return false;
+	}
+	check_error_event(NUM_CAUSE_REFUSED);
+#else
+	CHECK_RC(START(url, sec_tag), -ECONNREFUSED);
+	CHECK(errno == ECONNREFUSED, "errno %d (%s) after a refused start, expected ECONNREFUSED",
+	      errno, strerror(errno));
+	CHECK(count_events() == 0, "%zu events after a failed start", count_events());
+#endif
+	return true;
+}
+
+/*
  * The report: tag 1003 holds a CA that does not validate the server. The
- * v2.0-era start connects synchronously, so the caller sees -ECONNREFUSED
- * (-111) from start; the diagnostic says it was the certificate.
+ * diagnostic says it was the certificate, whichever way the failure reached
+ * the caller.
  */
 static void case_refused(const char *url)
 {
 	char text[512];
 	struct fota_rs_diag d;
 
-	CHECK_RC(fota_download_init(on_event), 0);
-	CHECK_RC(START(url, 1003), -ECONNREFUSED);
+	if (!start_refused(url, 1003)) {
+		return;
+	}
 	diag_text(text, sizeof(text));
 	CHECK(strstr(text, "1003") != NULL, "diag does not name sec_tag 1003");
 	CHECK(strstr(text, "certificate") != NULL, "diag does not name the certificate");
@@ -414,7 +512,6 @@ static void case_refused(const char *url)
 	CHECK(d.stage == FOTA_RS_STAGE_TLS, "stage %d, not tls", d.stage);
 	CHECK(d.tcp_probe == FOTA_RS_TCP_PROBE_PORT_OPEN, "tcp probe %d, not port open",
 	      d.tcp_probe);
-	CHECK(count_events() == 0, "%zu events after a failed start", count_events());
 	CHECK(slot_erased_from(WHOLE_SLOT), "the slot was written");
 }
 
@@ -441,15 +538,15 @@ static void case_closed_port(const char *url)
 	char text[512];
 	struct fota_rs_diag d;
 
-	CHECK_RC(fota_download_init(on_event), 0);
-	CHECK_RC(START(url, 42), -ECONNREFUSED);
+	if (!start_refused(url, 42)) {
+		return;
+	}
 	diag_text(text, sizeof(text));
 	CHECK(strstr(text, "nothing accepts TCP connections") != NULL,
 	      "diag does not say the port is closed");
 	CHECK(strstr(text, "certificate problem") != NULL, "diag does not rule out the certificate");
 	d = diag_get();
 	CHECK(d.stage == FOTA_RS_STAGE_CONNECT, "stage %d, not connect", d.stage);
-	CHECK(count_events() == 0, "%zu events after a failed start", count_events());
 }
 
 /* A Memfault-style pre-signed S3 URL: longer than NCS's 192/255, ':' and '%2F' in the query. */
@@ -522,23 +619,127 @@ static void case_busy(const char *url)
 	}
 }
 
-/* Cancel: -EAGAIN when idle; while running 0, then CANCELLED and nothing scheduled. */
+/*
+ * Row: init while a download runs. Every NCS version returns 0 and replaces
+ * the callback; the running download goes on and ends at the new one.
+ */
+static void case_init_busy(const char *url)
+{
+	CHECK_RC(fota_download_init(on_event), 0);
+	arm_gate();
+	CHECK_RC(START(url, 42), 0);
+	if (wait_gate_holding()) {
+		CHECK_RC(fota_download_init(on_event_second), 0);
+	}
+	open_gate();
+	if (wait_final()) {
+		check_success_events();
+	}
+	CHECK(second_cb_finals == 1, "%zu final events reached the second callback",
+	      second_cb_finals);
+}
+
+/*
+ * Row: final events. From v2.4 the library is free before the final event
+ * is delivered: a thread woken by FINISHED starts the next download at once
+ * (before, that failed about half the time). Before v2.4 FINISHED is
+ * delivered while the library is still busy: a start from inside that
+ * callback is -EALREADY; one made after it returned runs.
+ */
+static void case_restart(const char *url)
+{
+	CHECK_RC(fota_download_init(on_event), 0);
+#if !ASYNC
+	start_in_finished_url = url;
+#endif
+	CHECK_RC(START(url, 42), 0);
+	if (!wait_finals(1)) {
+		return;
+	}
+#if !ASYNC
+	CHECK(start_in_finished_rc == -EALREADY,
+	      "start inside the FINISHED callback returned %d, expected -EALREADY",
+	      start_in_finished_rc);
+	CHECK(fota_rs_host_wait_idle(FINAL_EVENT_WAIT_S * 1000u) == 0, "download thread runs on");
+#endif
+	CHECK_RC(START(url, 42), 0);
+	if (wait_finals(2)) {
+		CHECK(fota_rs_host_wait_idle(FINAL_EVENT_WAIT_S * 1000u) == 0,
+		      "download thread still running after the final event");
+		pthread_mutex_lock(&mu);
+		CHECK(n_finals == 2 && events[n_events - 1].id == NUM_EVT_FINISHED,
+		      "%zu final events, last %d", n_finals, events[n_events - 1].id);
+		pthread_mutex_unlock(&mu);
+	}
+}
+
+static bool cancel_calling;
+static int cancel_rc = 1;
+static bool final_when_cancel_returned;
+
+/* cancel() from a thread of its own, as an application's shell would call it. */
+static void *cancel_thread(void *unused)
+{
+	int rc;
+
+	(void)unused;
+	pthread_mutex_lock(&mu);
+	cancel_calling = true;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+	rc = fota_download_cancel();
+	pthread_mutex_lock(&mu);
+	cancel_rc = rc;
+	final_when_cancel_returned = final_seen;
+	pthread_mutex_unlock(&mu);
+	return NULL;
+}
+
+/*
+ * Row: cancel. -EAGAIN when idle. While a download runs: 0, CANCELLED, and
+ * nothing scheduled; cancel() returns only after CANCELLED was delivered.
+ * Before v2.4 cancel() delivers it itself (from the caller's thread); from
+ * v2.4 the download thread does, and cancel() waits for it.
+ */
 static void case_cancel(const char *url)
 {
+	pthread_t canceller;
+	bool started = false;
+
 	CHECK_RC(fota_download_cancel(), -EAGAIN); /* before init */
 	CHECK_RC(fota_download_init(on_event), 0);
 	CHECK_RC(fota_download_cancel(), -EAGAIN);
 	arm_gate();
 	CHECK_RC(START(url, 42), 0);
 	if (wait_gate_holding()) {
-		CHECK_RC(fota_download_cancel(), 0);
+		started = pthread_create(&canceller, NULL, cancel_thread, NULL) == 0;
+		CHECK(started, "pthread_create failed");
+		/* The gate opens once the canceller is on its way into cancel(). */
+		pthread_mutex_lock(&mu);
+		while (started && !cancel_calling) {
+			pthread_cond_wait(&cv, &mu);
+		}
+		pthread_mutex_unlock(&mu);
 	}
 	open_gate();
+	if (started) {
+		pthread_join(canceller, NULL);
+		CHECK(cancel_rc == 0, "cancel returned %d, expected 0", cancel_rc);
+		CHECK(final_when_cancel_returned, "cancel() returned before CANCELLED was delivered");
+#if ASYNC
+		CHECK(!pthread_equal(cancelled_by, canceller),
+		      "CANCELLED came from cancel()'s caller, not the download thread");
+#else
+		CHECK(pthread_equal(cancelled_by, canceller),
+		      "CANCELLED was not delivered from inside cancel()");
+#endif
+	}
 	if (wait_final()) {
 		pthread_mutex_lock(&mu);
 		CHECK(n_events > 0 && events[n_events - 1].id == NUM_EVT_CANCELLED,
 		      "last event %d, expected CANCELLED = %d",
 		      n_events > 0 ? events[n_events - 1].id : -1, NUM_EVT_CANCELLED);
+		CHECK(n_finals == 1, "%zu final events", n_finals);
 		for (size_t i = 0; i < n_events; i++) {
 			CHECK(events[i].id != NUM_EVT_FINISHED && events[i].id != NUM_EVT_ERROR,
 			      "event %zu is %d", i, events[i].id);
@@ -658,6 +859,90 @@ static void case_type_mask_refused(const char *url)
 }
 #endif
 
+#if EXPECT_NCS >= 0x020600
+/*
+ * A count without a list means no TLS in NCS v2.6.0+ ("Pass NULL to disable
+ * TLS"); an https URL then cannot connect, reported as NCS reports it:
+ * DOWNLOAD_FAILED at v2.6, INVALID_CONFIGURATION at 3.x.
+ */
+static void case_null_tag_list(const char *url)
+{
+	CHECK(strncmp(url, "https://", 8) == 0, "run with an https URL");
+	CHECK_RC(fota_download_init(on_event), 0);
+	CHECK_RC(fota_download_any(url, url, NULL, 2, 0, 0), 0);
+	if (wait_final()) {
+#if EXPECT_NCS >= 0x020963
+		check_error_event(NUM_CAUSE_INVALID_CONFIGURATION);
+#else
+		check_error_event(NUM_CAUSE_DOWNLOAD_FAILED);
+#endif
+	}
+	CHECK(slot_erased_from(WHOLE_SLOT), "the slot was written");
+}
+#endif
+
+#if EXPECT_NCS >= 0x020963
+/*
+ * 3.x: fota_download_with_host_cfg. With sec_tag -1 the host
+ * configuration's tag list is used (NCS copies the configuration and
+ * overrides the list only for another tag); NULL configuration: -EINVAL.
+ */
+static void case_host_cfg(const char *url)
+{
+	static const int tags[] = { 42 };
+	struct downloader_host_cfg cfg;
+	struct fota_rs_diag d;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.sec_tag_list = tags;
+	cfg.sec_tag_count = 1;
+	CHECK_RC(fota_download_init(on_event), 0);
+	CHECK_RC(fota_download_with_host_cfg(url, url, -1, 0, 0, DFU_TARGET_IMAGE_TYPE_ANY, NULL),
+		 -EINVAL);
+	CHECK_RC(fota_download_with_host_cfg(url, url, -1, 0, 0, DFU_TARGET_IMAGE_TYPE_MCUBOOT,
+					     &cfg),
+		 0);
+	if (wait_final()) {
+		check_success_events();
+	}
+	d = diag_get();
+	CHECK(d.working_sec_tag == 42, "working sec_tag %d, not the configuration's 42",
+	      (int)d.working_sec_tag);
+}
+
+/*
+ * 3.x: fota_download_b1_file_parse. The host port has no B1 bootloader, as
+ * an NCS build without PM_S1_ADDRESS: -EOPNOTSUPP, the string untouched.
+ */
+static void case_b1(const char *url)
+{
+	char files[] = "s0.bin s1.bin";
+	bool s0 = false;
+
+	(void)url;
+	CHECK_RC(fota_download_init(on_event), 0);
+	CHECK_RC(fota_download_b1_file_parse(files), -EOPNOTSUPP);
+	CHECK(strcmp(files, "s0.bin s1.bin") == 0, "the file list changed to \"%s\"", files);
+	CHECK_RC(fota_download_s0_active_get(&s0), -ENOENT);
+}
+#endif
+
+#ifdef EXPECT_FRAG
+/*
+ * fragment_size 0 is the caller's NCS default: this build compiles the
+ * compat layer with CONFIG_DOWNLOAD_CLIENT_HTTP_FRAG_SIZE=EXPECT_FRAG, as an
+ * NCS build with download_client does; run.sh checks the ranges requested.
+ */
+static void case_frag_default(const char *url)
+{
+	CHECK_RC(fota_download_init(on_event), 0);
+	CHECK_RC(START(url, 42), 0);
+	if (wait_final()) {
+		check_success_events();
+	}
+}
+#endif
+
 #if EXPECT_NCS < 0x010800
 /* v1.7: only the default network can be honoured; a named APN is refused. */
 static void case_apn(const char *url)
@@ -685,6 +970,8 @@ static const struct test_case cases[] = {
 	{ "long-url", case_long_url },
 	{ "einval", case_einval },
 	{ "busy", case_busy },
+	{ "init-busy", case_init_busy },
+	{ "restart", case_restart },
 	{ "cancel", case_cancel },
 	{ "http-error", case_http_error },
 	{ "type-mismatch", case_type_mismatch },
@@ -694,6 +981,14 @@ static const struct test_case cases[] = {
 	{ "type-mask", case_type_mask },
 	{ "type-mask-mismatch", case_type_mask_mismatch },
 	{ "type-mask-refused", case_type_mask_refused },
+	{ "null-tag-list", case_null_tag_list },
+#endif
+#if EXPECT_NCS >= 0x020963
+	{ "host-cfg", case_host_cfg },
+	{ "b1", case_b1 },
+#endif
+#ifdef EXPECT_FRAG
+	{ "frag-default", case_frag_default },
 #endif
 #if EXPECT_NCS < 0x010800
 	{ "apn", case_apn },

@@ -48,11 +48,17 @@ pub fn signing_key(dir: &Path) -> PathBuf {
 
 /// A signed (or, without a key, hash-only) MCUboot image of `size` payload bytes.
 pub fn make_image(out: &Path, size: usize, version: &str, key: Option<&Path>) {
+    make_image_with(out, size, version, key, &[]);
+}
+
+/// [`make_image`] with more make-image.py options (e.g. `--load-addr`).
+pub fn make_image_with(out: &Path, size: usize, version: &str, key: Option<&Path>, extra: &[&str]) {
     let mut cmd = Command::new("python3");
     cmd.arg(root().join("scripts/make-image.py"))
         .arg("--out")
         .arg(out)
-        .args(["--size", &size.to_string(), "--version", version]);
+        .args(["--size", &size.to_string(), "--version", version])
+        .args(extra);
     if let Some(k) = key {
         cmd.arg("--key").arg(k);
     }

@@ -126,9 +126,11 @@ int fota_download_start_with_image_type(const char *host, const char *file, int 
 					enum dfu_target_image_type expected_type);
 
 /**
- * Stop the running download. FOTA_DOWNLOAD_EVT_CANCELLED follows.
+ * Stop the running download. As in NCS v2.0.0, FOTA_DOWNLOAD_EVT_CANCELLED
+ * is delivered from inside this call, before it returns.
  *
- * @return 0, or -EAGAIN when no download runs.
+ * @return 0; -EACCES (CANCELLED still delivered) when the image type was
+ *         not known yet; -EAGAIN when no download runs.
  */
 int fota_download_cancel(void);
 
@@ -137,6 +139,13 @@ int fota_download_cancel(void);
  *         dfu_target_image_type value), 0 while it is not known yet.
  */
 int fota_download_target(void);
+
+/**
+ * Which B1 bootloader slot runs (NCS v2.0.0+).
+ *
+ * @return 0, or -ENOENT when the build has no B1 bootloader with two slots.
+ */
+int fota_download_s0_active_get(bool *const s0_active);
 
 /**
  * fota-rs extension, not in NCS: the image bytes received and the image

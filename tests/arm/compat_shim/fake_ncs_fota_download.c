@@ -14,6 +14,7 @@
  * rather than a __wrap_ function, the wrap did not take.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,5 +64,13 @@ int fota_download_cancel(void)
 int fota_download_target(void)
 {
 	fake_ncs_reached = 1;
+	return -1;
+}
+
+/* The compat layer passes this one through to NCS (__real_) in wrap mode. */
+int fota_download_s0_active_get(bool *const s0_active)
+{
+	fake_ncs_reached = 1;
+	*s0_active = true;
 	return -1;
 }

@@ -5,6 +5,12 @@
  * as the SDK's header. Its start functions name the network by APN
  * (`const char *apn`, NULL for the default); v1.8 replaced that with a
  * PDN id.
+ *
+ * Checked by hand against sdk-nrf v1.7.1 include/net/fota_download.h:
+ * enum fota_download_evt_id PROGRESS, FINISHED, ERASE_PENDING, ERASE_DONE,
+ * ERROR, CANCELLED (0..5); enum fota_download_error_cause NO_ERROR,
+ * DOWNLOAD_FAILED, INVALID_UPDATE, TYPE_MISMATCH (0..3); the functions below
+ * with the same parameter types, in the same order.
  */
 #ifndef FOTA_DOWNLOAD_H_
 #define FOTA_DOWNLOAD_H_

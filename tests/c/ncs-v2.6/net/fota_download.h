@@ -11,6 +11,12 @@
  * CONNECT_FAILED sits after NO_ERROR (moving every later cause up by one),
  * the image types are a bitmask, and fota_download() / fota_download_any()
  * take a list of TLS tags.
+ *
+ * Checked by hand against sdk-nrf v2.6.0 include/net/fota_download.h:
+ * enum fota_download_evt_id PROGRESS .. CANCELLED (0..6, ERASE_TIMEOUT = 3);
+ * enum fota_download_error_cause NO_ERROR, CONNECT_FAILED, DOWNLOAD_FAILED,
+ * INVALID_UPDATE, TYPE_MISMATCH, INTERNAL (0..5); the functions below with
+ * the same parameter types, in the same order.
  */
 #ifndef FOTA_DOWNLOAD_H_
 #define FOTA_DOWNLOAD_H_

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: Apache-2.0
+//! Connecting: the request's sec_tags, then each fallback tag on a refused
+//! handshake, then a plain TCP probe telling a refused certificate from a
+//! closed port.
+
+use super::Engine;
+use crate::diag::TcpProbe;
+use crate::error::{Errno, Error, Stage};
+use crate::port::{ConnectError, ConnectParams, ConnectStage, Handle, Port, Tls};
+use crate::text::Line;
+
+impl Engine {
+    pub(super) fn try_connect<P: Port>(
+        &mut self,
+        port: &mut P,
+        tags: &[i32],
+    ) -> Result<Handle, ConnectError> {
+        let hostname = if self.url.host_is_ip() {
+            None
+        } else {
+            Some(self.url.host.as_str())
+        };
+        let params = ConnectParams {
+            host: &self.url.host,
+            port: self.url.port,
+            tls: if self.url.is_tls() {
+                Some(Tls {
+                    sec_tags: tags,
+                    hostname,
+                })
+            } else {
+                None
+            },
+            pdn_id: self.pdn_id,
+            timeout_ms: self.cfg.socket_timeout_ms,
+        };
+        port.connect(&params)
+    }
+
+    pub(super) fn connect_error(&mut self, e: &ConnectError) -> Error {
+        self.diag.detail = e.detail.clone();
+        let stage = match e.stage {
+            ConnectStage::Dns => Stage::Dns,
+            ConnectStage::Tls => Stage::Tls,
+            _ if e.errno == Errno::HostUnreach => Stage::Dns,
+            _ => Stage::Connect,
+        };
+        self.fail(Error::new(stage, e.errno))
+    }
+
+    /// Connect with the active tags; on a refused handshake try each fallback
+    /// tag in order; if none works, find out whether the port or the
+    /// certificate was refused.
+    pub(super) fn connect<P: Port>(&mut self, port: &mut P) -> Result<(), Error> {
+        self.close(port);
+        if !self.url.is_tls() {
+            let r = self.try_connect(port, &[]);
+            return match r {
+                Ok(h) => {
+                    self.conn = Some(h);
+                    Ok(())
+                }
+                Err(e) => Err(self.connect_error(&e)),
+            };
+        }
+        let first = self.tags.clone();
+        let mut last_err = None;
+        if !first.is_empty() {
+            self.note_tags(&first);
+            match self.try_connect(port, &first) {
+                Ok(h) => {
+                    self.conn = Some(h);
+                    self.diag.working_tag = first.first().copied();
+                    return Ok(());
+                }
+                Err(e) if e.errno == Errno::ConnRefused && e.stage != ConnectStage::Tcp => {
+                    if crate::logging::enabled(crate::logging::Level::Warn) {
+                        let mut tags = Line::<48>::line();
+                        crate::diag::put_tags(&mut tags, &first);
+                        crate::logging::warn!(
+                            "TLS handshake refused",
+                            sec_tags = tags.as_str(),
+                            detail = e.detail.as_str()
+                        );
+                    }
+                    last_err = Some(e);
+                }
+                Err(e) => return Err(self.connect_error(&e)),
+            }
+        }
+        let fallback = self.cfg.fallback_sec_tags.clone();
+        for &tag in fallback.iter().filter(|t| !first.contains(t)) {
+            self.note_tags(&[tag]);
+            crate::logging::info!("Trying fallback sec_tag", sec_tag = tag);
+            match self.try_connect(port, &[tag]) {
+                Ok(h) => {
+                    if crate::logging::enabled(crate::logging::Level::Warn) {
+                        let mut refused = Line::<48>::line();
+                        crate::diag::put_tags(&mut refused, &first);
+                        crate::logging::warn!(
+                            "Fallback sec_tag works; using it for this download",
+                            sec_tag = tag,
+                            host = self.url.host.as_str(),
+                            refused = refused.as_str()
+                        );
+                    }
+                    self.conn = Some(h);
+                    self.tags.clear();
+                    let _ = self.tags.push(tag);
+                    self.diag.working_tag = Some(tag);
+                    return Ok(());
+                }
+                Err(e) if e.errno == Errno::ConnRefused && e.stage != ConnectStage::Tcp => {
+                    crate::logging::warn!(
+                        "TLS handshake refused",
+                        sec_tag = tag,
+                        detail = e.detail.as_str()
+                    );
+                    last_err = Some(e);
+                }
+                Err(e) => return Err(self.connect_error(&e)),
+            }
+        }
+        let Some(e) = last_err else {
+            // https with no tag at all: nothing to verify the server with.
+            crate::logging::error!(
+                "https URL but no sec_tag given and no fallback sec_tag configured"
+            );
+            return Err(self.fail(Error::new(Stage::Tls, Errno::Inval)));
+        };
+        // The modem reports a refused certificate and a refused port alike;
+        // one plain TCP connect tells them apart.
+        let err = self.connect_error(&e);
+        let saved = self.url.scheme;
+        self.url.scheme = crate::url::Scheme::Http;
+        let probe = self.try_connect(port, &[]);
+        self.url.scheme = saved;
+        match probe {
+            Ok(h) => {
+                port.close(h);
+                self.diag.tcp_probe = TcpProbe::PortOpen;
+                Err(self.fail(Error::new(Stage::Tls, err.errno)))
+            }
+            Err(p) if p.errno == Errno::ConnRefused => {
+                self.diag.tcp_probe = TcpProbe::Refused;
+                Err(self.fail(Error::new(Stage::Connect, err.errno)))
+            }
+            Err(_) => Err(err),
+        }
+    }
+
+    pub(super) fn note_tags(&mut self, tags: &[i32]) {
+        for &t in tags {
+            if !self.diag.tags_tried.contains(&t) {
+                let _ = self.diag.tags_tried.push(t);
+            }
+        }
+    }
+}

@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: Apache-2.0
+//! The request pipeline: ranged GETs in flight on one connection, their
+//! responses parsed and checked against what was asked, and the end of each.
+
+use super::{Engine, Notice, Outcome, MAX_BACKOFF_MS, POLL_SLICE_MS, RX_BUF};
+use crate::error::{Errno, Error, Stage};
+use crate::http::{self, ContentRange, Event as HttpEvent, Head, Range, ResponseParser};
+use crate::port::{Handle, Port};
+use crate::text::Out;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+/// A request in flight, kept in 8 bytes: the queue lives in the static
+/// engine, where every byte is RAM for the whole program.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Asked {
+    first: u32,
+    last: u32,
+}
+
+impl Asked {
+    /// `first == OPEN`: no Range header; `last == OPEN`: an open range.
+    const OPEN: u32 = u32::MAX;
+
+    fn from(r: Option<Range>) -> Asked {
+        let narrow = |v: u64| {
+            u32::try_from(v)
+                .unwrap_or(Asked::OPEN - 1)
+                .min(Asked::OPEN - 1)
+        };
+        match r {
+            None => Asked {
+                first: Asked::OPEN,
+                last: Asked::OPEN,
+            },
+            Some(Range { first, last }) => Asked {
+                first: narrow(first),
+                last: last.map_or(Asked::OPEN, narrow),
+            },
+        }
+    }
+
+    fn range(self) -> Option<Range> {
+        (self.first != Asked::OPEN).then_some(Range {
+            first: u64::from(self.first),
+            last: (self.last != Asked::OPEN).then_some(u64::from(self.last)),
+        })
+    }
+}
+
+impl Engine {
+    /// The server mishandled pipelined requests: one at a time from now on.
+    pub(super) fn stop_pipelining(&mut self, why: &str) {
+        if self.depth_cap > 1 {
+            crate::logging::warn!(
+                "no more pipelined requests",
+                why = why,
+                host = self.url.host.as_str()
+            );
+        }
+        self.depth = 1;
+        self.depth_cap = 1;
+    }
+
+    /// The next request to send on this connection, if the pipeline has room.
+    pub(super) fn plan_request(&self) -> Option<Option<Range>> {
+        if self.send_failed {
+            return None;
+        }
+        if !(self.url.is_tls() && self.ranged) {
+            // One streamed GET; after a failure it resumes with an open range.
+            if !self.in_flight.is_empty() {
+                return None;
+            }
+            let off = self.sink.offset;
+            return Some((off > 0).then_some(Range {
+                first: u64::from(off),
+                last: None,
+            }));
+        }
+        if self.in_flight.len() >= usize::from(self.depth) {
+            return None;
+        }
+        let first = self.next_request;
+        let last = match self.sink.total {
+            Some(total) if first >= total => return None,
+            Some(total) => {
+                (u64::from(first) + u64::from(self.frag_size) - 1).min(u64::from(total) - 1)
+            }
+            // The size is unknown until the first response: ask once.
+            None if !self.in_flight.is_empty() => return None,
+            None => u64::from(first) + u64::from(self.frag_size) - 1,
+        };
+        Some(Some(Range {
+            first: u64::from(first),
+            last: Some(last),
+        }))
+    }
+
+    /// Send requests until the pipeline is full.
+    pub(super) fn fill_pipeline<P: Port>(&mut self, port: &mut P, h: Handle) -> Result<(), Error> {
+        while let Some(range) = self.plan_request() {
+            // The request goes out through a small buffer in pieces.
+            let mut out = SendBuf::<P> {
+                port,
+                h,
+                buf: heapless::Vec::new(),
+                err: None,
+            };
+            http::write_request(&mut out, &self.url, range);
+            let ok = out.err.is_none() && out.flush();
+            if !ok {
+                let e = Error::new(Stage::Http, out.err.unwrap_or(Errno::NoMem));
+                if self.in_flight.is_empty() {
+                    return Err(e);
+                }
+                // The peer may have closed after answering what is already
+                // asked: take those responses before reconnecting.
+                self.send_failed = true;
+                return Ok(());
+            }
+            if self.in_flight.push_back(Asked::from(range)).is_err() {
+                return Err(Error::new(Stage::Http, Errno::Fault));
+            }
+            if let Some(Range {
+                last: Some(last), ..
+            }) = range
+            {
+                self.next_request = u32::try_from(last + 1).unwrap_or(u32::MAX);
+            }
+        }
+        Ok(())
+    }
+
+    /// Send one request and consume its response.
+    pub(super) fn exchange<P: Port>(
+        &mut self,
+        port: &mut P,
+        cancel: &AtomicBool,
+        emit: &mut dyn FnMut(Notice),
+    ) -> Result<Outcome, Error> {
+        let h = self.conn.ok_or(Error::new(Stage::Http, Errno::NotConn))?;
+        self.fill_pipeline(port, h)?;
+        // Responses come strictly in the order of the requests.
+        let range = self
+            .in_flight
+            .front()
+            .ok_or(Error::new(Stage::Http, Errno::Fault))?
+            .range();
+        let mut parser = ResponseParser::new();
+        let mut head: Option<Head> = None;
+        let mut discard = false;
+        let mut waited: u32 = 0;
+        loop {
+            let (used, ev) = parser
+                .advance(self.rx.get(..self.filled).unwrap_or(&[]))
+                .map_err(|e| Error::new(Stage::Http, e))?;
+            match ev {
+                HttpEvent::Head(hd) => {
+                    head = Some(hd);
+                    self.diag.http_status = hd.status;
+                    discard = self.check_head(&hd, range)?;
+                }
+                HttpEvent::Body { start, end } => {
+                    if !discard {
+                        let body = self.rx.get(start..end);
+                        let body = body.ok_or(Error::new(Stage::Http, Errno::Fault))?;
+                        self.sink.deliver(port, body)?;
+                        if core::mem::take(&mut self.sink.erased) {
+                            // The port's erase returns when done; both events
+                            // tell the caller the pause was an erase.
+                            emit(Notice::ErasePending);
+                            emit(Notice::EraseDone);
+                        }
+                        if self.cfg.progress_events {
+                            if let Some(p) = self.sink.progress() {
+                                emit(Notice::Progress(p));
+                            }
+                        }
+                    }
+                }
+                HttpEvent::End => {
+                    self.consume(used);
+                    let hd = head.ok_or(Error::new(Stage::Http, Errno::BadMsg))?;
+                    return self.end_of_response(port, &hd, discard);
+                }
+                HttpEvent::NeedMore if used > 0 => {}
+                HttpEvent::NeedMore => {
+                    if self.filled == RX_BUF {
+                        // A head (or chunk line) that does not fit.
+                        return Err(Error::new(Stage::Http, Errno::TooBig));
+                    }
+                    if cancel.load(Ordering::Relaxed) {
+                        return Err(Error::new(Stage::None, Errno::Canceled));
+                    }
+                    let slice = POLL_SLICE_MS
+                        .min(self.cfg.socket_timeout_ms.saturating_sub(waited))
+                        .max(1);
+                    let room = self.rx.get_mut(self.filled..).unwrap_or(&mut []);
+                    match port.recv(h, room, slice) {
+                        Ok(0) => {
+                            parser.eof().map_err(|e| Error::new(Stage::Http, e))?;
+                            let hd = head.ok_or(Error::new(Stage::Http, Errno::ConnReset))?;
+                            self.close(port);
+                            return self.end_of_response(port, &hd, discard);
+                        }
+                        Ok(n) => {
+                            self.filled += n;
+                            waited = 0;
+                            if self.past_deadline(port) {
+                                return Err(Error::new(Stage::Http, Errno::TimedOut));
+                            }
+                        }
+                        Err(Errno::TimedOut) => {
+                            waited = waited.saturating_add(slice);
+                            if waited >= self.cfg.socket_timeout_ms {
+                                return Err(Error::new(Stage::Http, Errno::TimedOut));
+                            }
+                        }
+                        Err(e) => return Err(Error::new(Stage::Http, e)),
+                    }
+                }
+            }
+            self.consume(used);
+        }
+    }
+
+    pub(super) fn consume(&mut self, n: usize) {
+        let n = n.min(self.filled);
+        crate::bytes::shift_down(&mut self.rx, n, self.filled);
+        self.filled -= n;
+    }
+
+    /// Validate a response head against the request. Returns true when the
+    /// body is to be skipped (redirects).
+    pub(super) fn check_head(&mut self, hd: &Head, asked: Option<Range>) -> Result<bool, Error> {
+        let http = |e| Error::new(Stage::Http, e);
+        let off = u64::from(self.sink.offset);
+        match hd.status {
+            206 => {
+                let Some(asked) = asked else {
+                    return Err(http(Errno::BadMsg));
+                };
+                let ContentRange { first, last, total } =
+                    hd.content_range.ok_or(http(Errno::BadMsg))?;
+                let exact = asked.first == first && asked.last.map_or(true, |l| l == last);
+                if self.depth_cap > 1 && !exact {
+                    // Out of order, dropped or shortened pipelined responses.
+                    self.pipeline_broken = true;
+                    return Err(http(Errno::Range));
+                }
+                if first != off || asked.last.is_some_and(|l| last > l) {
+                    crate::logging::error!(
+                        "server sent another range",
+                        asked = off,
+                        first = first,
+                        last = last
+                    );
+                    return Err(http(Errno::Range));
+                }
+                if hd.content_length.is_some_and(|l| l != last - first + 1) {
+                    return Err(http(Errno::BadMsg));
+                }
+                if let Some(t) = total {
+                    self.set_total(t)?;
+                }
+                Ok(false)
+            }
+            200 => {
+                if off != 0 {
+                    // A server that ignores Range cannot resume us.
+                    crate::logging::error!("server answered 200 to a range request", asked = off);
+                    return Err(http(Errno::Range));
+                }
+                if asked.is_some() {
+                    crate::logging::info!("server ignores Range; streaming the whole file");
+                }
+                self.ranged = false;
+                if let Some(l) = hd.content_length {
+                    self.set_total(l)?;
+                }
+                Ok(false)
+            }
+            301 | 302 | 303 | 307 | 308 => {
+                // The redirect limit is decided here alone, before the URL
+                // changes: a refused redirect leaves the URL that answered.
+                // None may be followed (max_redirects 0, or a build without
+                // them): the same answer either way.
+                if !cfg!(feature = "redirects") || self.cfg.max_redirects == 0 {
+                    self.diag.note = Some("the server redirects and following redirects is off (max_redirects 0, CONFIG_FOTA_RS_MAX_REDIRECTS=0)");
+                    return Err(http(Errno::NotSup));
+                }
+                if self.redirects >= self.cfg.max_redirects {
+                    crate::logging::error!("too many redirects", max = self.cfg.max_redirects);
+                    self.diag.note = Some("the server redirected more times than allowed (a redirect loop?); check the URL");
+                    return Err(http(Errno::BadMsg));
+                }
+                let (s, e) = hd.location.ok_or(http(Errno::BadMsg))?;
+                let loc = self.rx.get(s..e).ok_or(http(Errno::BadMsg))?;
+                let loc = crate::text::ascii(loc).ok_or(http(Errno::BadMsg))?;
+                // In place: a refused Location leaves the URL as it was.
+                self.url.redirect(loc, self.cfg.limits).map_err(|e| {
+                    if e == Errno::Access {
+                        crate::logging::error!("refusing redirect from https to http");
+                        self.diag.note = Some("the server redirected from https to http; refused to continue the download in clear text");
+                    }
+                    http(e)
+                })?;
+                self.redirects += 1;
+                Ok(true)
+            }
+            500 | 502 | 503 | 504 => Ok(true),
+            s => {
+                let errno = match s {
+                    401 | 403 => Errno::Access,
+                    404 | 410 => Errno::NoEnt,
+                    416 => Errno::Range,
+                    _ => Errno::BadMsg,
+                };
+                crate::logging::error!("HTTP error from server", status = s);
+                Err(http(errno))
+            }
+        }
+    }
+
+    pub(super) fn set_total(&mut self, t: u64) -> Result<(), Error> {
+        let t32 = u32::try_from(t).map_err(|_| Error::new(Stage::Image, Errno::FileTooBig))?;
+        match self.sink.total {
+            Some(known) if known != t32 => {
+                crate::logging::error!("file size changed", was = known, now = t32);
+                Err(Error::new(Stage::Http, Errno::Range))
+            }
+            _ => {
+                // A writer made while the size was unknown (a chunked stream)
+                // learns it now, e.g. from the range answer after a resume.
+                // Checked before a byte of this response is written: a size
+                // past the trailer's start would let the server write
+                // MCUboot's upgrade request.
+                if let Some(w) = self.sink.writer.as_mut() {
+                    if let Err(e) = w.set_total(t32) {
+                        crate::logging::error!(
+                            "the server's file size does not fit what was downloaded",
+                            size = t32,
+                            written = w.written()
+                        );
+                        self.diag.note = Some("the server announced a size past the slot's trailer start or below what it sent; refused");
+                        return Err(Error::new(Stage::Http, e));
+                    }
+                }
+                self.sink.total = Some(t32);
+                Ok(())
+            }
+        }
+    }
+
+    pub(super) fn end_of_response<P: Port>(
+        &mut self,
+        port: &mut P,
+        hd: &Head,
+        discard: bool,
+    ) -> Result<Outcome, Error> {
+        self.in_flight.pop_front();
+        if hd.status == 206 && self.depth < self.depth_cap {
+            // The server keeps up: allow one more request in flight.
+            self.depth += 1;
+        }
+        if hd.close {
+            self.close(port);
+        }
+        match hd.status {
+            301 | 302 | 303 | 307 | 308 => return Ok(Outcome::Redirect),
+            500 | 502 | 503 | 504 => {
+                let ms = hd
+                    .retry_after
+                    .map(|s| s.saturating_mul(1000))
+                    .unwrap_or(self.cfg.retry_backoff_ms)
+                    .min(MAX_BACKOFF_MS);
+                crate::logging::warn!("server busy; retrying", status = hd.status, retry_ms = ms);
+                return Ok(Outcome::RetryLater(ms));
+            }
+            _ => {}
+        }
+        debug_assert!(!discard);
+        match self.sink.total {
+            Some(t) if self.sink.offset >= t => Ok(Outcome::Done),
+            Some(_) => {
+                if !self.ranged {
+                    // A full-stream response ended early.
+                    return Err(Error::new(Stage::Http, Errno::ConnReset));
+                }
+                Ok(Outcome::Continue)
+            }
+            None if !self.ranged => {
+                // Chunked or close-delimited stream without a size: it is all there.
+                self.set_total(u64::from(self.sink.offset))?;
+                Ok(Outcome::Done)
+            }
+            None => Err(Error::new(Stage::Http, Errno::BadMsg)),
+        }
+    }
+}
+
+/// Writes a request through a small stack buffer, flushing to the socket when
+/// it fills, so the URL (up to 1 KiB) needs no request-sized buffer.
+pub(super) struct SendBuf<'a, P: Port> {
+    port: &'a mut P,
+    h: Handle,
+    buf: heapless::Vec<u8, 256>,
+    err: Option<Errno>,
+}
+
+impl<P: Port> SendBuf<'_, P> {
+    fn flush(&mut self) -> bool {
+        if self.err.is_some() {
+            return false;
+        }
+        let mut data: &[u8] = &self.buf;
+        while !data.is_empty() {
+            match self.port.send(self.h, data) {
+                Ok(n) => data = data.get(n..).unwrap_or(&[]),
+                Err(e) => {
+                    self.err = Some(e);
+                    return false;
+                }
+            }
+        }
+        self.buf.clear();
+        true
+    }
+}
+
+impl<P: Port> Out for SendBuf<'_, P> {
+    fn put(&mut self, s: &str) {
+        for &b in s.as_bytes() {
+            if self.err.is_some() || (self.buf.is_full() && !self.flush()) {
+                return;
+            }
+            let _ = self.buf.push(b);
+        }
+    }
+}
