@@ -75,6 +75,7 @@ struct host_state {
 	int allow_downgrade;
 	uint32_t pipeline_depth;
 	uint32_t deadline_ms;
+	uint32_t frag_fit;
 	uint8_t verify_key[HOST_VERIFY_KEY_MAX];
 	size_t verify_key_len;
 

@@ -51,6 +51,7 @@ void fota_rs_host_options_default(struct fota_rs_host_options *o)
 	o->verify_key_path = NULL;
 	o->pipeline_depth = 0;
 	o->deadline_ms = 0;
+	o->frag_fit = 0;
 }
 
 static int parse_u32(const char *s, uint32_t *out)
@@ -624,6 +625,7 @@ static int configure_locked(const struct fota_rs_host_options *o)
 	g.allow_downgrade = o->allow_downgrade;
 	g.pipeline_depth = o->pipeline_depth;
 	g.deadline_ms = o->deadline_ms;
+	g.frag_fit = o->frag_fit;
 	memcpy(g.verify_key, key, key_len);
 	g.verify_key_len = key_len;
 	pthread_mutex_lock(&g.modem_lock);

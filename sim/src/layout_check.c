@@ -34,7 +34,8 @@ CHECK(offsetof(struct fota_rs_host_options, modem_erase_ms) == 108);
 CHECK(offsetof(struct fota_rs_host_options, verify_key_path) == 112);
 CHECK(offsetof(struct fota_rs_host_options, pipeline_depth) == 120);
 CHECK(offsetof(struct fota_rs_host_options, deadline_ms) == 124);
-CHECK(sizeof(struct fota_rs_host_options) == 128);
+CHECK(offsetof(struct fota_rs_host_options, frag_fit) == 128);
+CHECK(sizeof(struct fota_rs_host_options) == 136);
 
 CHECK(sizeof(enum fota_download_evt_id) == 4);
 CHECK(offsetof(struct fota_download_evt, cause) == 4);

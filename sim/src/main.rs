@@ -41,6 +41,7 @@ struct HostOptions {
     verify_key_path: *const c_char,
     pipeline_depth: u32,
     deadline_ms: u32,
+    frag_fit: u32,
 }
 
 /// Mirror of `struct fota_download_evt` (v2.0.0 layout).
@@ -78,7 +79,7 @@ const USAGE: &str = "\
 usage: fota-sim [URL] [--host H --file F] [--sec-tag N]... [--fallback-sec-tag N]...
                 [--cred-dir DIR] [--resolve HOST:PORT:ADDR] [--flash FILE]
                 [--slot-size BYTES] [--page-size BYTES] [--write-block BYTES]
-                [--frag-size BYTES] [--state FILE] [--permanent]
+                [--frag-size BYTES] [--frag-fit BYTES] [--state FILE] [--permanent]
                 [--retries N] [--timeout-ms MS] [--backoff-ms MS]
                 [--cancel-at PERCENT] [--pipeline-depth N] [--deadline-ms MS] [--quiet]
                 [--primary-slot ADDR:SIZE] [--running-version X.Y.Z[+B]]
@@ -94,6 +95,9 @@ URL: a full URL, passed as both host and file (as Memfault does), unless
 decides (https needs a tag: --sec-tag 42 with DIR/42/ca.pem).
 Defaults: --cred-dir ./certs, --flash fota-slot.bin, --slot-size 0x70000,
 --page-size 4096, --write-block 4, --frag-size 2048.
+--frag-fit BYTES: size ranges so that each response, head and body, fits
+BYTES (the nRF91 modem's TLS buffer: 2048); the head size is learned from
+the responses (see docs/performance.md).
 Checks before the upgrade, against this simulated device: --primary-slot
 (default 0x0000c000:0x70000, nRF9160), --running-version (default 0.0.0),
 --allow-downgrade, --verify-key (PEM public or signing key; images must carry
@@ -116,6 +120,7 @@ struct Args {
     page_size: Option<u32>,
     write_block: Option<u32>,
     frag_size: u32,
+    frag_fit: Option<u32>,
     state: Option<String>,
     permanent: bool,
     retries: Option<i32>,
@@ -154,6 +159,7 @@ fn parse_args() -> Result<Args, String> {
         page_size: None,
         write_block: None,
         frag_size: 0,
+        frag_fit: None,
         state: None,
         permanent: false,
         retries: None,
@@ -193,6 +199,7 @@ fn parse_args() -> Result<Args, String> {
             "--page-size" => a.page_size = Some(u32v(val("--page-size")?)?),
             "--write-block" => a.write_block = Some(u32v(val("--write-block")?)?),
             "--frag-size" => a.frag_size = u32v(val("--frag-size")?)?,
+            "--frag-fit" => a.frag_fit = Some(u32v(val("--frag-fit")?)?),
             "--state" => a.state = Some(val("--state")?),
             "--permanent" => a.permanent = true,
             "--retries" => a.retries = Some(u32v(val("--retries")?)?.min(255) as i32),
@@ -513,6 +520,9 @@ fn main() -> ExitCode {
     }
     if let Some(d) = args.deadline_ms {
         o.deadline_ms = d;
+    }
+    if let Some(f) = args.frag_fit {
+        o.frag_fit = f;
     }
     if let Some(b) = args.backoff_ms {
         o.retry_backoff_ms = b;
