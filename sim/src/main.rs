@@ -354,14 +354,23 @@ extern "C" fn on_event(evt: *const FotaDownloadEvt) {
     let evt = unsafe { &*evt };
     let outcome = match evt.id {
         EVT_PROGRESS => {
-            let mut p = PROGRESS.lock().unwrap_or_else(|e| e.into_inner());
             let pct = evt.value;
-            if p.cancel_at.is_some_and(|c| pct >= c) {
-                p.cancel_at = None;
+            let cancel = {
+                let mut p = PROGRESS.lock().unwrap_or_else(|e| e.into_inner());
+                let due = p.cancel_at.is_some_and(|c| pct >= c);
+                if due {
+                    p.cancel_at = None;
+                }
+                due
+            };
+            if cancel {
+                // Not under the lock: an SDK before v2.4 delivers CANCELLED
+                // from inside fota_download_cancel, back into this callback.
                 // SAFETY: plain call; cancelling from the callback is allowed.
                 let rc = unsafe { fota_download_cancel() };
                 eprintln!("fota-sim: cancelling at {pct}% (fota_download_cancel returned {rc})");
             }
+            let mut p = PROGRESS.lock().unwrap_or_else(|e| e.into_inner());
             if !p.quiet {
                 if p.tty {
                     let (mut offset, mut total) = (0u32, 0u32);
