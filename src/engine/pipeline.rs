@@ -150,28 +150,21 @@ impl Engine {
     pub(super) fn fill_pipeline<P: Port>(&mut self, port: &mut P, h: Handle) -> Result<(), Error> {
         while let Some(range) = self.plan_request() {
             // Each send is a TLS record of its own (29 bytes more on the
-            // uplink): a request that fits the free part of the receive
-            // buffer goes out in one send, otherwise through a small buffer
-            // in pieces.
-            let free = self.rx.get_mut(self.filled..).unwrap_or(&mut []);
-            let mut whole = SliceOut { buf: free, len: 0 };
-            http::write_request(&mut whole, &self.url, range);
-            let sent = match whole.bytes() {
-                Some(req) => send_all(port, h, req),
-                None => {
-                    let mut out = SendBuf::<P> {
-                        port,
-                        h,
-                        buf: heapless::Vec::new(),
-                        err: None,
-                    };
-                    http::write_request(&mut out, &self.url, range);
-                    if out.err.is_none() && out.flush() {
-                        Ok(())
-                    } else {
-                        Err(out.err.unwrap_or(Errno::NoMem))
-                    }
-                }
+            // uplink): the request is written into the free part of the
+            // receive buffer and goes out in one send when it fits there
+            // (nearly always: requests are sent when the buffer was just
+            // emptied), in pieces of that size otherwise.
+            let mut out = SendBuf::<P> {
+                port,
+                h,
+                buf: self.rx.get_mut(self.filled..).unwrap_or(&mut []),
+                len: 0,
+                err: None,
+            };
+            http::write_request(&mut out, &self.url, range);
+            let sent = match out.err {
+                None => out.flush(),
+                Some(e) => Err(e),
             };
             if let Err(errno) = sent {
                 let e = Error::new(Stage::Http, errno);
@@ -475,31 +468,6 @@ impl Engine {
     }
 }
 
-/// Writes into a slice; `bytes` is None when the text did not fit.
-struct SliceOut<'a> {
-    buf: &'a mut [u8],
-    len: usize,
-}
-
-impl SliceOut<'_> {
-    fn bytes(&self) -> Option<&[u8]> {
-        self.buf.get(..self.len)
-    }
-}
-
-impl Out for SliceOut<'_> {
-    fn put(&mut self, s: &str) {
-        let end = self.len.saturating_add(s.len());
-        match self.buf.get_mut(self.len..end) {
-            Some(dst) => {
-                crate::bytes::copy(dst, s.as_bytes());
-                self.len = end;
-            }
-            None => self.len = usize::MAX,
-        }
-    }
-}
-
 /// Sends all of `data`, however many calls the port takes.
 fn send_all<P: Port>(port: &mut P, h: Handle, mut data: &[u8]) -> Result<(), Errno> {
     while !data.is_empty() {
@@ -509,36 +477,40 @@ fn send_all<P: Port>(port: &mut P, h: Handle, mut data: &[u8]) -> Result<(), Err
     Ok(())
 }
 
-/// Writes a request through a small stack buffer, flushing to the socket when
-/// it fills, so the URL (up to 1 KiB) needs no request-sized buffer.
+/// Writes a request through `buf` (the free part of the receive buffer),
+/// sending it whenever it is full, so the URL (up to 1 KiB) needs no
+/// request-sized buffer of its own.
 pub(super) struct SendBuf<'a, P: Port> {
     port: &'a mut P,
     h: Handle,
-    buf: heapless::Vec<u8, 256>,
+    buf: &'a mut [u8],
+    len: usize,
     err: Option<Errno>,
 }
 
 impl<P: Port> SendBuf<'_, P> {
-    fn flush(&mut self) -> bool {
-        if self.err.is_some() {
-            return false;
-        }
-        if let Err(e) = send_all(self.port, self.h, &self.buf) {
-            self.err = Some(e);
-            return false;
-        }
-        self.buf.clear();
-        true
+    fn flush(&mut self) -> Result<(), Errno> {
+        let data = self.buf.get(..self.len).unwrap_or(&[]);
+        self.len = 0;
+        send_all(self.port, self.h, data)
     }
 }
 
 impl<P: Port> Out for SendBuf<'_, P> {
     fn put(&mut self, s: &str) {
-        for &b in s.as_bytes() {
-            if self.err.is_some() || (self.buf.is_full() && !self.flush()) {
-                return;
+        let mut rest = s.as_bytes();
+        while !rest.is_empty() && self.err.is_none() {
+            if self.len == self.buf.len() {
+                if self.buf.is_empty() {
+                    self.err = Some(Errno::NoMem);
+                } else if let Err(e) = self.flush() {
+                    self.err = Some(e);
+                }
+                continue;
             }
-            let _ = self.buf.push(b);
+            let n = crate::bytes::copy(self.buf.get_mut(self.len..).unwrap_or(&mut []), rest);
+            self.len += n;
+            rest = rest.get(n..).unwrap_or(&[]);
         }
     }
 }
