@@ -111,6 +111,8 @@ impl Config {
             Some("CONFIG_FOTA_RS_MAX_REDIRECTS")
         } else if self.progress_save && !cfg!(feature = "progress-save") {
             Some("CONFIG_FOTA_RS_PROGRESS_SAVE")
+        } else if self.frag_fit > 0 && !cfg!(feature = "frag-fit") {
+            Some("CONFIG_FOTA_RS_FRAG_FIT")
         } else if (self.checks.layout || !self.checks.allow_downgrade)
             && !cfg!(feature = "image-checks")
         {
@@ -482,7 +484,10 @@ impl Engine {
                 // The same failure is what a modem shows for a response
                 // that did not fit its buffer: the rest of the download
                 // asks ranges of the first, smaller size.
-                if e.errno.is_transient() && self.cfg.frag_fit != 0 && self.fit_head != FIT_GAVE_UP
+                if cfg!(feature = "frag-fit")
+                    && e.errno.is_transient()
+                    && self.cfg.frag_fit != 0
+                    && self.fit_head != FIT_GAVE_UP
                 {
                     self.fit_head = FIT_GAVE_UP;
                     crate::logging::warn!(

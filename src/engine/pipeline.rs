@@ -104,7 +104,7 @@ impl Engine {
     /// room in that buffer for the longest head seen and the margin.
     pub(super) fn range_len(&self) -> u32 {
         let fit = u32::from(self.cfg.frag_fit);
-        if fit == 0 {
+        if fit == 0 || !cfg!(feature = "frag-fit") {
             return self.frag_size;
         }
         // Until a head was seen (and after a failure): a size that leaves
@@ -123,7 +123,7 @@ impl Engine {
     /// `body` bytes if known) and say when one does not fit.
     fn fit_response(&mut self, head_len: usize, body: Option<u64>) {
         let fit = self.cfg.frag_fit;
-        if fit == 0 {
+        if fit == 0 || !cfg!(feature = "frag-fit") {
             return;
         }
         let head = u16::try_from(head_len).unwrap_or(FIT_GAVE_UP - 1);

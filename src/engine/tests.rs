@@ -782,6 +782,7 @@ fn a_reset_with_pipelined_requests_in_flight_falls_back_to_depth_one() {
     assert_eq!(e.depth_cap, 1);
 }
 
+#[cfg(feature = "frag-fit")]
 /// The ranges of the requests `f` received, as (first, last).
 fn ranges(f: &Fake) -> Vec<(usize, usize)> {
     f.requests
@@ -797,6 +798,7 @@ fn ranges(f: &Fake) -> Vec<(usize, usize)> {
         .collect()
 }
 
+#[cfg(feature = "frag-fit")]
 fn fit_cfg() -> Config {
     Config {
         frag_fit: 2048,
@@ -807,6 +809,7 @@ fn fit_cfg() -> Config {
 
 /// With `frag_fit`, the requests sent before any head was seen ask half
 /// the buffer; every later one the buffer minus the head and the margin.
+#[cfg(feature = "frag-fit")]
 #[test]
 fn frag_fit_sizes_ranges_from_the_learned_head() {
     let img = image(40_000);
@@ -845,6 +848,7 @@ fn frag_fit_sizes_ranges_from_the_learned_head() {
 }
 
 /// A head longer than any before shrinks the ranges asked after it.
+#[cfg(feature = "frag-fit")]
 #[test]
 fn a_longer_head_shrinks_the_ranges_after_it() {
     let img = image(40_000);
@@ -872,6 +876,7 @@ fn a_longer_head_shrinks_the_ranges_after_it() {
 /// Heads that grow past the margin make responses that no longer fit:
 /// the modem fails the socket, the download resumes at the exact byte
 /// with ranges of the first size, and completes.
+#[cfg(feature = "frag-fit")]
 #[test]
 fn a_response_that_does_not_fit_falls_back_to_the_first_size() {
     let img = image(40_000);
@@ -1013,6 +1018,7 @@ fn a_config_asking_for_a_left_out_part_is_named() {
     let ask = Config {
         max_redirects: 1,
         progress_save: true,
+        frag_fit: 2048,
         checks: crate::checks::Checks {
             layout: true,
             allow_downgrade: false,
@@ -1022,6 +1028,7 @@ fn a_config_asking_for_a_left_out_part_is_named() {
     };
     let all_in = cfg!(feature = "redirects")
         && cfg!(feature = "progress-save")
+        && cfg!(feature = "frag-fit")
         && cfg!(feature = "image-checks");
     assert_eq!(ask.needs_left_out().is_none(), all_in);
 }
