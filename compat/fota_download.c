@@ -426,6 +426,9 @@ typedef pthread_t frs_thread_id;
  */
 static fota_download_callback_t client_cb;
 static bool initialized;
+/* Bytes of the last PROGRESS event, which NCS's event has no room for. */
+static uint32_t progress_offset;
+static uint32_t progress_total;
 /* NCS's "downloading" flag: set by a successful start, cleared by the end. */
 static int dl_active;
 /* A final event's callback runs (the library has handed over its end). */
@@ -719,6 +722,8 @@ static void trampoline(const struct fota_rs_event *e, void *user)
 	case FOTA_RS_EVT_PROGRESS:
 		evt.id = FOTA_DOWNLOAD_EVT_PROGRESS;
 		evt.progress = e->progress;
+		progress_offset = e->offset;
+		progress_total = e->total;
 		break;
 	case FOTA_RS_EVT_FINISHED:
 		evt.id = FOTA_DOWNLOAD_EVT_FINISHED;
@@ -1017,6 +1022,16 @@ int fota_download_any(const char *host, const char *file, const int *sec_tag_lis
 			      DFU_TARGET_IMAGE_TYPE_ANY);
 }
 #endif /* FOTA_RS_NCS_HAS_SEC_TAG_LIST */
+
+void fota_download_progress_bytes(uint32_t *offset, uint32_t *total)
+{
+	if (offset != NULL) {
+		*offset = progress_offset;
+	}
+	if (total != NULL) {
+		*total = progress_total;
+	}
+}
 
 #if FOTA_RS_NCS_DOWNLOADER
 /*

@@ -125,6 +125,11 @@ typedef uint8_t fota_rs_tcp_probe;
 struct fota_rs_config {
   // Bytes per ranged GET over TLS (nRF91: at most ~2 KB per TLS record).
   uint32_t frag_size;
+  // 0: ranges of `frag_size`. Otherwise a buffer one whole response,
+  // head and body, must fit (the nRF91 modem's: 2048): ranges are this
+  // minus the largest head seen and a margin (the first ones the smaller
+  // of `frag_size` and half of this).
+  uint16_t frag_fit;
   // Reconnect-and-resume attempts after a failure without progress.
   uint8_t retries;
   // First backoff; doubled per attempt, at most 30 s.

@@ -5,7 +5,8 @@
     bench.py [--rtt-ms 200] [--down-kbps 300] [--up-kbps 100]
              [--image-size 262144] [--frag-size 2048] [--rounds 3]
              [--out DIR] [--fota-sim PATH] [--sim-arg ARG]... [--no-calibrate]
-             [--no-http] [--no-callgrind]
+             [--no-http] [--no-callgrind] [--section all|default|nrf91]
+             [--nrf91-frags 1024,2048] [--frag-fit 2048] [--nrf91-contenders abcf]
 
 Everything runs on 127.0.0.1. tests/server/fota_server.py serves a real
 imgtool-signed image (S3-like headers, TLS 1.2 like the nRF91 modem) behind
@@ -26,6 +27,18 @@ is checked: curl's output against the image, fota-sim's exit status 0 and
 its slot file with scripts/check-slot.py; the server log tells how many
 connections and requests a run made. The report gives medians, the ratios
 (b)/(a) and (c)/(a), and the bytes on the link per image byte.
+
+Then the nRF91 + Memfault profile (--section nrf91 alone): the same link and
+image, a 908-character pre-signed S3 URL (X-Amz-Credential,
+X-Amz-Security-Token, X-Amz-Signature; sent again with every range, so a
+request is about 960 bytes), 464-byte response heads (fota_server.py
+--head-size), HTTPS. For each range size of --nrf91-frags: (b) the NCS
+pattern with curl, (c) fota-sim --frag-size; once (a) curl streaming and
+(f) fota-sim --frag-fit BYTES. Each run gets its physical limit from the
+bytes it put on the link: max(bytes up / uplink rate, bytes down / downlink
+rate) + 3 round trips (TCP and TLS 1.2 handshakes); fota-sim (c) is compared
+with the limit of the pattern's bytes as (b) sent them, so bytes fota-sim
+adds count against it.
 
 --calibrate (on by default) first measures linksim itself against theory:
 the image size down, 32 KiB up, and 1-byte round trips.
@@ -61,6 +74,33 @@ QUERY = ("X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAEXAMPLE%2F202211
          "a4b5c6d7e8f9a0b1c2d3e4f5a6")
 IMAGE = "app_update.bin"
 HEADER_SIZE = 0x200
+
+
+def memfault_query():
+    """The query of a pre-signed S3 URL as Memfault's nRF91 SDK receives it
+    with temporary credentials (X-Amz-Security-Token): the URL without a port
+    is 908 characters long."""
+    import base64
+    import hashlib
+    raw = b"".join(hashlib.sha256(bytes([i])).digest() for i in range(16))
+    token = "IQoJb3JpZ2luX2VjE" + base64.b64encode(raw).decode()
+    token = token.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D")
+    pre = ("X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=ASIAEXAMPLE7QWERTYUI%2F20221124%2F"
+           "us-east-1%2Fs3%2Faws4_request&X-Amz-Date=20221124T141720Z&X-Amz-Expires=3600"
+           "&X-Amz-Security-Token=")
+    post = ("&X-Amz-SignedHeaders=host&X-Amz-Signature="
+            "4f2c6e1b9a0d7c3e5f8a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6")
+    n = 908 - len(f"https://{HOST}/{IMAGE}?") - len(pre) - len(post)
+    cut = token[:n]
+    while "%" in cut[-2:]:  # never end inside a %XX escape
+        cut = cut[:-1]
+    return pre + cut + "A" * (n - len(cut)) + post
+
+
+MEMFAULT_QUERY = memfault_query()
+assert len(f"https://{HOST}/{IMAGE}?{MEMFAULT_QUERY}") == 908
+# Response heads of the nRF91 + Memfault profile (S3 on a versioned bucket).
+MEMFAULT_HEAD = 464
 
 
 def log(msg):
@@ -285,13 +325,13 @@ def curl_base(scheme, port, certs):
     return cmd
 
 
-def url_for(scheme, port):
-    return f"{scheme}://{HOST}:{port}/{IMAGE}?{QUERY}"
+def url_for(scheme, port, query=QUERY):
+    return f"{scheme}://{HOST}:{port}/{IMAGE}?{query}"
 
 
-def run_curl_stream(scheme, port, certs, image_bytes, work):
+def run_curl_stream(scheme, port, certs, image_bytes, work, query=QUERY):
     outf = os.path.join(work, "curl-stream.out")
-    cmd = curl_base(scheme, port, certs) + ["-o", outf, url_for(scheme, port)]
+    cmd = curl_base(scheme, port, certs) + ["-o", outf, url_for(scheme, port, query)]
     t0 = time.monotonic()
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     t = time.monotonic() - t0
@@ -299,7 +339,7 @@ def run_curl_stream(scheme, port, certs, image_bytes, work):
     return t, ok, r.stdout.strip() or f"exit {r.returncode}"
 
 
-def run_curl_ranges(scheme, port, certs, image_bytes, frag, work):
+def run_curl_ranges(scheme, port, certs, image_bytes, frag, work, query=QUERY):
     """All ranges in one curl invocation: curl keeps the connection open
     across the --next sections, like download_client's keep-alive socket."""
     cfg = os.path.join(work, "curl-ranges.cfg")
@@ -315,7 +355,7 @@ def run_curl_ranges(scheme, port, certs, image_bytes, frag, work):
             last = min(first + frag, len(image_bytes)) - 1
             if first:
                 f.write("next\n")
-            f.write(f'url = "{url_for(scheme, port)}"\n')
+            f.write(f'url = "{url_for(scheme, port, query)}"\n')
             f.write(f'range = "{first}-{last}"\n')
             for line in per_url:
                 f.write(line + "\n")
@@ -328,12 +368,12 @@ def run_curl_ranges(scheme, port, certs, image_bytes, frag, work):
     return t, ok, r.stderr.decode(errors="replace").strip() or f"exit {r.returncode}"
 
 
-def run_fota_sim(sim, scheme, port, certs, image_path, work, extra):
+def run_fota_sim(sim, scheme, port, certs, image_path, work, extra, query=QUERY):
     slot = os.path.join(work, "slot.bin")
     for f in (slot, slot + ".state"):
         if os.path.exists(f):
             os.unlink(f)
-    cmd = [sim, url_for(scheme, port),
+    cmd = [sim, url_for(scheme, port, query),
            "--resolve", f"{HOST}:{port}:127.0.0.1", "--flash", slot, "--quiet"]
     if scheme == "https":
         cmd += ["--sec-tag", "42", "--cred-dir", os.path.join(certs, "creds")]
@@ -419,6 +459,127 @@ def callgrind(sim, out, http_port, image_path, image_len):
     }
 
 
+# -- the nRF91 + Memfault profile ----------------------------------------------------
+
+def physical_limit(rec, a):
+    """The least time a run's bytes need on this link: each direction
+    carries its bytes at its rate, the two overlap, and the TCP and TLS 1.2
+    handshakes take 3 round trips before the first request may leave."""
+    up = rec["up_bytes"] * 8 / (a.up_kbps * 1000.0)
+    down = rec["down_bytes"] * 8 / (a.down_kbps * 1000.0)
+    return max(up, down) + 3 * a.rtt_ms / 1000.0
+
+
+def nrf91_profile(procs, out, a, certs, image_path, image_bytes, sim, failed):
+    """Real nRF91 + Memfault downloads: a 908-character pre-signed URL (sent
+    again with every range), 464-byte S3 response heads, HTTPS, 1 KiB ranges
+    (Memfault's nRF91 limit) and 2 KiB ranges; fota-sim with --frag-fit too."""
+    n = len(image_bytes)
+    work = os.path.join(out, "work-nrf91")
+    os.makedirs(work, exist_ok=True)
+    port_file = os.path.join(out, "server-nrf91.port")
+    slog = os.path.join(out, "server-nrf91.log")
+    for f in (port_file, slog):
+        if os.path.exists(f):
+            os.unlink(f)
+    cmd = [sys.executable, os.path.join(ROOT, "tests/server/fota_server.py"),
+           "--root", os.path.dirname(image_path), "--port-file", port_file, "--log", slog,
+           "--cert", os.path.join(certs, "server.pem"), "--key", os.path.join(certs, "server.key"),
+           "--tls12", "--head-size", str(MEMFAULT_HEAD)]
+    p = procs.start(cmd, open(os.path.join(out, "server-nrf91.out"), "w"))
+    port = wait_port_file(port_file, p, "fota_server (nrf91)")
+    server_log = ServerLog(slog)
+    link = Link(procs, out, "nrf91", port, a)
+    q = MEMFAULT_QUERY
+    contenders = [("a", 0, "curl, one streamed GET")]
+    for frag in a.nrf91_frags:
+        contenders += [("b", frag, f"curl, {frag}-byte ranges one per round trip (NCS)"),
+                       ("c", frag, f"fota-sim --frag-size {frag}")]
+    if a.frag_fit:
+        contenders.append(("f", a.frag_fit, f"fota-sim --frag-fit {a.frag_fit}"))
+    contenders = [c for c in contenders if c[0] in a.nrf91_contenders]
+    log(f"nrf91 profile: URL {len(url_for('https', '', q)) - 1} characters without the port,"
+        f" response heads {MEMFAULT_HEAD} bytes, HTTPS (TLS 1.2); ranges of"
+        f" {', '.join(str(f) for f in a.nrf91_frags)} bytes; {a.rounds} rounds")
+    runs = {f"{k} {f}": [] for k, f, _ in contenders}
+    for rnd in range(1, a.rounds + 1):
+        for kind, frag, what in contenders:
+            lport = link.port
+            mark = server_log.mark()
+            before = link.stats()
+            if kind == "a":
+                t, ok, msg = run_curl_stream("https", lport, certs, image_bytes, work, q)
+            elif kind == "b":
+                t, ok, msg = run_curl_ranges("https", lport, certs, image_bytes, frag, work, q)
+            else:
+                extra = ["--frag-size", str(frag)] if kind == "c" else ["--frag-fit", str(frag)]
+                t, ok, msg = run_fota_sim(sim, "https", lport, certs, image_path, work,
+                                          extra + a.nrf91_sim_extra, q)
+            after = link.settled(before)
+            seen = server_log.since(mark)
+            rec = {"round": rnd, "seconds": t, "ok": ok,
+                   "down_bytes": after["down_bytes"] - before["down_bytes"],
+                   "up_bytes": after["up_bytes"] - before["up_bytes"],
+                   "link_connections": after["connections"] - before["connections"], **seen}
+            rec["limit_s"] = physical_limit(rec, a)
+            if not ok:
+                rec["error"] = msg
+                failed.append(f"nrf91 {kind} {frag} round {rnd}: {msg}")
+            runs[f"{kind} {frag}"].append(rec)
+            log(f"round {rnd} nrf91 {what}: {t:.2f} s, {'ok' if ok else 'FAILED'},"
+                f" {seen['requests']} requests on {seen['connections']} connection(s),"
+                f" link {rec['down_bytes']} B down / {rec['up_bytes']} B up,"
+                f" limit {rec['limit_s']:.2f} s" + ("" if ok else f": {msg}"))
+
+    def med(key):
+        ts = [r["seconds"] for r in runs.get(key, []) if r["ok"]]
+        return statistics.median(ts) if ts else None
+
+    def last(key):
+        rs = [r for r in runs.get(key, []) if r["ok"]]
+        return rs[-1] if rs else None
+
+    summary = {}
+    stream = med("a 0")
+    log("")
+    log(f"== nrf91 + Memfault profile: medians of {a.rounds} rounds (seconds; x = over curl"
+        f" streaming{f', {stream:.2f} s' if stream else ''})")
+    log("  limit = max(bytes up / uplink rate, bytes down / downlink rate) + 3 round trips;"
+        " for fota-sim (c) from the bytes the NCS pattern (b) of the same range size sent,"
+        " for --frag-fit (f) from its own bytes; 'own' = from fota-sim's own bytes")
+
+    def x(v):
+        return f"{v:7.2f} s" + (f" ({v / stream:5.2f}x)" if stream else "")
+
+    for kind, frag, what in contenders:
+        key = f"{kind} {frag}"
+        m = med(key)
+        rec = last(key)
+        if m is None or rec is None:
+            log(f"  {what:<52} FAILED")
+            continue
+        s = {"median_s": m, "requests": rec["requests"], "connections": rec["connections"],
+             "up_bytes": rec["up_bytes"], "down_bytes": rec["down_bytes"],
+             "limit_s": rec["limit_s"], "rounds_s": [r["seconds"] for r in runs[key]]}
+        if stream:
+            s["x_stream"] = m / stream
+            s["limit_x_stream"] = rec["limit_s"] / stream
+        line = (f"  {what:<52} {x(m)}  [{fmt_times(s['rounds_s'])}]  {rec['requests']} req,"
+                f" {rec['up_bytes']} B up / {rec['down_bytes']} B down")
+        if kind in ("c", "f"):
+            pattern = last(f"b {frag}") if kind == "c" else None
+            limit = pattern["limit_s"] if pattern else rec["limit_s"]
+            s["pattern_limit_s"] = limit
+            s["x_limit"] = m / limit
+            s["x_own_limit"] = m / rec["limit_s"]
+            line += (f"; limit {x(limit)}{'' if pattern else ' (own bytes)'}, fota-sim x limit"
+                     f" {s['x_limit']:.3f} (x own {s['x_own_limit']:.3f})")
+        summary[key] = s
+        log(line)
+    return {"runs": runs, "summary": summary, "url_chars": len(url_for("https", "", q)) - 1,
+            "head_bytes": MEMFAULT_HEAD}
+
+
 # -- main ----------------------------------------------------------------------------
 
 def make_image(out, size):
@@ -466,12 +627,25 @@ def main():
     ap.add_argument("--no-calibrate", action="store_true", help="skip the link calibration")
     ap.add_argument("--no-http", action="store_true", help="skip the plain-HTTP contenders")
     ap.add_argument("--no-callgrind", action="store_true", help="skip the callgrind run")
+    ap.add_argument("--section", choices=("all", "default", "nrf91"), default="all",
+                    help="all (default): the default comparison, then the nRF91 + Memfault"
+                    " profile; or only one of them")
+    ap.add_argument("--nrf91-frags", default="1024,2048",
+                    help="range sizes of the nRF91 profile (default 1024,2048)")
+    ap.add_argument("--frag-fit", type=int, default=2048,
+                    help="buffer of the nRF91 profile's fota-sim --frag-fit run (default 2048;"
+                    " 0: no such run)")
+    ap.add_argument("--nrf91-contenders", default="abcf",
+                    help="which runs of the nRF91 profile: a (curl streaming), b (NCS pattern),"
+                    " c (fota-sim), f (fota-sim --frag-fit); default abcf")
     a = ap.parse_args()
+    a.nrf91_frags = [int(f) for f in a.nrf91_frags.split(",") if f]
     if a.rounds < 1 or a.frag_size < 1 or a.image_size < 4096:
         die("--rounds and --frag-size must be >= 1, --image-size >= 4096")
     sim_extra = []
     for s in a.sim_arg:
         sim_extra += s.split("=", 1) if s.startswith("--") and "=" in s else [s]
+    a.nrf91_sim_extra = sim_extra
 
     sim = os.path.abspath(a.fota_sim)
     for exe in (sim, os.path.join(ROOT, "target/release/linksim")):
@@ -497,138 +671,146 @@ def main():
                           "image_bytes": n, "frag_size": a.frag_size, "rounds": a.rounds,
                           "fota_sim": sim, "sim_args": sim_extra}}
     failed = []
-    try:
-        if not a.no_calibrate:
-            c = calibrate(procs, out, a, n)
-            results["calibration"] = c
-            d, u, r = c["down"], c["up"], c["rtt"]
-            log(f"link accuracy: {d['bytes']} B down in {d['seconds']:.3f} s (theory"
-                f" {d['theory']:.3f} s, {100 * (d['seconds'] / d['theory'] - 1):+.2f}%, link counted"
-                f" {d['link_down_bytes']} B); {u['bytes']} B up in {u['seconds']:.3f} s (theory"
-                f" {u['theory']:.3f} s, {100 * (u['seconds'] / u['theory'] - 1):+.2f}%, counted"
-                f" {u['link_up_bytes']} B); 1-byte round trip median {1000 * r['median']:.1f} ms,"
-                f" max {1000 * r['max']:.1f} ms (theory {1000 * r['theory']:.1f} ms)")
+    if a.section != "nrf91":
+        try:
+            if not a.no_calibrate:
+                c = calibrate(procs, out, a, n)
+                results["calibration"] = c
+                d, u, r = c["down"], c["up"], c["rtt"]
+                log(f"link accuracy: {d['bytes']} B down in {d['seconds']:.3f} s (theory"
+                    f" {d['theory']:.3f} s, {100 * (d['seconds'] / d['theory'] - 1):+.2f}%, link counted"
+                    f" {d['link_down_bytes']} B); {u['bytes']} B up in {u['seconds']:.3f} s (theory"
+                    f" {u['theory']:.3f} s, {100 * (u['seconds'] / u['theory'] - 1):+.2f}%, counted"
+                    f" {u['link_up_bytes']} B); 1-byte round trip median {1000 * r['median']:.1f} ms,"
+                    f" max {1000 * r['max']:.1f} ms (theory {1000 * r['theory']:.1f} ms)")
 
-        servers = {}
-        schemes = ["https"] + ([] if a.no_http else ["http"])
-        for scheme in schemes:
-            port_file = os.path.join(out, f"server-{scheme}.port")
-            slog = os.path.join(out, f"server-{scheme}.log")
-            for f in (port_file, slog):
-                if os.path.exists(f):
-                    os.unlink(f)
-            cmd = [sys.executable, os.path.join(ROOT, "tests/server/fota_server.py"),
-                   "--root", os.path.dirname(image_path), "--port-file", port_file, "--log", slog]
-            if scheme == "https":
-                cmd += ["--cert", os.path.join(certs, "server.pem"),
-                        "--key", os.path.join(certs, "server.key"), "--tls12"]
-            p = procs.start(cmd, open(os.path.join(out, f"server-{scheme}.out"), "w"))
-            port = wait_port_file(port_file, p, f"fota_server ({scheme})")
-            servers[scheme] = {"port": port, "log": ServerLog(slog),
-                               "link": Link(procs, out, scheme, port, a)}
+            servers = {}
+            schemes = ["https"] + ([] if a.no_http else ["http"])
+            for scheme in schemes:
+                port_file = os.path.join(out, f"server-{scheme}.port")
+                slog = os.path.join(out, f"server-{scheme}.log")
+                for f in (port_file, slog):
+                    if os.path.exists(f):
+                        os.unlink(f)
+                cmd = [sys.executable, os.path.join(ROOT, "tests/server/fota_server.py"),
+                       "--root", os.path.dirname(image_path), "--port-file", port_file, "--log", slog]
+                if scheme == "https":
+                    cmd += ["--cert", os.path.join(certs, "server.pem"),
+                            "--key", os.path.join(certs, "server.key"), "--tls12"]
+                p = procs.start(cmd, open(os.path.join(out, f"server-{scheme}.out"), "w"))
+                port = wait_port_file(port_file, p, f"fota_server ({scheme})")
+                servers[scheme] = {"port": port, "log": ServerLog(slog),
+                                   "link": Link(procs, out, scheme, port, a)}
 
-        contenders = [
-            ("https", "a", "curl, one streamed GET"),
-            ("https", "b", f"curl, {a.frag_size}-byte ranges, one keep-alive connection"),
-            ("https", "c", "fota-sim (defaults, sec_tag 42)"),
-        ]
-        if not a.no_http:
-            contenders += [("http", "a", "curl, one streamed GET"),
-                           ("http", "c", "fota-sim (defaults)")]
-        runs = {f"{s} ({k})": [] for s, k, _ in contenders}
-        for rnd in range(1, a.rounds + 1):
-            for scheme, kind, what in contenders:
-                srv = servers[scheme]
-                lport = srv["link"].port
-                mark = srv["log"].mark()
-                before = srv["link"].stats()
-                if kind == "a":
-                    t, ok, msg = run_curl_stream(scheme, lport, certs, image_bytes, work)
-                elif kind == "b":
-                    t, ok, msg = run_curl_ranges(scheme, lport, certs, image_bytes,
-                                                 a.frag_size, work)
+            contenders = [
+                ("https", "a", "curl, one streamed GET"),
+                ("https", "b", f"curl, {a.frag_size}-byte ranges, one keep-alive connection"),
+                ("https", "c", "fota-sim (defaults, sec_tag 42)"),
+            ]
+            if not a.no_http:
+                contenders += [("http", "a", "curl, one streamed GET"),
+                               ("http", "c", "fota-sim (defaults)")]
+            runs = {f"{s} ({k})": [] for s, k, _ in contenders}
+            for rnd in range(1, a.rounds + 1):
+                for scheme, kind, what in contenders:
+                    srv = servers[scheme]
+                    lport = srv["link"].port
+                    mark = srv["log"].mark()
+                    before = srv["link"].stats()
+                    if kind == "a":
+                        t, ok, msg = run_curl_stream(scheme, lport, certs, image_bytes, work)
+                    elif kind == "b":
+                        t, ok, msg = run_curl_ranges(scheme, lport, certs, image_bytes,
+                                                     a.frag_size, work)
+                    else:
+                        t, ok, msg = run_fota_sim(sim, scheme, lport, certs, image_path, work, sim_extra)
+                    after = srv["link"].settled(before)
+                    seen = srv["log"].since(mark)
+                    rec = {"round": rnd, "seconds": t, "ok": ok,
+                           "down_bytes": after["down_bytes"] - before["down_bytes"],
+                           "up_bytes": after["up_bytes"] - before["up_bytes"],
+                           "link_connections": after["connections"] - before["connections"],
+                           **seen}
+                    if not ok:
+                        rec["error"] = msg
+                        failed.append(f"{scheme} ({kind}) round {rnd}: {msg}")
+                    runs[f"{scheme} ({kind})"].append(rec)
+                    log(f"round {rnd} {scheme} ({kind}) {what}: {t:.2f} s, {'ok' if ok else 'FAILED'},"
+                        f" {seen['requests']} requests on {seen['connections']} connection(s),"
+                        f" link {rec['down_bytes']} B down / {rec['up_bytes']} B up"
+                        + ("" if ok else f": {msg}"))
+            results["runs"] = runs
+
+            if not a.no_callgrind:
+                if a.no_http:
+                    results["callgrind"] = {"error": "needs the plain-HTTP server (--no-http given)"}
                 else:
-                    t, ok, msg = run_fota_sim(sim, scheme, lport, certs, image_path, work, sim_extra)
-                after = srv["link"].settled(before)
-                seen = srv["log"].since(mark)
-                rec = {"round": rnd, "seconds": t, "ok": ok,
-                       "down_bytes": after["down_bytes"] - before["down_bytes"],
-                       "up_bytes": after["up_bytes"] - before["up_bytes"],
-                       "link_connections": after["connections"] - before["connections"],
-                       **seen}
-                if not ok:
-                    rec["error"] = msg
-                    failed.append(f"{scheme} ({kind}) round {rnd}: {msg}")
-                runs[f"{scheme} ({kind})"].append(rec)
-                log(f"round {rnd} {scheme} ({kind}) {what}: {t:.2f} s, {'ok' if ok else 'FAILED'},"
-                    f" {seen['requests']} requests on {seen['connections']} connection(s),"
-                    f" link {rec['down_bytes']} B down / {rec['up_bytes']} B up"
-                    + ("" if ok else f": {msg}"))
-        results["runs"] = runs
+                    log("callgrind: fota-sim over plain HTTP, loopback, no link (takes a while)")
+                    results["callgrind"] = callgrind(sim, out, servers["http"]["port"], image_path, n)
+        finally:
+            procs.stop()
 
-        if not a.no_callgrind:
-            if a.no_http:
-                results["callgrind"] = {"error": "needs the plain-HTTP server (--no-http given)"}
+        # -- report --------------------------------------------------------------
+        def med(key):
+            ts = [r["seconds"] for r in runs.get(key, []) if r["ok"]]
+            return statistics.median(ts) if ts else None
+
+        summary = {}
+        log("")
+        log(f"== results: median of {a.rounds} rounds (seconds, client process wall time)")
+        for scheme, kind, what in contenders:
+            key = f"{scheme} ({kind})"
+            rs = runs[key]
+            m = med(key)
+            last = rs[-1]
+            wire = (last["down_bytes"] + last["up_bytes"]) / n
+            summary[key] = {"median_s": m, "wire_per_image_byte": wire,
+                            "down_per_image_byte": last["down_bytes"] / n,
+                            "up_per_image_byte": last["up_bytes"] / n,
+                            "requests": last["requests"], "connections": last["connections"]}
+            log(f"  {key:<11} {what:<52} {m if m is None else f'{m:7.2f}'}  [{fmt_times(r['seconds'] for r in rs)}]"
+                f"  {last['requests']} req / {last['connections']} conn, {wire:.3f} link B per image B")
+        ratios = {}
+        for scheme in schemes:
+            ma = med(f"{scheme} (a)")
+            for k in ("b", "c"):
+                mk = med(f"{scheme} ({k})")
+                if ma and mk is not None and f"{scheme} ({k})" in runs:
+                    ratios[f"{scheme} ({k})/(a)"] = mk / ma
+        log("  ratios: " + ", ".join(f"{k} = {v:.2f}" for k, v in ratios.items()))
+        for scheme in schemes:
+            s = summary.get(f"{scheme} (c)")
+            sa = summary.get(f"{scheme} (a)")
+            if s:
+                log(f"  {scheme} (c) fota-sim: {s['wire_per_image_byte']:.4f} link bytes per image byte"
+                    f" ({s['down_per_image_byte']:.4f} down, {s['up_per_image_byte']:.4f} up),"
+                    f" {s['requests']} requests on {s['connections']} connection(s)")
+            if s and s["median_s"] and sa and sa["median_s"] and sa["down_per_image_byte"]:
+                # However well requests overlap, (c) cannot beat the downlink
+                # carrying its bytes: (a)'s time scaled by the down bytes.
+                floor = sa["median_s"] * s["down_per_image_byte"] / sa["down_per_image_byte"]
+                s["downlink_floor_s"] = floor
+                log(f"  {scheme} (c) downlink-bound floor: {floor:.2f} s ((c)/(a) >= "
+                    f"{floor / sa['median_s']:.2f}): (a)'s time scaled by (c)'s down bytes")
+        cg = results.get("callgrind")
+        if cg:
+            if "error" in cg:
+                log(f"  callgrind: {cg['error']}")
+                failed.append(f"callgrind: {cg['error']}")
             else:
-                log("callgrind: fota-sim over plain HTTP, loopback, no link (takes a while)")
-                results["callgrind"] = callgrind(sim, out, servers["http"]["port"], image_path, n)
-    finally:
-        procs.stop()
-
-    # -- report --------------------------------------------------------------
-    def med(key):
-        ts = [r["seconds"] for r in runs.get(key, []) if r["ok"]]
-        return statistics.median(ts) if ts else None
-
-    summary = {}
-    log("")
-    log(f"== results: median of {a.rounds} rounds (seconds, client process wall time)")
-    for scheme, kind, what in contenders:
-        key = f"{scheme} ({kind})"
-        rs = runs[key]
-        m = med(key)
-        last = rs[-1]
-        wire = (last["down_bytes"] + last["up_bytes"]) / n
-        summary[key] = {"median_s": m, "wire_per_image_byte": wire,
-                        "down_per_image_byte": last["down_bytes"] / n,
-                        "up_per_image_byte": last["up_bytes"] / n,
-                        "requests": last["requests"], "connections": last["connections"]}
-        log(f"  {key:<11} {what:<52} {m if m is None else f'{m:7.2f}'}  [{fmt_times(r['seconds'] for r in rs)}]"
-            f"  {last['requests']} req / {last['connections']} conn, {wire:.3f} link B per image B")
-    ratios = {}
-    for scheme in schemes:
-        ma = med(f"{scheme} (a)")
-        for k in ("b", "c"):
-            mk = med(f"{scheme} ({k})")
-            if ma and mk is not None and f"{scheme} ({k})" in runs:
-                ratios[f"{scheme} ({k})/(a)"] = mk / ma
-    log("  ratios: " + ", ".join(f"{k} = {v:.2f}" for k, v in ratios.items()))
-    for scheme in schemes:
-        s = summary.get(f"{scheme} (c)")
-        sa = summary.get(f"{scheme} (a)")
-        if s:
-            log(f"  {scheme} (c) fota-sim: {s['wire_per_image_byte']:.4f} link bytes per image byte"
-                f" ({s['down_per_image_byte']:.4f} down, {s['up_per_image_byte']:.4f} up),"
-                f" {s['requests']} requests on {s['connections']} connection(s)")
-        if s and s["median_s"] and sa and sa["median_s"] and sa["down_per_image_byte"]:
-            # However well requests overlap, (c) cannot beat the downlink
-            # carrying its bytes: (a)'s time scaled by the down bytes.
-            floor = sa["median_s"] * s["down_per_image_byte"] / sa["down_per_image_byte"]
-            s["downlink_floor_s"] = floor
-            log(f"  {scheme} (c) downlink-bound floor: {floor:.2f} s ((c)/(a) >= "
-                f"{floor / sa['median_s']:.2f}): (a)'s time scaled by (c)'s down bytes")
-    cg = results.get("callgrind")
-    if cg:
-        if "error" in cg:
-            log(f"  callgrind: {cg['error']}")
-            failed.append(f"callgrind: {cg['error']}")
-        else:
-            p = cg["per_image_byte"]
-            log(f"  callgrind (http, loopback): {p['total']:.1f} instructions per image byte in"
-                f" total = {p['hashing']:.1f} SHA-256 (sha2, inclusive) + {p['rest']:.1f} rest;"
-                + (f" download thread {p['worker']:.1f}" if p["worker"] is not None else ""))
-    results["summary"] = summary
-    results["ratios"] = ratios
+                p = cg["per_image_byte"]
+                log(f"  callgrind (http, loopback): {p['total']:.1f} instructions per image byte in"
+                    f" total = {p['hashing']:.1f} SHA-256 (sha2, inclusive) + {p['rest']:.1f} rest;"
+                    + (f" download thread {p['worker']:.1f}" if p["worker"] is not None else ""))
+        results["summary"] = summary
+        results["ratios"] = ratios
+    if a.section != "default":
+        procs = Procs()
+        try:
+            results["nrf91"] = nrf91_profile(procs, out, a, certs, image_path, image_bytes,
+                                             sim, failed)
+        finally:
+            procs.stop()
     results["failed"] = failed
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump(results, f, indent=1)

@@ -99,6 +99,11 @@ pub type fota_rs_callback =
 pub struct fota_rs_config {
     /// Bytes per ranged GET over TLS (nRF91: at most ~2 KB per TLS record).
     pub frag_size: u32,
+    /// 0: ranges of `frag_size`. Otherwise a buffer one whole response,
+    /// head and body, must fit (the nRF91 modem's: 2048): ranges are this
+    /// minus the largest head seen and a margin (the first ones the smaller
+    /// of `frag_size` and half of this).
+    pub frag_fit: u16,
     /// Reconnect-and-resume attempts after a failure without progress.
     pub retries: u8,
     /// First backoff; doubled per attempt, at most 30 s.
@@ -429,6 +434,7 @@ pub unsafe extern "C" fn fota_rs_config_default(cfg: *mut fota_rs_config) {
     let d = Config::default();
     let c = fota_rs_config {
         frag_size: d.frag_size,
+        frag_fit: d.frag_fit,
         retries: d.retries,
         retry_backoff_ms: d.retry_backoff_ms,
         socket_timeout_ms: d.socket_timeout_ms,
@@ -455,6 +461,7 @@ pub unsafe extern "C" fn fota_rs_config_default(cfg: *mut fota_rs_config) {
 fn config_from_c(c: &fota_rs_config) -> Result<Config, Errno> {
     let mut cfg = Config {
         frag_size: c.frag_size,
+        frag_fit: c.frag_fit,
         retries: c.retries,
         retry_backoff_ms: c.retry_backoff_ms,
         socket_timeout_ms: c.socket_timeout_ms.max(1),

@@ -558,3 +558,60 @@ fn presigned_secrets_never_reach_the_log() {
     let gets = srv.gets();
     assert!(!gets.is_empty() && gets.iter().all(|g| g.contains("SEKRI")));
 }
+
+/// `--frag-fit 2048` against S3-sized heads (464 bytes): the first ranges
+/// (sent before any head is seen) are half the buffer, every later one the
+/// buffer minus the head and the 32-byte margin, so each response fits the
+/// buffer whole; the server's log shows exactly that many requests.
+#[test]
+fn frag_fit_sizes_ranges_from_the_learned_head() {
+    const FIT: usize = 2048;
+    const HEAD: usize = 464;
+    const DEPTH: usize = 4;
+    let f = fixtures();
+    let mut args: Vec<std::ffi::OsString> = vec![
+        "--root".into(),
+        f.www.clone().into(),
+        "--cert".into(),
+        f.dir.join("certs/server.pem").into(),
+        "--key".into(),
+        f.dir.join("certs/server.key").into(),
+        "--tls12".into(),
+        "--head-size".into(),
+    ];
+    args.push(HEAD.to_string().into());
+    let work = f.dir.join(format!("srv-fragfit-{}", std::process::id()));
+    let srv = Server::spawn("tests/server/fota_server.py", work, &args);
+    let s = sim_tls(
+        &srv,
+        "fragfit",
+        "app.bin",
+        &["--frag-fit", "2048", "--pipeline-depth", "4"],
+    );
+    assert_eq!(s.code(), 0);
+    s.assert_scheduled(&f.image);
+
+    let first = FIT / 2;
+    let learned = FIT - HEAD - 32;
+    let len = f.image_len;
+    let expected = DEPTH + (len - DEPTH * first).div_ceil(learned);
+    let gets = srv.gets();
+    assert_eq!(gets.len(), expected, "{gets:#?}");
+    let range = |l: &str| -> (usize, usize) {
+        let r = l.split("\"range\":\"bytes=").nth(1);
+        let r = r.unwrap_or_else(|| panic!("no range in {l}"));
+        let (a, b) = r.split_once('-').unwrap();
+        let b: String = b.chars().take_while(char::is_ascii_digit).collect();
+        (a.parse().unwrap(), b.parse().unwrap())
+    };
+    let mut next = 0;
+    for (i, l) in gets.iter().enumerate() {
+        let (a, b) = range(l);
+        assert_eq!(a, next, "request {i}: {l}");
+        let size = if i < DEPTH { first } else { learned };
+        assert_eq!(b + 1, (a + size).min(len), "request {i}: {l}");
+        assert!(HEAD + b + 1 - a <= FIT, "request {i} does not fit: {l}");
+        next = b + 1;
+    }
+    assert_eq!(next, len);
+}

@@ -74,7 +74,7 @@ struct fota_rs_host_options {
 	 * fota_rs_host_configure(), which fails for anything but ECDSA-P256.
 	 */
 	const char *verify_key_path;
-	/** Most pipelined ranged GETs (1-8); 0 keeps the core's default (4). */
+	/** Most pipelined ranged GETs (1-8); 0 keeps the core's default (6). */
 	uint32_t pipeline_depth;
 	/** Upper bound for a whole download in ms; 0: none. */
 	uint32_t deadline_ms;
@@ -86,6 +86,11 @@ struct fota_rs_host_options {
 	int running_unconfirmed;
 	/** Download an MCUboot image even while the running one is unconfirmed. Default 0. */
 	int allow_unconfirmed_overwrite;
+	/**
+	 * Size ranges so that a response's head and body fit this many bytes
+	 * (fota_rs_config.frag_fit); 0: off, ranges of frag_size. Default 0.
+	 */
+	uint32_t frag_fit;
 };
 
 /** Fill o with the defaults listed above. */

@@ -88,6 +88,7 @@ struct host_state {
 	int allow_unconfirmed_overwrite;
 	uint32_t pipeline_depth;
 	uint32_t deadline_ms;
+	uint32_t frag_fit;
 	/* The key configured now (NULL: none), one of the list g.keys. */
 	const struct host_key *verify_key;
 	struct host_key *keys;

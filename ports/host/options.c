@@ -53,6 +53,7 @@ void fota_rs_host_options_default(struct fota_rs_host_options *o)
 	o->deadline_ms = 0;
 	o->running_unconfirmed = 0;
 	o->allow_unconfirmed_overwrite = 0;
+	o->frag_fit = 0;
 }
 
 static int parse_u32(const char *s, uint32_t *out)
@@ -669,6 +670,7 @@ static int configure_locked(const struct fota_rs_host_options *o)
 	g.allow_unconfirmed_overwrite = o->allow_unconfirmed_overwrite;
 	g.pipeline_depth = o->pipeline_depth;
 	g.deadline_ms = o->deadline_ms;
+	g.frag_fit = o->frag_fit;
 	g.verify_key = verify_key;
 	pthread_mutex_lock(&g.modem_lock);
 	free(g.modem_path);

@@ -148,6 +148,7 @@ void fota_rs_platform_config(struct fota_rs_config *cfg)
 		cfg->pipeline_depth = (uint8_t)(g.pipeline_depth > 8 ? 8 : g.pipeline_depth);
 	}
 	cfg->deadline_ms = g.deadline_ms;
+	cfg->frag_fit = (uint16_t)(g.frag_fit > UINT16_MAX ? UINT16_MAX : g.frag_fit);
 	cfg->allow_downgrade = g.allow_downgrade != 0;
 	cfg->allow_unconfirmed_overwrite = g.allow_unconfirmed_overwrite != 0;
 	if (g.verify_key != NULL) {

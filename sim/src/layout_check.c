@@ -36,7 +36,8 @@ CHECK(offsetof(struct fota_rs_host_options, pipeline_depth) == 120);
 CHECK(offsetof(struct fota_rs_host_options, deadline_ms) == 124);
 CHECK(offsetof(struct fota_rs_host_options, running_unconfirmed) == 128);
 CHECK(offsetof(struct fota_rs_host_options, allow_unconfirmed_overwrite) == 132);
-CHECK(sizeof(struct fota_rs_host_options) == 136);
+CHECK(offsetof(struct fota_rs_host_options, frag_fit) == 136);
+CHECK(sizeof(struct fota_rs_host_options) == 144);
 
 CHECK(sizeof(enum fota_download_evt_id) == 4);
 CHECK(offsetof(struct fota_download_evt, cause) == 4);

@@ -43,6 +43,7 @@ struct HostOptions {
     deadline_ms: u32,
     running_unconfirmed: c_int,
     allow_unconfirmed_overwrite: c_int,
+    frag_fit: u32,
 }
 
 /// Mirror of `struct fota_download_evt` (v2.0.0 layout).
@@ -73,13 +74,14 @@ extern "C" {
         expected: c_int,
     ) -> c_int;
     fn fota_download_cancel() -> c_int;
+    fn fota_download_progress_bytes(offset: *mut u32, total: *mut u32);
 }
 
 const USAGE: &str = "\
 usage: fota-sim [URL] [--host H --file F] [--sec-tag N]... [--fallback-sec-tag N]...
                 [--cred-dir DIR] [--resolve HOST:PORT:ADDR] [--flash FILE]
                 [--slot-size BYTES] [--page-size BYTES] [--write-block BYTES]
-                [--frag-size BYTES] [--state FILE] [--permanent]
+                [--frag-size BYTES] [--frag-fit BYTES] [--state FILE] [--permanent]
                 [--retries N] [--timeout-ms MS] [--backoff-ms MS]
                 [--cancel-at PERCENT] [--pipeline-depth N] [--deadline-ms MS] [--quiet]
                 [--primary-slot ADDR:SIZE] [--running-version X.Y.Z[+B]]
@@ -96,6 +98,9 @@ URL: a full URL, passed as both host and file (as Memfault does), unless
 decides (https needs a tag: --sec-tag 42 with DIR/42/ca.pem).
 Defaults: --cred-dir ./certs, --flash fota-slot.bin, --slot-size 0x70000,
 --page-size 4096, --write-block 4, --frag-size 2048.
+--frag-fit BYTES: size ranges so that each response, head and body, fits
+BYTES (the nRF91 modem's TLS buffer: 2048); the head size is learned from
+the responses (see docs/performance.md).
 Checks before the upgrade, against this simulated device: --primary-slot
 (default 0x0000c000:0x70000, nRF9160), --running-version (default 0.0.0),
 --allow-downgrade, --verify-key (PEM public or signing key; images must carry
@@ -120,6 +125,7 @@ struct Args {
     page_size: Option<u32>,
     write_block: Option<u32>,
     frag_size: u32,
+    frag_fit: Option<u32>,
     state: Option<String>,
     permanent: bool,
     retries: Option<i32>,
@@ -160,6 +166,7 @@ fn parse_args() -> Result<Args, String> {
         page_size: None,
         write_block: None,
         frag_size: 0,
+        frag_fit: None,
         state: None,
         permanent: false,
         retries: None,
@@ -201,6 +208,7 @@ fn parse_args() -> Result<Args, String> {
             "--page-size" => a.page_size = Some(u32v(val("--page-size")?)?),
             "--write-block" => a.write_block = Some(u32v(val("--write-block")?)?),
             "--frag-size" => a.frag_size = u32v(val("--frag-size")?)?,
+            "--frag-fit" => a.frag_fit = Some(u32v(val("--frag-fit")?)?),
             "--state" => a.state = Some(val("--state")?),
             "--permanent" => a.permanent = true,
             "--retries" => a.retries = Some(u32v(val("--retries")?)?.min(255) as i32),
@@ -287,13 +295,61 @@ static PROGRESS: Mutex<Progress> = Mutex::new(Progress {
     quiet: false,
     last: -1,
     cancel_at: None,
+    samples: std::collections::VecDeque::new(),
 });
 
 struct Progress {
+    /// stdout is a terminal: one line that updates in place, as curl's meter.
     tty: bool,
     quiet: bool,
     last: i32,
     cancel_at: Option<i32>,
+    /// (time, bytes) of the recent events, for the rate over the last seconds.
+    samples: std::collections::VecDeque<(Instant, u32)>,
+}
+
+/// The rate is taken over this window, like curl's "current speed".
+const RATE_WINDOW_S: f64 = 5.0;
+
+/// Bytes in binary units, as curl prints them.
+fn human_bytes(n: f64) -> String {
+    if n < 1024.0 {
+        format!("{n:.0} B")
+    } else if n < 1024.0 * 1024.0 {
+        format!("{:.1} KiB", n / 1024.0)
+    } else {
+        format!("{:.1} MiB", n / (1024.0 * 1024.0))
+    }
+}
+
+fn clock(secs: f64) -> String {
+    let s = secs.round() as u64;
+    format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}
+
+/// The terminal line: percent, bytes of total, rate, time left.
+fn meter_line(pct: i32, offset: u32, total: u32, rate: Option<f64>) -> String {
+    let size = if total > 0 {
+        format!(
+            "{} / {}",
+            human_bytes(offset.into()),
+            human_bytes(total.into())
+        )
+    } else {
+        human_bytes(offset.into())
+    };
+    let (speed, left) = match rate {
+        Some(r) if r > 0.0 => (
+            format!("{}/s", human_bytes(r)),
+            if total > offset {
+                clock(f64::from(total - offset) / r)
+            } else {
+                clock(0.0)
+            },
+        ),
+        _ => ("--".into(), "--:--:--".into()),
+    };
+    format!("{pct:3}%  {size:>23}  {speed:>12}  {left} left")
 }
 
 fn diag_text() -> String {
@@ -310,14 +366,17 @@ extern "C" fn on_event(evt: *const FotaDownloadEvt) {
     let outcome = match evt.id {
         EVT_PROGRESS => {
             let pct = evt.value;
-            let cancel_now = {
+            let cancel = {
                 let mut p = PROGRESS.lock().unwrap_or_else(|e| e.into_inner());
-                p.cancel_at.is_some_and(|c| pct >= c) && p.cancel_at.take().is_some()
+                let due = p.cancel_at.is_some_and(|c| pct >= c);
+                if due {
+                    p.cancel_at = None;
+                }
+                due
             };
-            if cancel_now {
-                // Not under PROGRESS's lock: in the v1.7/v2.0 forms NCS sends
-                // CANCELLED from inside fota_download_cancel(), so this
-                // callback is entered again before the call returns.
+            if cancel {
+                // Not under the lock: an SDK before v2.4 delivers CANCELLED
+                // from inside fota_download_cancel, back into this callback.
                 // SAFETY: plain call; cancelling from the callback is allowed.
                 let rc = unsafe { fota_download_cancel() };
                 eprintln!("fota-sim: cancelling at {pct}% (fota_download_cancel returned {rc})");
@@ -325,11 +384,31 @@ extern "C" fn on_event(evt: *const FotaDownloadEvt) {
             let mut p = PROGRESS.lock().unwrap_or_else(|e| e.into_inner());
             if !p.quiet {
                 if p.tty {
-                    let bar: String = (0..40)
-                        .map(|i| if i * 100 / 40 < pct { '#' } else { '.' })
-                        .collect();
-                    eprint!("\r[{bar}] {pct:3}%");
-                    let _ = std::io::stderr().flush();
+                    let (mut offset, mut total) = (0u32, 0u32);
+                    // SAFETY: called from the PROGRESS callback, as the
+                    // function asks; both pointers are valid for writing.
+                    unsafe { fota_download_progress_bytes(&mut offset, &mut total) };
+                    let now = Instant::now();
+                    p.samples.push_back((now, offset));
+                    while p.samples.len() > 2
+                        && p.samples.get(1).is_some_and(|(t, _)| {
+                            now.duration_since(*t).as_secs_f64() >= RATE_WINDOW_S
+                        })
+                    {
+                        p.samples.pop_front();
+                    }
+                    let rate = p.samples.front().and_then(|&(t, b)| {
+                        let dt = now.duration_since(t).as_secs_f64();
+                        (dt > 0.0 && offset >= b).then(|| f64::from(offset - b) / dt)
+                    });
+                    // Padded so a shorter line covers a longer one.
+                    print!("\r{:<72}", meter_line(pct, offset, total, rate));
+                    if pct >= 100 {
+                        // The log lines that follow (verification,
+                        // upgrade) start on a line of their own.
+                        println!();
+                    }
+                    let _ = std::io::stdout().flush();
                 } else if pct / 10 != p.last / 10 {
                     eprintln!("progress: {pct}%");
                 }
@@ -347,10 +426,10 @@ extern "C" fn on_event(evt: *const FotaDownloadEvt) {
     };
     if PROGRESS
         .lock()
-        .map(|p| p.tty && !p.quiet && p.last >= 0)
+        .map(|p| p.tty && !p.quiet && (0..100).contains(&p.last))
         .unwrap_or(false)
     {
-        eprintln!();
+        println!();
     }
     *DONE.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
     DONE_CV.notify_all();
@@ -462,6 +541,9 @@ fn main() -> ExitCode {
     if let Some(d) = args.deadline_ms {
         o.deadline_ms = d;
     }
+    if let Some(f) = args.frag_fit {
+        o.frag_fit = f;
+    }
     if let Some(b) = args.backoff_ms {
         o.retry_backoff_ms = b;
     }
@@ -500,7 +582,7 @@ fn main() -> ExitCode {
     }
     {
         let mut p = PROGRESS.lock().unwrap_or_else(|e| e.into_inner());
-        p.tty = std::io::stderr().is_terminal();
+        p.tty = std::io::stdout().is_terminal();
         p.quiet = args.quiet;
         p.cancel_at = args.cancel_at;
     }

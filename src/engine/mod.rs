@@ -39,8 +39,12 @@ pub const RX_BUF: usize = 2048;
 const POLL_SLICE_MS: u32 = 250;
 /// Most requests the engine tracks in flight (the configured depth is capped here).
 pub const MAX_PIPELINE: usize = 8;
-/// Pipelining starts this deep and grows by one per completed response.
-const START_DEPTH: u8 = 2;
+/// Bytes a response head may grow by, past the largest one seen, and still
+/// fit a `frag_fit` buffer (Content-Range's digits: up to 2 x 10).
+pub const FIT_MARGIN: u32 = 32;
+/// `Engine::fit_head` after a failure with `frag_fit` on: ranges of the
+/// first, smaller size for the rest of the download.
+const FIT_GAVE_UP: u16 = u16::MAX;
 /// Upper bound for one backoff sleep.
 const MAX_BACKOFF_MS: u32 = 30_000;
 
@@ -48,6 +52,11 @@ const MAX_BACKOFF_MS: u32 = 30_000;
 #[derive(Clone, Debug)]
 pub struct Config {
     pub frag_size: u32,
+    /// 0: ranges of `frag_size`. Otherwise the buffer a whole response (head
+    /// and body) must fit, as the nRF91 modem's TLS buffer: ranges are this
+    /// minus the largest head seen minus `FIT_MARGIN`, and before any head
+    /// was seen the smaller of `frag_size` and half of this.
+    pub frag_fit: u16,
     pub retries: u8,
     pub retry_backoff_ms: u32,
     pub socket_timeout_ms: u32,
@@ -76,6 +85,7 @@ impl Config {
     /// NCS-compatible defaults: 2 KiB fragments, 30 s socket timeout.
     pub const DEFAULT: Config = Config {
         frag_size: 2048,
+        frag_fit: 0,
         retries: 3,
         retry_backoff_ms: 1000,
         socket_timeout_ms: 30_000,
@@ -106,6 +116,8 @@ impl Config {
             Some("CONFIG_FOTA_RS_MAX_REDIRECTS")
         } else if self.progress_save && !cfg!(feature = "progress-save") {
             Some("CONFIG_FOTA_RS_PROGRESS_SAVE")
+        } else if self.frag_fit > 0 && !cfg!(feature = "frag-fit") {
+            Some("CONFIG_FOTA_RS_FRAG_FIT")
         } else if (self.checks.layout || !self.checks.allow_downgrade)
             && !cfg!(feature = "image-checks")
         {
@@ -118,6 +130,7 @@ impl Config {
     /// All zero: only for the static engine before `set_config`.
     const UNSET: Config = Config {
         frag_size: 0,
+        frag_fit: 0,
         retries: 0,
         retry_backoff_ms: 0,
         socket_timeout_ms: 0,
@@ -237,10 +250,12 @@ pub struct Engine {
     in_flight: heapless::Deque<Asked, MAX_PIPELINE>,
     /// First byte not yet asked for.
     next_request: u32,
-    /// Current pipelining depth, and the most this server gets (1 once it
-    /// mishandled pipelined requests).
-    depth: u8,
+    /// Most requests in flight for this server (1 once it mishandled
+    /// pipelined requests).
     depth_cap: u8,
+    /// With `frag_fit`: the longest response head seen in this download (0:
+    /// none yet; `FIT_GAVE_UP` after a failure).
+    fit_head: u16,
     /// Set when a response did not match its pipelined request.
     pipeline_broken: bool,
     /// A send on this connection failed: read what already arrived, send no more.
@@ -279,8 +294,8 @@ impl Engine {
             ranged: false,
             in_flight: heapless::Deque::new(),
             next_request: 0,
-            depth: 0,
             depth_cap: 0,
+            fit_head: 0,
             pipeline_broken: false,
             redirects: 0,
             send_failed: false,
@@ -337,7 +352,7 @@ impl Engine {
         self.filled = 0;
         self.ranged = true;
         self.depth_cap = self.cfg.pipeline_depth.clamp(1, MAX_PIPELINE as u8);
-        self.depth = START_DEPTH.min(self.depth_cap);
+        self.fit_head = 0;
         self.pdn_id = req.pdn_id;
         self.frag_size = if req.frag_size == 0 {
             self.cfg.frag_size
@@ -482,6 +497,20 @@ impl Engine {
                     } else {
                         "the connection broke with pipelined requests in flight"
                     });
+                }
+                // The same failure is what a modem shows for a response
+                // that did not fit its buffer: the rest of the download
+                // asks ranges of the first, smaller size.
+                if cfg!(feature = "frag-fit")
+                    && e.errno.is_transient()
+                    && self.cfg.frag_fit != 0
+                    && self.fit_head != FIT_GAVE_UP
+                {
+                    self.fit_head = FIT_GAVE_UP;
+                    crate::logging::warn!(
+                        "ranges no longer sized to the response buffer",
+                        range = self.range_len()
+                    );
                 }
             }
             if progressed {

@@ -2,7 +2,9 @@
 //! The request pipeline: ranged GETs in flight on one connection, their
 //! responses parsed and checked against what was asked, and the end of each.
 
-use super::{Engine, Notice, Outcome, MAX_BACKOFF_MS, POLL_SLICE_MS, RX_BUF};
+use super::{
+    Engine, Notice, Outcome, FIT_GAVE_UP, FIT_MARGIN, MAX_BACKOFF_MS, POLL_SLICE_MS, RX_BUF,
+};
 use crate::error::{Errno, Error, Stage};
 use crate::http::{self, ContentRange, Event as HttpEvent, Head, Range, ResponseParser};
 use crate::port::{Handle, Port};
@@ -57,7 +59,6 @@ impl Engine {
                 host = self.url.host.as_str()
             );
         }
-        self.depth = 1;
         self.depth_cap = 1;
     }
 
@@ -77,39 +78,96 @@ impl Engine {
                 last: None,
             }));
         }
-        if self.in_flight.len() >= usize::from(self.depth) {
+        // As deep as allowed from the first request on: the uplink must not
+        // wait for responses to grow the pipeline (a server that mishandles
+        // pipelining makes the download fall back to one at a time).
+        if self.in_flight.len() >= usize::from(self.depth_cap) {
             return None;
         }
-        let first = self.next_request;
+        let first = u64::from(self.next_request);
+        let last = first + u64::from(self.range_len()) - 1;
         let last = match self.sink.total {
-            Some(total) if first >= total => return None,
-            Some(total) => {
-                (u64::from(first) + u64::from(self.frag_size) - 1).min(u64::from(total) - 1)
-            }
-            // The size is unknown until the first response: ask once.
-            None if !self.in_flight.is_empty() => return None,
-            None => u64::from(first) + u64::from(self.frag_size) - 1,
+            Some(total) if first >= u64::from(total) => return None,
+            Some(total) => last.min(u64::from(total) - 1),
+            // Before the size is known the pipeline fills all the same: a
+            // file shorter than the ranges asked is complete before the
+            // answers past its end (416) would be read.
+            None => last,
         };
         Some(Some(Range {
-            first: u64::from(first),
+            first,
             last: Some(last),
         }))
+    }
+
+    /// Bytes of the next range: `frag_size`, or with `frag_fit` what leaves
+    /// room in that buffer for the longest head seen and the margin.
+    pub(super) fn range_len(&self) -> u32 {
+        let fit = u32::from(self.cfg.frag_fit);
+        if fit == 0 || !cfg!(feature = "frag-fit") {
+            return self.frag_size;
+        }
+        // Until a head was seen (and after a failure): a size that leaves
+        // half of the buffer to the head.
+        let first = self.frag_size.min(fit / 2).max(1);
+        match self.fit_head {
+            0 | FIT_GAVE_UP => first,
+            head => fit
+                .checked_sub(u32::from(head) + FIT_MARGIN)
+                .filter(|&n| n >= first / 2)
+                .unwrap_or(first),
+        }
+    }
+
+    /// With `frag_fit`: learn the head of a response (`head_len` bytes, then
+    /// `body` bytes if known) and say when one does not fit.
+    fn fit_response(&mut self, head_len: usize, body: Option<u64>) {
+        let fit = self.cfg.frag_fit;
+        if fit == 0 || !cfg!(feature = "frag-fit") {
+            return;
+        }
+        let head = u16::try_from(head_len).unwrap_or(FIT_GAVE_UP - 1);
+        if self.fit_head != FIT_GAVE_UP && head > self.fit_head {
+            self.fit_head = head;
+            crate::logging::info!(
+                "ranges sized to the response buffer",
+                head = head,
+                range = self.range_len()
+            );
+        }
+        if body.is_some_and(|b| b + head_len as u64 > u64::from(fit)) {
+            // Asked before a longer head was seen: a modem would have failed
+            // this response (the host port takes it).
+            crate::logging::warn!(
+                "a response did not fit the buffer (FOTA_RS_FRAG_FIT)",
+                head = head,
+                fit = fit
+            );
+        }
     }
 
     /// Send requests until the pipeline is full.
     pub(super) fn fill_pipeline<P: Port>(&mut self, port: &mut P, h: Handle) -> Result<(), Error> {
         while let Some(range) = self.plan_request() {
-            // The request goes out through a small buffer in pieces.
+            // Each send is a TLS record of its own (29 bytes more on the
+            // uplink): the request is written into the free part of the
+            // receive buffer and goes out in one send when it fits there
+            // (nearly always: requests are sent when the buffer was just
+            // emptied), in pieces of that size otherwise.
             let mut out = SendBuf::<P> {
                 port,
                 h,
-                buf: heapless::Vec::new(),
+                buf: self.rx.get_mut(self.filled..).unwrap_or(&mut []),
+                len: 0,
                 err: None,
             };
             http::write_request(&mut out, &self.url, range);
-            let ok = out.err.is_none() && out.flush();
-            if !ok {
-                let e = Error::new(Stage::Http, out.err.unwrap_or(Errno::NoMem));
+            let sent = match out.err {
+                None => out.flush(),
+                Some(e) => Err(e),
+            };
+            if let Err(errno) = sent {
+                let e = Error::new(Stage::Http, errno);
                 if self.in_flight.is_empty() {
                     return Err(e);
                 }
@@ -139,7 +197,9 @@ impl Engine {
         emit: &mut dyn FnMut(Notice),
     ) -> Result<Outcome, Error> {
         let h = self.conn.ok_or(Error::new(Stage::Http, Errno::NotConn))?;
-        self.fill_pipeline(port, h)?;
+        if self.in_flight.is_empty() {
+            self.fill_pipeline(port, h)?;
+        }
         // Responses come strictly in the order of the requests.
         let range = self
             .in_flight
@@ -158,6 +218,9 @@ impl Engine {
                 HttpEvent::Head(hd) => {
                     head = Some(hd);
                     self.diag.http_status = hd.status;
+                    if hd.status == 206 {
+                        self.fit_response(used, hd.content_length);
+                    }
                     discard = self.check_head(&hd, range)?;
                 }
                 HttpEvent::Body { start, end } => {
@@ -192,6 +255,10 @@ impl Engine {
                     if cancel.load(Ordering::Relaxed) {
                         return Err(Error::new(Stage::None, Errno::Canceled));
                     }
+                    // Requests for the room the last response left, sent
+                    // now that what arrived is taken out of the receive
+                    // buffer, so each fits its free part whole.
+                    self.fill_pipeline(port, h)?;
                     let slice = POLL_SLICE_MS
                         .min(self.cfg.socket_timeout_ms.saturating_sub(waited))
                         .max(1);
@@ -242,7 +309,13 @@ impl Engine {
                 };
                 let ContentRange { first, last, total } =
                     hd.content_range.ok_or(http(Errno::BadMsg))?;
-                let exact = asked.first == first && asked.last.map_or(true, |l| l == last);
+                // A range asked before the size was known may reach past
+                // the end: the server answers up to the last byte.
+                let at_end = total.is_some_and(|t| last + 1 == t);
+                let exact = asked.first == first
+                    && asked
+                        .last
+                        .map_or(true, |l| l == last || (l > last && at_end));
                 if self.depth_cap > 1 && !exact {
                     // Out of order, dropped or shortened pipelined responses.
                     self.pipeline_broken = true;
@@ -359,10 +432,6 @@ impl Engine {
         discard: bool,
     ) -> Result<Outcome, Error> {
         self.in_flight.pop_front();
-        if hd.status == 206 && self.depth < self.depth_cap {
-            // The server keeps up: allow one more request in flight.
-            self.depth += 1;
-        }
         if hd.close {
             self.close(port);
         }
@@ -399,42 +468,49 @@ impl Engine {
     }
 }
 
-/// Writes a request through a small stack buffer, flushing to the socket when
-/// it fills, so the URL (up to 1 KiB) needs no request-sized buffer.
+/// Sends all of `data`, however many calls the port takes.
+fn send_all<P: Port>(port: &mut P, h: Handle, mut data: &[u8]) -> Result<(), Errno> {
+    while !data.is_empty() {
+        let n = port.send(h, data)?;
+        data = data.get(n..).unwrap_or(&[]);
+    }
+    Ok(())
+}
+
+/// Writes a request through `buf` (the free part of the receive buffer),
+/// sending it whenever it is full, so the URL (up to 1 KiB) needs no
+/// request-sized buffer of its own.
 pub(super) struct SendBuf<'a, P: Port> {
     port: &'a mut P,
     h: Handle,
-    buf: heapless::Vec<u8, 256>,
+    buf: &'a mut [u8],
+    len: usize,
     err: Option<Errno>,
 }
 
 impl<P: Port> SendBuf<'_, P> {
-    fn flush(&mut self) -> bool {
-        if self.err.is_some() {
-            return false;
-        }
-        let mut data: &[u8] = &self.buf;
-        while !data.is_empty() {
-            match self.port.send(self.h, data) {
-                Ok(n) => data = data.get(n..).unwrap_or(&[]),
-                Err(e) => {
-                    self.err = Some(e);
-                    return false;
-                }
-            }
-        }
-        self.buf.clear();
-        true
+    fn flush(&mut self) -> Result<(), Errno> {
+        let data = self.buf.get(..self.len).unwrap_or(&[]);
+        self.len = 0;
+        send_all(self.port, self.h, data)
     }
 }
 
 impl<P: Port> Out for SendBuf<'_, P> {
     fn put(&mut self, s: &str) {
-        for &b in s.as_bytes() {
-            if self.err.is_some() || (self.buf.is_full() && !self.flush()) {
-                return;
+        let mut rest = s.as_bytes();
+        while !rest.is_empty() && self.err.is_none() {
+            if self.len == self.buf.len() {
+                if self.buf.is_empty() {
+                    self.err = Some(Errno::NoMem);
+                } else if let Err(e) = self.flush() {
+                    self.err = Some(e);
+                }
+                continue;
             }
-            let _ = self.buf.push(b);
+            let n = crate::bytes::copy(self.buf.get_mut(self.len..).unwrap_or(&mut []), rest);
+            self.len += n;
+            rest = rest.get(n..).unwrap_or(&[]);
         }
     }
 }

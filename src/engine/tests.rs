@@ -62,6 +62,13 @@ struct Behaviour {
     empty_206: bool,
     /// Redirects (`status` 3xx) point at the requested path itself.
     redirect_self: bool,
+    /// Every 206 head this many bytes long (an `x-amz-version-id`
+    /// header fills it up); from the response numbered `.1` on (0 is
+    /// the first), `.2` bytes longer.
+    head_len: Option<(usize, usize, usize)>,
+    /// A modem's TLS buffer: a response longer than this (head and
+    /// body) resets the connection.
+    fit: Option<usize>,
 }
 
 struct Fake {
@@ -92,6 +99,12 @@ struct Fake {
     /// Requests that arrived while an earlier response was unread, after
     /// the first reset.
     pipelined_after_reset: u32,
+    /// 206 responses made with `head_len`.
+    ranged_answers: usize,
+    /// Responses that did not fit `fit`, and the requests received
+    /// when the last one was made.
+    misfits: u32,
+    misfit_at: usize,
 }
 
 impl Fake {
@@ -119,6 +132,9 @@ impl Fake {
             rst: false,
             resets: 0,
             pipelined_after_reset: 0,
+            ranged_answers: 0,
+            misfits: 0,
+            misfit_at: 0,
         }
     }
 
@@ -159,6 +175,13 @@ impl Fake {
             self.closed = true;
             return;
         }
+        if range.is_some_and(|(a, _)| a >= total) && !self.b.ignore_range {
+            head += &std::format!(
+                "HTTP/1.1 416 X\r\nContent-Range: bytes */{total}\r\nContent-Length: 0\r\n\r\n"
+            );
+            self.outbox.extend_from_slice(head.as_bytes());
+            return;
+        }
         let (a, b, status) = match range {
             Some((a, b)) if !self.b.ignore_range => (a, b, 206),
             _ => (0, total - 1, 200),
@@ -194,7 +217,22 @@ impl Fake {
             }
             bytes.extend_from_slice(b"0\r\n\r\n");
         } else {
-            head += &std::format!("Content-Length: {}\r\n\r\n", body.len());
+            head += &std::format!("Content-Length: {}\r\n", body.len());
+            if let Some((len, from, more)) = self.b.head_len.filter(|_| status == 206) {
+                let len = len + if self.ranged_answers >= from { more } else { 0 };
+                let pad = len - head.len() - "x-amz-version-id: \r\n\r\n".len();
+                head += &std::format!("x-amz-version-id: {}\r\n", "v".repeat(pad));
+                self.ranged_answers += 1;
+            }
+            head += "\r\n";
+            if self.b.fit.is_some_and(|fit| head.len() + body.len() > fit) {
+                // The modem cannot decrypt it and fails the socket.
+                self.misfits += 1;
+                self.misfit_at = self.requests.len();
+                self.rst = true;
+                self.closed = true;
+                return;
+            }
             bytes.extend_from_slice(head.as_bytes());
             if let Some(at) = self
                 .b
@@ -749,6 +787,131 @@ fn a_reset_with_pipelined_requests_in_flight_falls_back_to_depth_one() {
     assert_eq!(e.depth_cap, 1);
 }
 
+#[cfg(feature = "frag-fit")]
+/// The ranges of the requests `f` received, as (first, last).
+fn ranges(f: &Fake) -> Vec<(usize, usize)> {
+    f.requests
+        .iter()
+        .map(|r| {
+            let v = r
+                .lines()
+                .find_map(|l| l.strip_prefix("Range: bytes="))
+                .unwrap();
+            let (a, b) = v.split_once('-').unwrap();
+            (a.parse().unwrap(), b.parse().unwrap())
+        })
+        .collect()
+}
+
+#[cfg(feature = "frag-fit")]
+fn fit_cfg() -> Config {
+    Config {
+        frag_fit: 2048,
+        pipeline_depth: 3,
+        ..Config::default()
+    }
+}
+
+/// With `frag_fit`, the requests sent before any head was seen ask half
+/// the buffer; every later one the buffer minus the head and the margin.
+#[cfg(feature = "frag-fit")]
+#[test]
+fn frag_fit_sizes_ranges_from_the_learned_head() {
+    let img = image(40_000);
+    let b = Behaviour {
+        head_len: Some((464, 0, 0)),
+        fit: Some(2048),
+        ..tls()
+    };
+    let mut f = Fake::new(img.clone(), b);
+    download(&mut f, "https://h.test/f", &[42], fit_cfg()).unwrap();
+    check_slot(&f, &img);
+    assert_eq!(f.misfits, 0);
+    let learned = 2048 - 464 - FIT_MARGIN as usize;
+    let r = ranges(&f);
+    let mut next = 0;
+    for (i, &(a, b)) in r.iter().enumerate() {
+        let size = if i < 3 { 1024 } else { learned };
+        assert_eq!((a, b), (next, (a + size).min(img.len()) - 1), "request {i}");
+        next = b + 1;
+    }
+    assert_eq!(next, img.len());
+    assert_eq!(r.len(), 3 + (img.len() - 3 * 1024).div_ceil(learned));
+
+    // Off (the default): every range is frag_size.
+    let mut f = Fake::new(
+        img.clone(),
+        Behaviour {
+            head_len: Some((464, 0, 0)),
+            ..tls()
+        },
+    );
+    download(&mut f, "https://h.test/f", &[42], Config::default()).unwrap();
+    assert!(ranges(&f)
+        .iter()
+        .all(|&(a, b)| b - a + 1 == 2048 || b + 1 == img.len()));
+}
+
+/// A head longer than any before shrinks the ranges asked after it.
+#[cfg(feature = "frag-fit")]
+#[test]
+fn a_longer_head_shrinks_the_ranges_after_it() {
+    let img = image(40_000);
+    let b = Behaviour {
+        head_len: Some((400, 6, 20)),
+        ..tls()
+    };
+    let mut f = Fake::new(img.clone(), b);
+    let mut e = Engine::new(fit_cfg());
+    let rq = req("https://h.test/f", "https://h.test/f", &[42]);
+    e.start(&mut f, &rq).unwrap();
+    e.run(&mut f, &AtomicBool::new(false), &mut |_| {}).unwrap();
+    check_slot(&f, &img);
+    assert_eq!(e.fit_head, 420);
+    let sizes: Vec<usize> = ranges(&f).iter().map(|&(a, b)| b - a + 1).collect();
+    let before = 2048 - 400 - FIT_MARGIN as usize;
+    let after = 2048 - 420 - FIT_MARGIN as usize;
+    // Requests 3..=8 were asked before the seventh head arrived.
+    assert_eq!(&sizes[..3], &[1024; 3]);
+    assert_eq!(&sizes[3..9], &[before; 6]);
+    let last = sizes.len() - 1;
+    assert!(sizes[9..last].iter().all(|&n| n == after), "{sizes:?}");
+}
+
+/// Heads that grow past the margin make responses that no longer fit:
+/// the modem fails the socket, the download resumes at the exact byte
+/// with ranges of the first size, and completes.
+#[cfg(feature = "frag-fit")]
+#[test]
+fn a_response_that_does_not_fit_falls_back_to_the_first_size() {
+    let img = image(40_000);
+    let b = Behaviour {
+        head_len: Some((464, 6, 100)),
+        fit: Some(2048),
+        ..tls()
+    };
+    let mut f = Fake::new(img.clone(), b);
+    let mut e = Engine::new(fit_cfg());
+    let rq = req("https://h.test/f", "https://h.test/f", &[42]);
+    e.start(&mut f, &rq).unwrap();
+    e.run(&mut f, &AtomicBool::new(false), &mut |_| {}).unwrap();
+    check_slot(&f, &img);
+    assert_eq!(f.upgraded, Some(false));
+    assert_eq!(f.misfits, 1, "the fallback must not fail again");
+    assert_eq!(e.fit_head, FIT_GAVE_UP);
+    assert_eq!(f.connects.len(), 2);
+    // After the reset: ranges of 1024 bytes (the first size) only.
+    let r = ranges(&f);
+    let after = &r[f.misfit_at..];
+    assert!(after.len() > 3, "{r:?}");
+    assert!(
+        after
+            .iter()
+            .all(|&(a, b)| b - a + 1 == 1024 || b + 1 == img.len()),
+        "{r:?}"
+    );
+}
+
 /// A download from a server that behaves as `b` on every request, with
 /// two retries: the error and the connections made.
 fn never_progressing(b: Behaviour, cfg: Config) -> (Error, usize) {
@@ -860,6 +1023,7 @@ fn a_config_asking_for_a_left_out_part_is_named() {
     let ask = Config {
         max_redirects: 1,
         progress_save: true,
+        frag_fit: 2048,
         checks: crate::checks::Checks {
             layout: true,
             allow_downgrade: false,
@@ -869,6 +1033,7 @@ fn a_config_asking_for_a_left_out_part_is_named() {
     };
     let all_in = cfg!(feature = "redirects")
         && cfg!(feature = "progress-save")
+        && cfg!(feature = "frag-fit")
         && cfg!(feature = "image-checks");
     assert_eq!(ask.needs_left_out().is_none(), all_in);
 }

@@ -17,7 +17,7 @@ set(_all_inputs
   CONFIG_FOTA_RS_SIGNATURE CONFIG_FOTA_RS_TARGET_MODEM_DELTA
   CONFIG_FOTA_RS_B1_IMAGES CONFIG_FOTA_RS_CHECK_LAYOUT
   CONFIG_FOTA_RS_ALLOW_DOWNGRADE CONFIG_FOTA_RS_MAX_REDIRECTS
-  CONFIG_FOTA_RS_PROGRESS_SAVE CONFIG_FOTA_RS_LOG_LEVEL)
+  CONFIG_FOTA_RS_PROGRESS_SAVE CONFIG_FOTA_RS_FRAG_FIT CONFIG_FOTA_RS_LOG_LEVEL)
 
 include(${CMAKE_CURRENT_LIST_DIR}/cases.cmake)
 
@@ -53,6 +53,9 @@ check("signature modem-delta b1 image-checks redirects progress-save"
 check("log-off" "every optional part off, logs off"
   CONFIG_FOTA_RS_CHECK_LAYOUT=n CONFIG_FOTA_RS_ALLOW_DOWNGRADE=y
   CONFIG_FOTA_RS_MAX_REDIRECTS=0 CONFIG_FOTA_RS_LOG_LEVEL=0)
+# Ranges sized to the modem's buffer (off by default: FRAG_FIT 0).
+check("image-checks frag-fit log-max-info" "frag-fit 2048"
+  CONFIG_FOTA_RS_MAX_REDIRECTS=0 CONFIG_FOTA_RS_FRAG_FIT=2048 CONFIG_FOTA_RS_LOG_LEVEL=3)
 # The version check alone still needs the checks.
 check("image-checks log-max-error" "layout check off, downgrades refused"
   CONFIG_FOTA_RS_CHECK_LAYOUT=n CONFIG_FOTA_RS_MAX_REDIRECTS=0

@@ -263,6 +263,7 @@ def main():
     expected = {
         "FOTA_RS": "y",
         "FOTA_RS_FRAG_SIZE": "2048",
+        "FOTA_RS_FRAG_FIT": "0",
         "FOTA_RS_URL_MAX_LEN": "1024",
         "FOTA_RS_HOST_MAX_LEN": "128",
         "FOTA_RS_RETRIES": "3",

@@ -5,7 +5,7 @@
 Usage:
     fota_server.py --root DIR [--cert server.pem --key server.key]
                    [--host 127.0.0.1] [--port 0] [--port-file F] [--log F]
-                   [--tls12] [--idle-timeout SECONDS] [-v]
+                   [--tls12] [--idle-timeout SECONDS] [--head-size BYTES] [-v]
 
 Serves the files under --root for GET and HEAD, one thread per connection,
 persistent connections and pipelined requests (answered in order). The query
@@ -14,6 +14,9 @@ string is ignored for the file lookup. Range "bytes=a-b", "bytes=a-" and
 "Content-Range: bytes */total"; a malformed or multi-range header is ignored
 (200). Every response carries S3-like headers (x-amz-id-2, x-amz-request-id,
 Date, Last-Modified, ETag "md5", Accept-Ranges, Content-Type, Server).
+--head-size N pads the head of every file response (200 and 206) to N bytes
+with an x-amz-version-id header, as S3 sends on a versioned bucket (heads
+that are already N bytes or longer are left as they are).
 
 Behaviours are chosen by path prefixes, stripped before the file lookup and
 combinable in order (e.g. /close/chunked/app.bin):
@@ -156,6 +159,7 @@ class Server:
             raise SystemExit(f"fota_server: --root {args.root} is not a directory")
         self.log = Log(args.log)
         self.idle_timeout = args.idle_timeout
+        self.head_size = args.head_size
         self.ctx = None
         if args.cert or args.key:
             if not (args.cert and args.key):
@@ -651,6 +655,11 @@ class Connection:
         hdrs.append(("Server", "AmazonS3"))
         if close:
             hdrs.append(("Connection", "close"))
+        if self.srv.head_size:
+            pad = self.srv.head_size - len(self.head_bytes(code, hdrs)) - len("x-amz-version-id: \r\n")
+            if pad > 0:
+                version = (secrets.token_urlsafe(pad) * 2)[:pad]
+                hdrs.insert(2, ("x-amz-version-id", version))
         head = self.head_bytes(code, hdrs)
 
         once_key = raw_path
@@ -756,6 +765,8 @@ def main():
     ap.add_argument("--tls12", action="store_true", help="limit TLS to version 1.2 (like the modem)")
     ap.add_argument("--idle-timeout", type=float, default=60.0,
                     help="close idle connections after this many seconds (default 60)")
+    ap.add_argument("--head-size", type=int, default=0,
+                    help="pad file responses' heads to this many bytes (default 0: no padding)")
     ap.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
     ap.add_argument("--error-log", help="append the server's own exceptions here")
     args = ap.parse_args()

@@ -382,6 +382,7 @@ void fota_rs_platform_config(struct fota_rs_config *cfg)
 	}
 
 	cfg->frag_size = CONFIG_FOTA_RS_FRAG_SIZE;
+	cfg->frag_fit = CONFIG_FOTA_RS_FRAG_FIT;
 	cfg->retries = (uint8_t)CONFIG_FOTA_RS_RETRIES;
 	cfg->retry_backoff_ms = CONFIG_FOTA_RS_RETRY_BACKOFF_MS;
 	cfg->socket_timeout_ms = CONFIG_FOTA_RS_SOCKET_TIMEOUT_MS;

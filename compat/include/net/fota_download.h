@@ -147,6 +147,14 @@ int fota_download_target(void);
  */
 int fota_download_s0_active_get(bool *const s0_active);
 
+/**
+ * fota-rs extension, not in NCS: the image bytes received and the image
+ * size (0 while unknown) of the PROGRESS event being delivered. Call it from
+ * the callback, on the download thread, for a PROGRESS event; NCS's event
+ * carries the percentage only.
+ */
+void fota_download_progress_bytes(uint32_t *offset, uint32_t *total);
+
 #ifdef __cplusplus
 }
 #endif
