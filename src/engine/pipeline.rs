@@ -89,9 +89,12 @@ impl Engine {
         let last = match self.sink.total {
             Some(total) if first >= u64::from(total) => return None,
             Some(total) => last.min(u64::from(total) - 1),
-            // Before the size is known the pipeline fills all the same: a
-            // file shorter than the ranges asked is complete before the
-            // answers past its end (416) would be read.
+            // The size is unknown until the first response: ask once. A
+            // server that ignores Range (a 200 with the whole file), answers
+            // 503 or redirects would otherwise get the whole pipeline of
+            // requests, and send the file once for each (issue 14: an attempt
+            // that brings nothing costs one request).
+            None if !self.in_flight.is_empty() => return None,
             None => last,
         };
         Some(Some(Range {

@@ -812,8 +812,9 @@ fn fit_cfg() -> Config {
     }
 }
 
-/// With `frag_fit`, the requests sent before any head was seen ask half
-/// the buffer; every later one the buffer minus the head and the margin.
+/// With `frag_fit`, the first request (sent alone: the size is not known
+/// yet) asks half the buffer; every later one the buffer minus the head and
+/// the margin.
 #[cfg(feature = "frag-fit")]
 #[test]
 fn frag_fit_sizes_ranges_from_the_learned_head() {
@@ -831,12 +832,12 @@ fn frag_fit_sizes_ranges_from_the_learned_head() {
     let r = ranges(&f);
     let mut next = 0;
     for (i, &(a, b)) in r.iter().enumerate() {
-        let size = if i < 3 { 1024 } else { learned };
+        let size = if i == 0 { 1024 } else { learned };
         assert_eq!((a, b), (next, (a + size).min(img.len()) - 1), "request {i}");
         next = b + 1;
     }
     assert_eq!(next, img.len());
-    assert_eq!(r.len(), 3 + (img.len() - 3 * 1024).div_ceil(learned));
+    assert_eq!(r.len(), 1 + (img.len() - 1024).div_ceil(learned));
 
     // Off (the default): every range is frag_size.
     let mut f = Fake::new(
@@ -871,9 +872,9 @@ fn a_longer_head_shrinks_the_ranges_after_it() {
     let sizes: Vec<usize> = ranges(&f).iter().map(|&(a, b)| b - a + 1).collect();
     let before = 2048 - 400 - FIT_MARGIN as usize;
     let after = 2048 - 420 - FIT_MARGIN as usize;
-    // Requests 3..=8 were asked before the seventh head arrived.
-    assert_eq!(&sizes[..3], &[1024; 3]);
-    assert_eq!(&sizes[3..9], &[before; 6]);
+    // Request 0 goes alone; 1..=8 were asked before the seventh head arrived.
+    assert_eq!(sizes[0], 1024);
+    assert_eq!(&sizes[1..9], &[before; 8], "{sizes:?}");
     let last = sizes.len() - 1;
     assert!(sizes[9..last].iter().all(|&n| n == after), "{sizes:?}");
 }
