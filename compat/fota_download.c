@@ -1023,6 +1023,12 @@ int fota_download_any(const char *host, const char *file, const int *sec_tag_lis
 }
 #endif /* FOTA_RS_NCS_HAS_SEC_TAG_LIST */
 
+/*
+ * A fota-rs extension: compat/include's header declares it, a caller's own
+ * NCS header does not (hence the declaration here, for -Wmissing-prototypes).
+ */
+void fota_download_progress_bytes(uint32_t *offset, uint32_t *total);
+
 void fota_download_progress_bytes(uint32_t *offset, uint32_t *total)
 {
 	if (offset != NULL) {
