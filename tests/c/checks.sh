@@ -4,13 +4,17 @@
 # OUT, HOST, PORT, ROOT). Builds tests/c/test_checks.c against the host SDK
 # (v2.0.0 header), makes its images with scripts/make-image.py, and runs each
 # case of test_checks.c on a device running 1.2.0 (primary slot: the host
-# port's default, 0xc000); the `key` case also sets a verification key.
+# port's default, 0xc000); `other-key` and `unsigned` also set the
+# verification key (tests/data/test-key.pub.pem).
 
 checks_images() {
 	local mk=(python3 scripts/make-image.py --size 20000 --version)
 	"${mk[@]}" 1.3.0 --out "$OUT/www/checks-accepted.bin" &&
 		"${mk[@]}" 1.3.0 --out "$OUT/www/checks-linked.bin" --load-addr 0x20200 &&
-		"${mk[@]}" 1.1.0 --out "$OUT/www/checks-old.bin"
+		"${mk[@]}" 1.1.0 --out "$OUT/www/checks-old.bin" &&
+		"${mk[@]}" 1.3.0 --out "$OUT/www/checks-unsigned.bin" &&
+		imgtool keygen -t ecdsa-p256 -k "$OUT/checks-other-key.pem" &&
+		"${mk[@]}" 1.3.0 --out "$OUT/www/checks-other-key.bin" --key "$OUT/checks-other-key.pem"
 }
 
 # shellcheck disable=SC2046 # pkg-config output is a list of words
@@ -20,9 +24,10 @@ if [ -x "$OUT/test-checks" ] && checks_images >"$OUT/logs/checks-images.log" 2>&
 	for c in $("$OUT/test-checks" --list); do
 		log=$OUT/logs/checks-$c.log
 		key=()
-		[ "$c" = key ] && key=(FOTA_RS_HOST_VERIFY_KEY="$ROOT/tests/data/test-key.pub.pem")
+		case $c in other-key | unsigned)
+			key=(FOTA_RS_HOST_VERIFY_KEY="$ROOT/tests/data/test-key.pub.pem") ;;
+		esac
 		image=$c
-		[ "$c" = key ] && image=accepted
 		if env "${key[@]}" FOTA_RS_HOST_FLASH="$OUT/slots/checks-$c.bin" \
 			FOTA_RS_HOST_RUNNING_VERSION=1.2.0 \
 			timeout 300 "$OUT/test-checks" "$c" "https://$HOST:$PORT/checks-$image.bin" \

@@ -12,11 +12,10 @@
  *   linked      linked for another slot: ERROR, cause TYPE_MISMATCH (3),
  *               diagnostic stage image, -ENOEXEC, "check=layout"
  *   old         older than the running version: the same, "check=version"
- *   key         FOTA_RS_HOST_VERIFY_KEY set: the host SDK's core is built
- *               without the `signature` feature (scripts/host-sdk.sh), so
- *               fota_download_init refuses the key with -ENOTSUP and nothing
- *               is downloaded (the signature refusals through the compat
- *               layer and the host port are tests/refusals.rs, in fota-sim)
+ *   other-key   FOTA_RS_HOST_VERIFY_KEY set, the image signed with another
+ *               key: ERROR, cause INVALID_UPDATE (2), -EILSEQ,
+ *               "check=signature"
+ *   unsigned    FOTA_RS_HOST_VERIFY_KEY set, the image unsigned: the same
  *
  * Before the download the slot file (FOTA_RS_HOST_FLASH) is made erased with
  * a stale upgrade request in its trailer; after a refusal its last page must
@@ -45,6 +44,7 @@
 #define NUM_EVT_FINISHED 1
 #define NUM_EVT_ERROR 4
 #define NUM_EVT_CANCELLED 5
+#define NUM_CAUSE_INVALID_UPDATE 2
 #define NUM_CAUSE_TYPE_MISMATCH 3
 
 #define SLOT_SIZE 0x70000L
@@ -196,31 +196,12 @@ static void refused(const char *url, int cause, int32_t error, const char *check
 	}
 }
 
-/* A key in a build without signature support: refused at init, nothing done. */
-static void key_unsupported(const char *url)
-{
-	unsigned char tail[16];
-	int rc;
-
-	CHECK(getenv("FOTA_RS_HOST_VERIFY_KEY") != NULL, "run with FOTA_RS_HOST_VERIFY_KEY");
-	make_slot_with_stale_request();
-	rc = fota_download_init(on_event);
-	CHECK(rc == -ENOTSUP, "fota_download_init returned %d, expected -ENOTSUP (%d)", rc,
-	      -ENOTSUP);
-	rc = fota_download_start(url, url, 42, 0, 0);
-	CHECK(rc != 0, "fota_download_start returned 0 after a refused init");
-	CHECK(final_id < 0, "event %d after a refused init", final_id);
-	if (slot_tail(tail, sizeof(tail))) {
-		CHECK(memcmp(tail, boot_magic, 16) == 0, "the slot was touched");
-	}
-}
-
 int main(int argc, char **argv)
 {
 	const char *c = argc == 3 ? argv[1] : "";
 
 	if (argc == 2 && strcmp(argv[1], "--list") == 0) {
-		printf("accepted\nlinked\nold\nkey\n");
+		printf("accepted\nlinked\nold\nother-key\nunsigned\n");
 		return 0;
 	}
 	if (strcmp(c, "accepted") == 0) {
@@ -229,8 +210,9 @@ int main(int argc, char **argv)
 		refused(argv[2], NUM_CAUSE_TYPE_MISMATCH, -FOTA_RS_ENOEXEC, "check=layout ");
 	} else if (strcmp(c, "old") == 0) {
 		refused(argv[2], NUM_CAUSE_TYPE_MISMATCH, -FOTA_RS_ENOEXEC, "check=version ");
-	} else if (strcmp(c, "key") == 0) {
-		key_unsupported(argv[2]);
+	} else if (strcmp(c, "other-key") == 0 || strcmp(c, "unsigned") == 0) {
+		CHECK(getenv("FOTA_RS_HOST_VERIFY_KEY") != NULL, "run with FOTA_RS_HOST_VERIFY_KEY");
+		refused(argv[2], NUM_CAUSE_INVALID_UPDATE, -FOTA_RS_EILSEQ, "check=signature ");
 	} else {
 		fprintf(stderr, "usage: %s CASE URL | --list\n", argv[0]);
 		return 2;
