@@ -13,7 +13,7 @@
 #   OUT/lib/libfota_rs_core_host.a    Rust core + host port, without the compat layer,
 #                                     for programs that compile the compat layer
 #                                     themselves against another SDK's header
-#   OUT/src/compat/fota_download.c    that compat layer's source
+#   OUT/src/compat/*.c, *.h           that compat layer's sources
 #   OUT/fota-rs-host.pc               pkg-config for libfota_rs_host.a
 #   OUT/fota-rs-core-host.pc          pkg-config for libfota_rs_core_host.a
 #
@@ -98,7 +98,7 @@ cp "$ROOT/include/fota_rs.h" "$OUT/include/"
 cp "$ROOT/include/fota_rs/port.h" "$ROOT/include/fota_rs/errno_map.h" "$OUT/include/fota_rs/"
 cp "$ROOT/ports/host/fota_rs_port_host.h" "$OUT/include/"
 cp "$ROOT/compat/fota_rs_platform.h" "$OUT/include/"
-cp "$ROOT/compat/fota_download.c" "$OUT/src/compat/"
+cp "$ROOT"/compat/*.c "$ROOT/compat/ncs_generation.h" "$ROOT/compat/errno_posix.h" "$OUT/src/compat/"
 
 # The same warnings as the simulator's build (sim/build.rs); -fPIC so the
 # archive can also go into a shared library (Rust's host objects are PIC).
@@ -123,7 +123,17 @@ done
 "${OBJCOPY:-objcopy}" --localize-hidden "$OUT/obj/fota_rs_port_host.o"
 leaked=$(nm -g --defined-only "$OUT/obj/fota_rs_port_host.o" | awk '$3 !~ /^fota_rs_/ {print $3}')
 [ -z "$leaked" ] || die "host port exports private symbols: $(echo $leaked)"
-"$CC" "${CFLAGS[@]}" -c "$OUT/src/compat/fota_download.c" -o "$OUT/obj/fota_download.o"
+# The compat layer's sources as one object: compat_obj OUT.o [flags first]...
+compat_obj() {
+	local out=$1 src objs=()
+	shift
+	for src in "$OUT"/src/compat/*.c; do
+		objs+=("${out%.o}_$(basename "$src" .c).o")
+		"$CC" "$@" "${CFLAGS[@]}" -c "$src" -o "${objs[-1]}"
+	done
+	"$CC" -r -nostdlib "${objs[@]}" -o "$out"
+}
+compat_obj "$OUT/obj/fota_download.o"
 
 # The staticlib's compiler_builtins members still carry LLVM bitcode (the
 # toolchain ships them that way): the LLVMgold-14 problem above, once per
@@ -173,8 +183,7 @@ for g in "${GENERATIONS[@]}"; do
 	(cd "$ROOT/$dir" && find . -name '*.h' -exec cp --parents {} "$inc/" \;)
 	[ -f "$inc/net/fota_download.h" ] || die "$dir has no net/fota_download.h"
 	# The generation's directory first: its net/fota_download.h wins.
-	"$CC" -I"$inc" "${CFLAGS[@]}" -c "$OUT/src/compat/fota_download.c" \
-		-o "$OUT/obj/fota_download_ncs_$gen.o"
+	compat_obj "$OUT/obj/fota_download_ncs_$gen.o" -I"$inc"
 	merge "$OUT/lib/libfota_rs_host_ncs_${gen/./_}.a" "$OUT/obj/fota_rs_port_host.o" \
 		"$OUT/obj/fota_download_ncs_$gen.o"
 	has_index_entry "$OUT/lib/libfota_rs_host_ncs_${gen/./_}.a" fota_download_init ||

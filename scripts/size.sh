@@ -8,7 +8,7 @@
 #    (rustc-web / cargo-web and rust-web-src for -Zbuild-std), into its own
 #    target directory (target/size/cargo) so host builds are not disturbed,
 #    with -Z emit-stack-sizes for the per-function frame sizes.
-# 2. compat/fota_download.c with the nRF9160 flags, -fstack-usage.
+# 2. the compat layer (compat/*.c) with the nRF9160 flags, -fstack-usage.
 # 3. Two links with newlib's nosys.specs and --gc-sections: tests/size/main.c
 #    (init + start, the whole download path) with the project, and the same
 #    harness without it (-DSIZE_BASELINE).
@@ -69,7 +69,8 @@ LDFLAGS=("${ARCH[@]}" --specs=nosys.specs -Wl,--gc-sections -Wl,--no-warn-rwx-se
 rm -f "$OUT"/*.su "$OUT"/*.o
 cc1() { "$CC" "${CFLAGS[@]}" -c "$@"; }
 (cd "$OUT" &&
-	cc1 "$ROOT/compat/fota_download.c" -o compat.o &&
+	for src in "$ROOT"/compat/*.c; do cc1 "$src" -o "compat_$(basename "$src" .c).o" || exit 1; done &&
+	"$CC" -r -nostdlib compat_*.o -o compat.o &&
 	cc1 "$ROOT/tests/size/main.c" -o main.o &&
 	cc1 "$ROOT/tests/arm/compat_shim/stub_port.c" -o stub_port.o &&
 	cc1 -DSIZE_BASELINE "$ROOT/tests/size/main.c" -o main_base.o)

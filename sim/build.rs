@@ -18,6 +18,8 @@ fn main() {
         "ports/host/modem.c",
         "ports/host/port.c",
         "compat/fota_download.c",
+        "compat/fota_download_b1.c",
+        "compat/errno_posix.c",
         "sim/src/layout_check.c",
     ];
     let mut build = cc::Build::new();
@@ -68,6 +70,8 @@ fn main() {
         "include/fota_rs/port.h",
         "compat/include/net/fota_download.h",
         "compat/fota_rs_platform.h",
+        "compat/ncs_generation.h",
+        "compat/errno_posix.h",
         "ports/host/fota_rs_port_host.h",
         "ports/host/host_private.h",
     ] {

@@ -3,7 +3,7 @@
 #
 # tests/arm/build.sh [--build-rust]
 #
-# Links the C that needs no Zephyr (compat/fota_download.c) plus a stub port
+# Links the C that needs no Zephyr (compat/*.c) plus a stub port
 # and a minimal main against the Rust core built for the nRF9160's CPU
 # (Cortex-M33, hard-float ABI), with arm-none-eabi-gcc and newlib's
 # nosys.specs. Nothing runs: the point is that the C <-> Rust boundary
@@ -100,12 +100,24 @@ compile() { # compile <out.o> <src> [extra flags...]
 	return 1
 }
 
+# The compat layer's sources, as one relocatable object (the symbol checks
+# below read one object): compile_compat <out.o> [extra flags...]
+compile_compat() {
+	local out=$1 src objs=()
+	shift
+	for src in "$ROOT"/compat/*.c; do
+		compile "${out%.o}_$(basename "$src" .c).o" "$src" "$@" || return 1
+		objs+=("$OUT/${out%.o}_$(basename "$src" .c).o")
+	done
+	"$CC" -r -nostdlib "${objs[@]}" -o "$OUT/$out"
+}
+
 # --- normal mode: compat provides fota_download_* ---------------------------
 
 ok=1
 compile main.o "$SHIM/main.c" || ok=0
 compile stub_port.o "$SHIM/stub_port.c" || ok=0
-compile compat.o "$ROOT/compat/fota_download.c" || ok=0
+compile_compat compat.o || ok=0
 
 if [ $ok -eq 1 ]; then
 	if "$CC" "${LDFLAGS[@]}" "$OUT/main.o" "$OUT/compat.o" "$OUT/stub_port.o" "$LIB" \
@@ -141,7 +153,7 @@ fi
 # --- wrap mode: NCS's implementation present, calls redirected --------------
 
 ok=1
-compile compat_wrap.o "$ROOT/compat/fota_download.c" -DFOTA_RS_COMPAT_WRAP_NCS=1 || ok=0
+compile_compat compat_wrap.o -DFOTA_RS_COMPAT_WRAP_NCS=1 || ok=0
 compile fake_ncs.o "$SHIM/fake_ncs_fota_download.c" || ok=0
 
 if [ $ok -eq 1 ]; then

@@ -92,17 +92,17 @@ build v2.0 "$OUT/build-v2.0.log" "${WARN[@]}" -DEXPECT_NCS=0x020000 "$TEST_SRC" 
 # <ncs_version.h>) win over the SDK's for the test and the compat layer alike.
 # shellcheck disable=SC2046
 build v2.6 "$OUT/build-v2.6.log" "${WARN[@]}" -DEXPECT_NCS=0x020600 -Itests/c/ncs-v2.6 \
-	"$TEST_SRC" "$SDK/src/compat/fota_download.c" \
+	"$TEST_SRC" "$SDK"/src/compat/*.c \
 	$(pkg-config --cflags --libs fota-rs-core-host) -o "$OUT/test-v2.6"
 # shellcheck disable=SC2046
 build v1.7.1 "$OUT/build-v1.7.1.log" "${WARN[@]}" -DEXPECT_NCS=0x010701 -Itests/c/ncs-v1.7.1 \
-	"$TEST_SRC" "$SDK/src/compat/fota_download.c" \
+	"$TEST_SRC" "$SDK"/src/compat/*.c \
 	$(pkg-config --cflags --libs fota-rs-core-host) -o "$OUT/test-v1.7.1"
 # v2.4 as an NCS build with download_client configured for 1024-byte fragments.
 # shellcheck disable=SC2046
 build v2.4 "$OUT/build-v2.4.log" "${WARN[@]}" -DEXPECT_NCS=0x020400 -DEXPECT_FRAG=1024 \
 	-DCONFIG_DOWNLOAD_CLIENT_HTTP_FRAG_SIZE=1024 -Itests/c/ncs-v2.4 \
-	"$TEST_SRC" "$SDK/src/compat/fota_download.c" \
+	"$TEST_SRC" "$SDK"/src/compat/*.c \
 	$(pkg-config --cflags --libs fota-rs-core-host) -o "$OUT/test-v2.4"
 # 3.x through the SDK's own library for that generation.
 # shellcheck disable=SC2046
