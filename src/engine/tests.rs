@@ -429,6 +429,16 @@ fn req<'a>(host: &'a str, file: &'a str, sec_tags: &'a [i32]) -> Request<'a> {
     }
 }
 
+/// A download of `https://h.test/f` with tag 42 that must complete; the
+/// engine afterwards, for its state.
+fn run_to_end(f: &mut Fake, cfg: Config) -> Engine {
+    let mut e = Engine::new(cfg);
+    let rq = req("https://h.test/f", "https://h.test/f", &[42]);
+    e.start(f, &rq).unwrap();
+    e.run(f, &AtomicBool::new(false), &mut |_| {}).unwrap();
+    e
+}
+
 fn download(fake: &mut Fake, url: &str, tags: &[i32], cfg: Config) -> Result<Finished, Error> {
     let mut e = Engine::new(cfg);
     let req = req(url, url, tags);
@@ -752,10 +762,7 @@ fn pipelines_ranges_and_falls_back_when_the_server_misorders() {
             ..tls()
         },
     );
-    let mut e = Engine::new(Config::default());
-    let req = req("https://h.test/f", "https://h.test/f", &[42]);
-    e.start(&mut f, &req).unwrap();
-    e.run(&mut f, &AtomicBool::new(false), &mut |_| {}).unwrap();
+    let e = run_to_end(&mut f, Config::default());
     check_slot(&f, &img);
     assert_eq!(e.depth_cap, 1, "must fall back to one request at a time");
 }
@@ -773,10 +780,7 @@ fn a_reset_with_pipelined_requests_in_flight_falls_back_to_depth_one() {
             ..tls()
         },
     );
-    let mut e = Engine::new(Config::default());
-    let req = req("https://h.test/f", "https://h.test/f", &[42]);
-    e.start(&mut f, &req).unwrap();
-    e.run(&mut f, &AtomicBool::new(false), &mut |_| {}).unwrap();
+    let e = run_to_end(&mut f, Config::default());
     check_slot(&f, &img);
     assert_eq!(f.upgraded, Some(false));
     assert_eq!(f.resets, 1, "pipelined again after the reset");
@@ -863,10 +867,7 @@ fn a_longer_head_shrinks_the_ranges_after_it() {
         ..tls()
     };
     let mut f = Fake::new(img.clone(), b);
-    let mut e = Engine::new(fit_cfg());
-    let rq = req("https://h.test/f", "https://h.test/f", &[42]);
-    e.start(&mut f, &rq).unwrap();
-    e.run(&mut f, &AtomicBool::new(false), &mut |_| {}).unwrap();
+    let e = run_to_end(&mut f, fit_cfg());
     check_slot(&f, &img);
     assert_eq!(e.fit_head, 420);
     let sizes: Vec<usize> = ranges(&f).iter().map(|&(a, b)| b - a + 1).collect();
@@ -892,10 +893,7 @@ fn a_response_that_does_not_fit_falls_back_to_the_first_size() {
         ..tls()
     };
     let mut f = Fake::new(img.clone(), b);
-    let mut e = Engine::new(fit_cfg());
-    let rq = req("https://h.test/f", "https://h.test/f", &[42]);
-    e.start(&mut f, &rq).unwrap();
-    e.run(&mut f, &AtomicBool::new(false), &mut |_| {}).unwrap();
+    let e = run_to_end(&mut f, fit_cfg());
     check_slot(&f, &img);
     assert_eq!(f.upgraded, Some(false));
     assert_eq!(f.misfits, 1, "the fallback must not fail again");
