@@ -202,6 +202,11 @@ impl Engine {
         let h = self.conn.ok_or(Error::new(Stage::Http, Errno::NotConn))?;
         if self.in_flight.is_empty() {
             self.fill_pipeline(port, h)?;
+            if self.send_failed && self.in_flight.is_empty() {
+                // Everything asked before the failed send was answered:
+                // the rest goes on a new connection.
+                return Err(Error::new(Stage::Http, Errno::ConnReset));
+            }
         }
         // Responses come strictly in the order of the requests.
         let range = self

@@ -69,6 +69,9 @@ struct Behaviour {
     /// A modem's TLS buffer: a response longer than this (head and
     /// body) resets the connection.
     fit: Option<usize>,
+    /// The send call with this index (counted over all connections) fails
+    /// with ECONNRESET, once.
+    fail_send: Option<usize>,
 }
 
 struct Fake {
@@ -93,6 +96,9 @@ struct Fake {
     /// Most requests received back to back without a recv in between.
     max_burst: usize,
     burst: usize,
+    /// Per send call: the requests it completed, and whether it ended
+    /// inside a request.
+    sends: Vec<(usize, bool)>,
     /// The connection was reset: recv fails with ECONNRESET.
     rst: bool,
     resets: u32,
@@ -129,6 +135,7 @@ impl Fake {
             modem_erases: 0,
             max_burst: 0,
             burst: 0,
+            sends: Vec::new(),
             rst: false,
             resets: 0,
             pipelined_after_reset: 0,
@@ -252,6 +259,43 @@ impl Fake {
             self.closed = true;
         }
     }
+    /// The requests completed in the inbox, answered as they arrive.
+    fn take_requests(&mut self) {
+        while let Some(end) = self.inbox.windows(4).position(|w| w == b"\r\n\r\n") {
+            if self.closed {
+                // Closed after answering a request of the same send: the
+                // rest is never read.
+                self.inbox.clear();
+                return;
+            }
+            let req: Vec<u8> = self.inbox.drain(..end + 4).collect();
+            let req = std::string::String::from_utf8(req).unwrap();
+            self.requests.push(req.clone());
+            if !self.outbox.is_empty() {
+                if self.resets > 0 {
+                    self.pipelined_after_reset += 1;
+                }
+                if self.b.reset_when_pipelined {
+                    self.outbox.clear();
+                    self.rst = true;
+                    self.closed = true;
+                    self.resets += 1;
+                    return;
+                }
+            }
+            self.burst += 1;
+            self.max_burst = self.max_burst.max(self.burst);
+            if self.b.misorder_once && self.requests.len() > 1 && self.held.is_none() {
+                self.held = Some(req);
+                continue;
+            }
+            self.respond(&req);
+            if let Some(first) = self.held.take() {
+                self.b.misorder_once = false;
+                self.respond(&first);
+            }
+        }
+    }
 }
 
 impl Port for Fake {
@@ -282,35 +326,18 @@ impl Port for Fake {
         if self.closed {
             return Err(Errno::ConnReset);
         }
-        self.inbox.extend_from_slice(data);
-        while let Some(end) = self.inbox.windows(4).position(|w| w == b"\r\n\r\n") {
-            let req: Vec<u8> = self.inbox.drain(..end + 4).collect();
-            let req = std::string::String::from_utf8(req).unwrap();
-            self.requests.push(req.clone());
-            if !self.outbox.is_empty() {
-                if self.resets > 0 {
-                    self.pipelined_after_reset += 1;
-                }
-                if self.b.reset_when_pipelined {
-                    self.outbox.clear();
-                    self.rst = true;
-                    self.closed = true;
-                    self.resets += 1;
-                    return Ok(data.len());
-                }
-            }
-            self.burst += 1;
-            self.max_burst = self.max_burst.max(self.burst);
-            if self.b.misorder_once && self.requests.len() > 1 && self.held.is_none() {
-                self.held = Some(req);
-                continue;
-            }
-            self.respond(&req);
-            if let Some(first) = self.held.take() {
-                self.b.misorder_once = false;
-                self.respond(&first);
-            }
+        if self.b.fail_send == Some(self.sends.len()) {
+            // The peer stopped reading: this send fails, what was asked
+            // before is still answered.
+            self.b.fail_send = None;
+            self.sends.push((0, false));
+            return Err(Errno::ConnReset);
         }
+        self.inbox.extend_from_slice(data);
+        let before = self.requests.len();
+        self.take_requests();
+        self.sends
+            .push((self.requests.len() - before, !self.inbox.is_empty()));
         Ok(data.len())
     }
     fn recv(&mut self, _: Handle, buf: &mut [u8], _: u32) -> Result<usize, Errno> {
@@ -789,6 +816,32 @@ fn a_reset_with_pipelined_requests_in_flight_falls_back_to_depth_one() {
         "more than one request outstanding after the first reset"
     );
     assert_eq!(e.depth_cap, 1);
+}
+
+/// A send that fails while responses are in flight (the peer stopped
+/// reading): those responses are taken, the requests of the failed send are
+/// asked again on a new connection, and the download completes.
+#[test]
+fn a_failed_send_with_responses_in_flight_goes_on_on_a_new_connection() {
+    let img = image(40_000);
+    let b = Behaviour {
+        // 0: the first request, 1 and 2: the pipeline's fill.
+        fail_send: Some(2),
+        ..tls()
+    };
+    let mut f = Fake::new(img.clone(), b);
+    let cfg = Config {
+        retry_backoff_ms: 1,
+        ..Config::default()
+    };
+    download(&mut f, "https://h.test/f", &[42], cfg).unwrap();
+    check_slot(&f, &img);
+    assert_eq!(f.connects.len(), 2);
+    assert_eq!(
+        f.requests.len(),
+        img.len().div_ceil(2048),
+        "no range asked twice"
+    );
 }
 
 #[cfg(feature = "frag-fit")]
