@@ -154,7 +154,7 @@ struct fota_rs_config {
   // and resume after a reboot.
   bool progress_save;
   // Most ranged GETs in flight on one keep-alive connection (HTTP/1.1
-  // pipelining, default 6, at most 8); 1 sends one request at a time.
+  // pipelining, default 8, at most 8); 1 sends one request at a time.
   uint8_t pipeline_depth;
   // Upper bound for a whole download in ms; 0: none.
   uint32_t deadline_ms;

@@ -128,7 +128,7 @@ pub struct fota_rs_config {
     /// and resume after a reboot.
     pub progress_save: bool,
     /// Most ranged GETs in flight on one keep-alive connection (HTTP/1.1
-    /// pipelining, default 6, at most 8); 1 sends one request at a time.
+    /// pipelining, default 8, at most 8); 1 sends one request at a time.
     pub pipeline_depth: u8,
     /// Upper bound for a whole download in ms; 0: none.
     pub deadline_ms: u32,

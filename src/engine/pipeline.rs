@@ -3,12 +3,13 @@
 //! responses parsed and checked against what was asked, and the end of each.
 
 use super::{
-    Engine, Notice, Outcome, FIT_GAVE_UP, FIT_MARGIN, MAX_BACKOFF_MS, POLL_SLICE_MS, RX_BUF,
+    Engine, Notice, Outcome, FIT_GAVE_UP, FIT_MARGIN, MAX_BACKOFF_MS, PAIR_DEPTH, POLL_SLICE_MS,
+    RX_BUF,
 };
 use crate::error::{Errno, Error, Stage};
 use crate::http::{self, ContentRange, Event as HttpEvent, Head, Range, ResponseParser};
 use crate::port::{Handle, Port};
-use crate::text::Out;
+use crate::text::{Out, Text};
 use core::sync::atomic::{AtomicBool, Ordering};
 
 /// A request in flight, kept in 8 bytes: the queue lives in the static
@@ -149,46 +150,125 @@ impl Engine {
         }
     }
 
-    /// Send requests until the pipeline is full.
+    /// Send requests until the pipeline is full, as many whole requests per
+    /// send as fit the free part of the receive buffer: each send is a TLS
+    /// record of its own, 29 bytes on the uplink (5 of header, 8 of nonce,
+    /// 16 of tag), and with a long pre-signed URL the uplink sets the pace.
+    /// Requests are sent when the parser waits for bytes, after what arrived
+    /// was taken out of the buffer, so its free part is nearly all of it.
     pub(super) fn fill_pipeline<P: Port>(&mut self, port: &mut P, h: Handle) -> Result<(), Error> {
-        while let Some(range) = self.plan_request() {
-            // Each send is a TLS record of its own (29 bytes more on the
-            // uplink): the request is written into the free part of the
-            // receive buffer and goes out in one send when it fits there
-            // (nearly always: requests are sent when the buffer was just
-            // emptied), in pieces of that size otherwise.
-            let mut out = SendBuf::<P> {
-                port,
-                h,
-                buf: self.rx.get_mut(self.filled..).unwrap_or(&mut []),
-                len: 0,
-                err: None,
-            };
-            http::write_request(&mut out, &self.url, range);
-            let sent = match out.err {
-                None => out.flush(),
-                Some(e) => Err(e),
-            };
-            if let Err(errno) = sent {
-                let e = Error::new(Stage::Http, errno);
-                if self.in_flight.is_empty() {
-                    return Err(e);
+        loop {
+            let (asked, next) = (self.in_flight.len(), self.next_request);
+            let room = RX_BUF.saturating_sub(self.filled);
+            // Bytes of whole requests written after `filled`.
+            let mut len = 0;
+            while let Some(range) = self.plan_request() {
+                let start = self.filled + len;
+                let mut text = Text::new(self.rx.get_mut(start..).unwrap_or(&mut []));
+                http::write_request(&mut text, &self.url, range);
+                let (fits, written) = (text.fits(), text.needed());
+                if len == 0 && self.waits_for_a_pair(range, written, room) {
+                    return Ok(());
                 }
-                // The peer may have closed after answering what is already
-                // asked: take those responses before reconnecting.
-                self.send_failed = true;
+                if !fits {
+                    if len == 0 {
+                        // Longer alone than the free part: in pieces.
+                        return self.send_in_pieces(port, h, range);
+                    }
+                    break;
+                }
+                len += written;
+                self.push_asked(range)?;
+            }
+            if len == 0 {
                 return Ok(());
             }
-            if self.in_flight.push_back(Asked::from(range)).is_err() {
-                return Err(Error::new(Stage::Http, Errno::Fault));
-            }
-            if let Some(Range {
-                last: Some(last), ..
-            }) = range
-            {
-                self.next_request = u32::try_from(last + 1).unwrap_or(u32::MAX);
+            let batch = self.rx.get(self.filled..self.filled + len).unwrap_or(&[]);
+            if let Err(errno) = send_all(port, h, batch) {
+                // None of this send counts as asked.
+                while self.in_flight.len() > asked {
+                    self.in_flight.pop_back();
+                }
+                self.next_request = next;
+                return self.after_send_error(errno);
             }
         }
+    }
+
+    /// Whether the one free slot of the pipeline waits for the next
+    /// response to free a second, so that two requests share a send (one
+    /// TLS record: 29 bytes less on the uplink for the pair). Only while at
+    /// least `PAIR_DEPTH - 1` requests stay in flight meanwhile, so the link
+    /// keeps working on those, and when both fit the free part of the
+    /// buffer (`len` bytes each; the next differs by a digit at most).
+    /// The last pipeline's worth of ranges goes one by one: the server reads
+    /// a record whole, so a pair's two responses leave together and queue
+    /// on the downlink, which single requests drain before the end.
+    fn waits_for_a_pair(&self, range: Option<Range>, len: usize, room: usize) -> bool {
+        let Some(Range {
+            last: Some(last), ..
+        }) = range
+        else {
+            return false;
+        };
+        let tail = u64::from(self.depth_cap) * u64::from(self.range_len());
+        self.depth_cap >= PAIR_DEPTH
+            && self.in_flight.len() + 1 == usize::from(self.depth_cap)
+            && self
+                .sink
+                .total
+                .is_some_and(|t| last + 1 + tail < u64::from(t))
+            && len.saturating_add(1).saturating_mul(2) <= room
+    }
+
+    /// Count `range` as asked on this connection.
+    fn push_asked(&mut self, range: Option<Range>) -> Result<(), Error> {
+        if self.in_flight.push_back(Asked::from(range)).is_err() {
+            return Err(Error::new(Stage::Http, Errno::Fault));
+        }
+        if let Some(Range {
+            last: Some(last), ..
+        }) = range
+        {
+            self.next_request = u32::try_from(last + 1).unwrap_or(u32::MAX);
+        }
+        Ok(())
+    }
+
+    /// Send a request longer than the free part of the receive buffer
+    /// through it, one send per bufferful.
+    fn send_in_pieces<P: Port>(
+        &mut self,
+        port: &mut P,
+        h: Handle,
+        range: Option<Range>,
+    ) -> Result<(), Error> {
+        let mut out = SendBuf::<P> {
+            port,
+            h,
+            buf: self.rx.get_mut(self.filled..).unwrap_or(&mut []),
+            len: 0,
+            err: None,
+        };
+        http::write_request(&mut out, &self.url, range);
+        let sent = match out.err {
+            None => out.flush(),
+            Some(e) => Err(e),
+        };
+        match sent {
+            Ok(()) => self.push_asked(range),
+            Err(errno) => self.after_send_error(errno),
+        }
+    }
+
+    /// A send failed: an error when nothing is in flight; otherwise the
+    /// peer may have closed after answering what is already asked, and
+    /// those responses are taken before reconnecting.
+    fn after_send_error(&mut self, errno: Errno) -> Result<(), Error> {
+        if self.in_flight.is_empty() {
+            return Err(Error::new(Stage::Http, errno));
+        }
+        self.send_failed = true;
         Ok(())
     }
 

@@ -818,6 +818,77 @@ fn a_reset_with_pipelined_requests_in_flight_falls_back_to_depth_one() {
     assert_eq!(e.depth_cap, 1);
 }
 
+/// The requests each send of `f` carried (sends that carried none left
+/// out); every send ends between two requests.
+fn requests_per_send(f: &Fake) -> Vec<usize> {
+    assert!(
+        f.sends.iter().all(|&(_, inside)| !inside),
+        "a send ended inside a request: {:?}",
+        f.sends
+    );
+    f.sends.iter().map(|&(n, _)| n).filter(|&n| n > 0).collect()
+}
+
+/// Each send is a TLS record of its own (29 bytes on the uplink): once the
+/// size is known the free slots are filled in one send, and at the default
+/// depth a freed slot waits for a second so that requests go two by two;
+/// the first request goes alone, the last eight ranges one by one.
+#[test]
+fn pipelined_requests_go_out_two_per_send() {
+    let img = image(60_000);
+    let mut f = Fake::new(img.clone(), tls());
+    download(&mut f, "https://h.test/f", &[42], Config::default()).unwrap();
+    check_slot(&f, &img);
+    let n = img.len().div_ceil(2048);
+    assert_eq!(f.requests.len(), n, "no range asked twice");
+    let per_send = requests_per_send(&f);
+    assert_eq!(per_send.iter().sum::<usize>(), n);
+    assert_eq!(per_send[0], 1, "the first request goes alone: {per_send:?}");
+    assert_eq!(
+        per_send[1], 7,
+        "the pipeline filled in one send: {per_send:?}"
+    );
+    let last = &per_send[per_send.len() - 8..];
+    assert_eq!(last, &[1; 8], "the last ranges go one by one: {per_send:?}");
+    let middle = &per_send[2..per_send.len() - 8];
+    assert!(
+        !middle.is_empty() && middle.iter().all(|&k| k == 2),
+        "two per send in between: {per_send:?}"
+    );
+}
+
+/// Below depth 8 no request waits for another: one per send once the
+/// pipeline runs (the free slots after the first response still go in one).
+#[test]
+fn below_depth_eight_requests_do_not_wait_for_a_second() {
+    let img = image(60_000);
+    let mut f = Fake::new(img.clone(), tls());
+    let cfg = Config {
+        pipeline_depth: 6,
+        ..Config::default()
+    };
+    download(&mut f, "https://h.test/f", &[42], cfg).unwrap();
+    check_slot(&f, &img);
+    let per_send = requests_per_send(&f);
+    assert_eq!(&per_send[..2], &[1, 5], "{per_send:?}");
+    assert!(per_send[2..].iter().all(|&k| k == 1), "{per_send:?}");
+}
+
+/// Requests longer than half the receive buffer cannot share a send: each
+/// goes whole in one, none waits for a second, and the download completes.
+#[test]
+fn requests_too_long_to_pair_go_one_per_send() {
+    let img = image(30_000);
+    let mut f = Fake::new(img.clone(), tls());
+    let url = std::format!("https://h.test/f?sig={}", "s".repeat(1000));
+    download(&mut f, &url, &[42], Config::default()).unwrap();
+    check_slot(&f, &img);
+    assert!(f.requests[0].len() > RX_BUF / 2);
+    let per_send = requests_per_send(&f);
+    assert!(per_send.iter().all(|&k| k == 1), "{per_send:?}");
+    assert!(f.max_burst >= 3, "pipelined: {}", f.max_burst);
+}
+
 /// A send that fails while responses are in flight (the peer stopped
 /// reading): those responses are taken, the requests of the failed send are
 /// asked again on a new connection, and the download completes.
@@ -825,7 +896,7 @@ fn a_reset_with_pipelined_requests_in_flight_falls_back_to_depth_one() {
 fn a_failed_send_with_responses_in_flight_goes_on_on_a_new_connection() {
     let img = image(40_000);
     let b = Behaviour {
-        // 0: the first request, 1 and 2: the pipeline's fill.
+        // 0: the first request, 1: the pipeline's fill, 2: the first pair.
         fail_send: Some(2),
         ..tls()
     };

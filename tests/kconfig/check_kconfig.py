@@ -7,7 +7,7 @@ tests/kconfig/zephyr_stub.Kconfig, which stands in for the Zephyr/NCS symbols
 it depends on, and checks:
 
   * it parses, with no warning and no reference to an undefined symbol;
-  * the defaults (FRAG_SIZE=2048, URL_MAX_LEN=1024, PIPELINE_DEPTH=6, ...);
+  * the defaults (FRAG_SIZE=2048, URL_MAX_LEN=1024, PIPELINE_DEPTH=8, ...);
   * the dependencies (REPLACE_NCS follows FOTA_DOWNLOAD, PROGRESS_SAVE needs
     SETTINGS, SHELL needs SHELL, the MCUboot target needs MCUboot, the modem
     delta target and its erase bound need NRF_MODEM_LIB, ...);
@@ -272,7 +272,7 @@ def main():
         "FOTA_RS_FALLBACK_SEC_TAGS": "",
         "FOTA_RS_ALLOW_TLS_IP_LITERAL": "n",
         "FOTA_RS_PROGRESS_EVT": "y",
-        "FOTA_RS_PIPELINE_DEPTH": "6",
+        "FOTA_RS_PIPELINE_DEPTH": "8",
         "FOTA_RS_THREAD_STACK_SIZE": "6144",
         "FOTA_RS_THREAD_PRIORITY": "14",
         "FOTA_RS_PERMANENT": "n",
@@ -360,7 +360,7 @@ def main():
     # Pipelining depth: 1 (NCS behaviour) to the core's cap 8; redirects:
     # 0 (the code left out) to 10.
     for name, default, limits, cases in (
-            ("FOTA_RS_PIPELINE_DEPTH", "6", "1-8",
+            ("FOTA_RS_PIPELINE_DEPTH", "8", "1-8",
              (("1", True), ("8", True), ("0", False), ("9", False))),
             ("FOTA_RS_MAX_REDIRECTS", "5", "0-10",
              (("0", True), ("10", True), ("11", False)))):
