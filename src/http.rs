@@ -574,9 +574,21 @@ pub struct Range {
 /// Write a GET request. Only what the server needs: the request line, Host,
 /// and Range when asked (HTTP/1.1 is keep-alive by default).
 pub fn write_request(w: &mut dyn Out, url: &Url, range: Option<Range>) {
+    write_request_start(w, url);
+    write_request_end(w, range);
+}
+
+/// The part of a request that does not depend on the range: the request
+/// line and Host. A server reads no request until [`write_request_end`]
+/// completes it.
+pub fn write_request_start(w: &mut dyn Out, url: &Url) {
     w.text("GET ").text(&url.path).text(" HTTP/1.1\r\nHost: ");
     url.write_authority(w);
     w.put("\r\n");
+}
+
+/// Range when asked, and the blank line that ends the request.
+pub fn write_request_end(w: &mut dyn Out, range: Option<Range>) {
     if let Some(r) = range {
         w.text("Range: bytes=").dec(r.first).text("-");
         if let Some(last) = r.last {

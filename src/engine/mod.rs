@@ -265,6 +265,9 @@ pub struct Engine {
     pipeline_broken: bool,
     /// A send on this connection failed: read what already arrived, send no more.
     send_failed: bool,
+    /// The start of the next request (request line and Host) went out while
+    /// the first response was awaited; its end (Range, blank line) follows.
+    next_started: bool,
     /// Uptime (ms) by which the download must be complete.
     deadline: Option<u64>,
     conn: Option<Handle>,
@@ -304,6 +307,7 @@ impl Engine {
             pipeline_broken: false,
             redirects: 0,
             send_failed: false,
+            next_started: false,
             deadline: None,
             conn: None,
             rx: [0; RX_BUF],
@@ -402,6 +406,7 @@ impl Engine {
         self.in_flight.clear();
         self.next_request = self.sink.offset;
         self.send_failed = false;
+        self.next_started = false;
     }
 
     /// Run the download to the end. `emit` gets progress reports. Returns the

@@ -165,7 +165,10 @@ impl Engine {
             while let Some(range) = self.plan_request() {
                 let start = self.filled + len;
                 let mut text = Text::new(self.rx.get_mut(start..).unwrap_or(&mut []));
-                http::write_request(&mut text, &self.url, range);
+                if !(len == 0 && self.next_started) {
+                    http::write_request_start(&mut text, &self.url);
+                }
+                http::write_request_end(&mut text, range);
                 let (fits, written) = (text.fits(), text.needed());
                 if len == 0 && self.waits_for_a_pair(range, written, room) {
                     return Ok(());
@@ -181,7 +184,7 @@ impl Engine {
                 self.push_asked(range)?;
             }
             if len == 0 {
-                return Ok(());
+                return self.start_next_request(port, h);
             }
             let batch = self.rx.get(self.filled..self.filled + len).unwrap_or(&[]);
             if let Err(errno) = send_all(port, h, batch) {
@@ -192,6 +195,41 @@ impl Engine {
                 self.next_request = next;
                 return self.after_send_error(errno);
             }
+            self.next_started = false;
+        }
+    }
+
+    /// While the first request goes alone (the size is not known yet), the
+    /// start of the second one (request line and Host: most of a request
+    /// with a long pre-signed URL) goes out on the otherwise idle uplink.
+    /// Its end, the Range and the blank line, follows with the pipeline's
+    /// fill once a 206 gave the size; a server that answers otherwise gets
+    /// no second request (the connection closes with it unfinished), so
+    /// issue 14's one request per failed attempt holds. In a send of its
+    /// own: the server reads a TLS record whole, and the first request
+    /// must not wait for it.
+    fn start_next_request<P: Port>(&mut self, port: &mut P, h: Handle) -> Result<(), Error> {
+        let first_alone = self.sink.total.is_none() && self.in_flight.len() == 1;
+        if self.next_started
+            || !first_alone
+            || self.depth_cap < 2
+            || !(self.url.is_tls() && self.ranged)
+        {
+            return Ok(());
+        }
+        let mut text = Text::new(self.rx.get_mut(self.filled..).unwrap_or(&mut []));
+        http::write_request_start(&mut text, &self.url);
+        if !text.fits() {
+            return Ok(());
+        }
+        let len = text.len();
+        let start = self.rx.get(self.filled..self.filled + len).unwrap_or(&[]);
+        match send_all(port, h, start) {
+            Ok(()) => {
+                self.next_started = true;
+                Ok(())
+            }
+            Err(errno) => self.after_send_error(errno),
         }
     }
 
@@ -235,8 +273,8 @@ impl Engine {
         Ok(())
     }
 
-    /// Send a request longer than the free part of the receive buffer
-    /// through it, one send per bufferful.
+    /// Send a request (or the end of one started) longer than the free part
+    /// of the receive buffer through it, one send per bufferful.
     fn send_in_pieces<P: Port>(
         &mut self,
         port: &mut P,
@@ -250,13 +288,19 @@ impl Engine {
             len: 0,
             err: None,
         };
-        http::write_request(&mut out, &self.url, range);
+        if !self.next_started {
+            http::write_request_start(&mut out, &self.url);
+        }
+        http::write_request_end(&mut out, range);
         let sent = match out.err {
             None => out.flush(),
             Some(e) => Err(e),
         };
         match sent {
-            Ok(()) => self.push_asked(range),
+            Ok(()) => {
+                self.next_started = false;
+                self.push_asked(range)
+            }
             Err(errno) => self.after_send_error(errno),
         }
     }

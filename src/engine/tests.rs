@@ -548,9 +548,13 @@ fn https_chunked_close_each_and_ignored_range() {
         },
     ] {
         let img = image(7_000);
+        let ignores_range = b.ignore_range;
         let mut f = Fake::new(img.clone(), b);
         download(&mut f, "https://h.test/fw.bin", &[42], Config::default()).unwrap();
         check_slot(&f, &img);
+        if ignores_range {
+            assert_eq!(f.requests.len(), 1, "the file once: {:?}", f.requests);
+        }
     }
 }
 
@@ -819,14 +823,42 @@ fn a_reset_with_pipelined_requests_in_flight_falls_back_to_depth_one() {
 }
 
 /// The requests each send of `f` carried (sends that carried none left
-/// out); every send ends between two requests.
+/// out); every send ends between two requests, but the one after the first
+/// request, which starts the second.
 fn requests_per_send(f: &Fake) -> Vec<usize> {
+    assert_eq!(f.sends.get(1), Some(&(0, true)), "{:?}", f.sends);
     assert!(
-        f.sends.iter().all(|&(_, inside)| !inside),
+        f.sends.iter().skip(2).all(|&(_, inside)| !inside),
         "a send ended inside a request: {:?}",
         f.sends
     );
     f.sends.iter().map(|&(n, _)| n).filter(|&n| n > 0).collect()
+}
+
+/// While the first request goes alone, the start of the second (request
+/// line and Host) goes out in a send of its own; its end follows with the
+/// pipeline's fill once the size is known, and the server reads one whole
+/// request.
+#[test]
+fn the_second_request_starts_while_the_first_goes_alone() {
+    let img = image(30_000);
+    let mut f = Fake::new(img.clone(), tls());
+    download(&mut f, "https://h.test/f", &[42], Config::default()).unwrap();
+    check_slot(&f, &img);
+    assert_eq!(&f.sends[..3], &[(1, false), (0, true), (7, false)]);
+    assert_eq!(
+        f.requests[1],
+        "GET /f HTTP/1.1\r\nHost: h.test\r\nRange: bytes=2048-4095\r\n\r\n"
+    );
+    // Not without pipelining: one request per round trip, as NCS.
+    let mut f = Fake::new(img.clone(), tls());
+    let cfg = Config {
+        pipeline_depth: 1,
+        ..Config::default()
+    };
+    download(&mut f, "https://h.test/f", &[42], cfg).unwrap();
+    check_slot(&f, &img);
+    assert!(f.sends.iter().all(|&s| s == (1, false)), "{:?}", f.sends);
 }
 
 /// Each send is a TLS record of its own (29 bytes on the uplink): once the
@@ -875,7 +907,7 @@ fn below_depth_eight_requests_do_not_wait_for_a_second() {
 }
 
 /// Requests longer than half the receive buffer cannot share a send: each
-/// goes whole in one, none waits for a second, and the download completes.
+/// goes whole in one, and the download completes.
 #[test]
 fn requests_too_long_to_pair_go_one_per_send() {
     let img = image(30_000);
@@ -885,7 +917,9 @@ fn requests_too_long_to_pair_go_one_per_send() {
     check_slot(&f, &img);
     assert!(f.requests[0].len() > RX_BUF / 2);
     let per_send = requests_per_send(&f);
-    assert!(per_send.iter().all(|&k| k == 1), "{per_send:?}");
+    // The end of the started second request shares a send with the third.
+    assert_eq!(&per_send[..2], &[1, 2], "{per_send:?}");
+    assert!(per_send[2..].iter().all(|&k| k == 1), "{per_send:?}");
     assert!(f.max_burst >= 3, "pipelined: {}", f.max_burst);
 }
 
@@ -1042,6 +1076,9 @@ fn never_progressing(b: Behaviour, cfg: Config) -> (Error, usize) {
     let cfg = Config { retries: 2, ..cfg };
     let err = download(&mut f, "https://h.test/fw.bin", &[42], cfg).unwrap_err();
     assert_eq!(f.upgraded, None);
+    // Issue 14: an attempt that brings nothing costs one request (the
+    // start of a second one may have gone out, never its end).
+    assert_eq!(f.requests.len(), f.connects.len(), "{:?}", f.requests);
     (err, f.connects.len())
 }
 
