@@ -281,6 +281,7 @@ def main():
         "FOTA_RS_CARGO": "cargo",
         "FOTA_RS_BUILD_STD": "n",
         "FOTA_RS_RUST_DEBUG": "n",
+        "FOTA_RS_LOG_TEXT": "n",
         "FOTA_RS_REPLACE_NCS": "n",
         "FOTA_RS_PROGRESS_SAVE": "n",
         "FOTA_RS_SHELL": "n",
