@@ -47,20 +47,27 @@ pub const STATIC_MAX: u8 = if cfg!(feature = "log-off") {
     Level::Debug as u8
 };
 
-/// The run-time level: nothing until a logger is installed
-/// ([`set_max_level`], from `PortLogger::install`).
+/// Whether records at `level` are compiled in (a constant).
+// With `log-off` STATIC_MAX is 0 and this is false for every level, as
+// meant.
+#[allow(clippy::absurd_extreme_comparisons)]
+pub const fn compiled(level: Level) -> bool {
+    level as u8 <= STATIC_MAX
+}
+
+/// The run-time level: nothing until a logger is installed ([`start`],
+/// from `PortLogger::install`).
 static MAX: AtomicU8 = AtomicU8::new(0);
 
-/// Records up to `level` reach the logger from now on (never beyond the
-/// static level).
-pub fn set_max_level(level: u8) {
-    MAX.store(level.min(STATIC_MAX), Ordering::Relaxed);
+/// Records of every level compiled in reach the logger from now on.
+pub fn start() {
+    MAX.store(STATIC_MAX, Ordering::Relaxed);
 }
 
 /// Whether records at `level` reach the logger (static and run-time level).
 #[inline]
 pub fn enabled(level: Level) -> bool {
-    level as u8 <= STATIC_MAX && level as u8 <= MAX.load(Ordering::Relaxed)
+    compiled(level) && level as u8 <= MAX.load(Ordering::Relaxed)
 }
 
 /// Hands one record to the port's logger when its level is on at run
@@ -178,7 +185,7 @@ macro_rules! record {
             &[$(stringify!($key)),*],
         );
         // The static level is a constant: records above it compile to nothing.
-        if $crate::logging::Level::$level as u8 <= $crate::logging::STATIC_MAX {
+        if $crate::logging::compiled($crate::logging::Level::$level) {
             $crate::logging::emit(
                 $crate::logging::Level::$level,
                 $crate::records::$name.id,

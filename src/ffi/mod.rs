@@ -364,7 +364,7 @@ impl PortLogger {
         LOGGER
             .table
             .store((table as *const fota_rs_port).cast_mut(), Ordering::Release);
-        crate::logging::set_max_level(crate::logging::STATIC_MAX);
+        crate::logging::start();
     }
 
     /// Renders one record (`crate::logging::write_record`) and hands it to
