@@ -164,22 +164,39 @@ pub fn write_words(out: &mut dyn crate::text::Out, record: &Record, values: &[Ar
 const MAX_KEYS: usize = 4;
 
 /// Writes `line` (one console line, without its newline) with the record
-/// in it in words: an id line at its start or after the first "fota_rs: "
-/// (the Zephyr and host log prefix, kept). A line without a known record,
-/// or whose values do not match the record's keys, is written unchanged.
+/// in it in words: an id line at its start, or after the first "fota_rs: "
+/// (the Zephyr and host log prefix) and, if Zephyr adds one, the function
+/// name's "port_log: ". The prefix and a colour reset at the end are kept.
+/// A line without a known record, or whose values do not match the
+/// record's keys, is written unchanged.
 #[cfg(any(feature = "log-text", test))]
 pub fn expand_line(line: &str, out: &mut dyn crate::text::Out) {
     const PREFIX: &str = "fota_rs: ";
-    let (head, body) = match line.split_once(PREFIX) {
-        Some((head, body)) if body.starts_with('#') => (Some(head), body),
-        _ => (None, line),
+    const RESET: &str = "\x1b[0m";
+    let (text, reset) = match line.strip_suffix(RESET) {
+        Some(text) => (text, RESET),
+        None => (line, ""),
+    };
+    let (head, body) = match text.split_once(PREFIX) {
+        Some((head, body)) if body.starts_with('#') => (Some((head, "")), body),
+        Some((head, body)) => match crate::url::split_once_byte(body, b' ') {
+            Some((func, id_line)) if func.ends_with(':') && id_line.starts_with('#') => {
+                (Some((head, func)), id_line)
+            }
+            _ => return out.put(line),
+        },
+        None => (None, text),
     };
     match parse(body) {
         Some((record, values)) => {
-            if let Some(head) = head {
+            if let Some((head, func)) = head {
                 out.text(head).text(PREFIX);
+                if !func.is_empty() {
+                    out.text(func).text(" ");
+                }
             }
             write_words(out, record, &values);
+            out.put(reset);
         }
         None => out.put(line),
     }
@@ -347,5 +364,18 @@ mod tests {
             "<inf> fota_rs: Downloading url=http://h/p"
         );
         assert_eq!(expanded("#16 "), "Downloading url=");
+        // Zephyr's function-name prefix and colours.
+        assert_eq!(
+            expanded("<inf> fota_rs: port_log: #25 test"),
+            "<inf> fota_rs: port_log: Upgrade requested swap=test"
+        );
+        assert_eq!(
+            expanded("\x1b[1;33m<wrn> fota_rs: #9\x1b[0m"),
+            "\x1b[1;33m<wrn> fota_rs: No verification key configured: the signature is left to MCUboot\x1b[0m"
+        );
+        assert_eq!(
+            expanded("<inf> fota_rs: port_log: text"),
+            "<inf> fota_rs: port_log: text"
+        );
     }
 }
