@@ -74,4 +74,17 @@ check("image-checks redirects log-max-warn" "layout check on, downgrades allowed
 check("image-checks" "no log level, no redirects (0)"
   CONFIG_FOTA_RS_MAX_REDIRECTS=0)
 
+# What `make size` reports last, the Kconfig defaults of issue 16's
+# application (an nRF9160 with the modem library, no settings subsystem):
+# scripts/size.sh names the features; tests/kconfig/check_kconfig.py checks
+# these CONFIG values are the Kconfig defaults for that application.
+file(STRINGS ${CMAKE_CURRENT_LIST_DIR}/../../scripts/size.sh _size_line
+  REGEX "^KCONFIG_DEFAULT_FEATURES=")
+string(REGEX REPLACE "^KCONFIG_DEFAULT_FEATURES=" "" _size_features "${_size_line}")
+string(REPLACE "," " " _size_features "${_size_features}")
+check("${_size_features}" "scripts/size.sh's default build is the Kconfig defaults (no SETTINGS)"
+  CONFIG_FOTA_RS_TARGET_MODEM_DELTA=y CONFIG_FOTA_RS_B1_IMAGES=y
+  CONFIG_FOTA_RS_CHECK_LAYOUT=y CONFIG_FOTA_RS_MAX_REDIRECTS=5
+  CONFIG_FOTA_RS_FRAG_FIT=0 CONFIG_FOTA_RS_LOG_LEVEL=3)
+
 finish_cases(fota_rs_cargo_features)

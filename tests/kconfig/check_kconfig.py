@@ -356,6 +356,22 @@ def main():
           and val(kconf, "FOTA_RS_MODEM_DELTA_ERASE_TIMEOUT") == "",
           "FOTA_RS_MODEM_DELTA_ERASE_TIMEOUT gone with FOTA_RS_TARGET_MODEM_DELTA=n")
 
+    # The Kconfig defaults behind `make size`'s last line (issue 16's
+    # application: an nRF9160 with the modem library, MCUboot, logging, no
+    # settings subsystem). tests/cmake/check_features.cmake maps these values
+    # to scripts/size.sh's KCONFIG_DEFAULT_FEATURES.
+    kconf, _ = new_kconf()
+    base(kconf)
+    setv(kconf, NRF_MODEM_LIB="y")
+    app = {"FOTA_RS_TARGET_MODEM_DELTA": "y", "FOTA_RS_B1_IMAGES": "y",
+           "FOTA_RS_CHECK_LAYOUT": "y", "FOTA_RS_ALLOW_DOWNGRADE": "n",
+           "FOTA_RS_MAX_REDIRECTS": "5", "FOTA_RS_PROGRESS_SAVE": "n",
+           "FOTA_RS_FRAG_FIT": "0", "FOTA_RS_SIGNATURE": "n",
+           "FOTA_RS_LOG_LEVEL": "3"}
+    got = {name: val(kconf, name) for name in app}
+    check(got == app, "the defaults `make size` reports last (nRF9160, modem library, no SETTINGS)",
+          str(got))
+
     # Ranges: a value outside is rejected (kconfiglib falls back to the
     # default, as Zephyr's kconfig does after its out-of-range warning).
     # Pipelining depth: 1 (NCS behaviour) to the core's cap 8; redirects:
