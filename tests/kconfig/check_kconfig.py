@@ -367,7 +367,7 @@ def main():
            "FOTA_RS_CHECK_LAYOUT": "y", "FOTA_RS_ALLOW_DOWNGRADE": "n",
            "FOTA_RS_MAX_REDIRECTS": "5", "FOTA_RS_PROGRESS_SAVE": "n",
            "FOTA_RS_FRAG_FIT": "0", "FOTA_RS_SIGNATURE": "n",
-           "FOTA_RS_LOG_LEVEL": "3"}
+           "FOTA_RS_LOG_LEVEL": "3", "FOTA_RS_LOG_TEXT": "n"}
     got = {name: val(kconf, name) for name in app}
     check(got == app, "the defaults `make size` reports last (nRF9160, modem library, no SETTINGS)",
           str(got))
