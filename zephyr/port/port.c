@@ -280,6 +280,19 @@ static int32_t port_start_worker(void *ctx, void (*entry)(void *arg), void *arg)
 	return 0;
 }
 
+int frs_worker_stack_unused(size_t *unused)
+{
+#if defined(CONFIG_INIT_STACKS) && defined(CONFIG_THREAD_STACK_INFO)
+	if (!atomic_get(&frs_created)) {
+		return -ESRCH;
+	}
+	return k_thread_stack_space_get(&frs_thread, unused);
+#else
+	ARG_UNUSED(unused);
+	return -ENOTSUP;
+#endif
+}
+
 /* ------------------------------------------------------------------------ */
 /* Table and configuration                                                   */
 /* ------------------------------------------------------------------------ */
