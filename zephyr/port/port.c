@@ -187,13 +187,14 @@ static void port_log(void *ctx, uint8_t level, const char *msg, size_t len)
 
 	/* port.h: msg is NUL-terminated at len and reused after the call. No
 	 * copy here (it cost the download thread 240 B of stack on every log
-	 * record, docs/performance.md). Deferred logging v2 (Zephyr 3.0.99) copies a "%s"
-	 * argument into the message when it is a `char *` outside read-only
-	 * memory (CBPRINTF_PACKAGE_COPY_RW_STR in z_log_msg2_static_create); a
-	 * `const char *` is taken for read-only and kept as a pointer when
-	 * LOG2_MSG_PKG_ALWAYS_ADD_RO_STRING_IDXS is on (Sys-T catalog), hence
-	 * the cast. v1 needs log_strdup() (FRS_LOG_STR); immediate and minimal
-	 * modes format the line at once. */
+	 * record, docs/performance.md). Deferred logging v2 (Zephyr 3.0.99)
+	 * copies a "%s" argument into the message when it is a `char *`
+	 * outside read-only memory (CBPRINTF_PACKAGE_COPY_RW_STR in
+	 * z_log_msg2_static_create); a `const char *` is taken for read-only
+	 * and kept as a pointer when LOG2_MSG_PKG_ALWAYS_ADD_RO_STRING_IDXS is
+	 * on (Sys-T catalog), hence the cast. v1 needs log_strdup()
+	 * (FRS_LOG_STR); immediate and minimal modes format the line before
+	 * returning. */
 	char *line = (msg != NULL) ? (char *)msg : "";
 
 	switch (level) {
