@@ -9,7 +9,7 @@ use super::{
 use crate::error::{Errno, Error, Stage};
 use crate::http::{self, ContentRange, Event as HttpEvent, Head, Range, ResponseParser};
 use crate::port::{Handle, Port};
-use crate::text::{Out, Text};
+use crate::text::Out;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 /// A request in flight, kept in 8 bytes: the queue lives in the static
@@ -23,24 +23,6 @@ pub(super) struct Asked {
 impl Asked {
     /// `first == OPEN`: no Range header; `last == OPEN`: an open range.
     const OPEN: u32 = u32::MAX;
-
-    fn from(r: Option<Range>) -> Asked {
-        let narrow = |v: u64| {
-            u32::try_from(v)
-                .unwrap_or(Asked::OPEN - 1)
-                .min(Asked::OPEN - 1)
-        };
-        match r {
-            None => Asked {
-                first: Asked::OPEN,
-                last: Asked::OPEN,
-            },
-            Some(Range { first, last }) => Asked {
-                first: narrow(first),
-                last: last.map_or(Asked::OPEN, narrow),
-            },
-        }
-    }
 
     fn range(self) -> Option<Range> {
         (self.first != Asked::OPEN).then_some(Range {
@@ -60,20 +42,18 @@ impl Engine {
     }
 
     /// The next request to send on this connection, if the pipeline has room.
-    pub(super) fn plan_request(&self) -> Option<Option<Range>> {
-        if self.send_failed {
-            return None;
-        }
+    pub(super) fn plan_request(&self) -> Option<Asked> {
         if !(self.url.is_tls() && self.ranged) {
             // One streamed GET; after a failure it resumes with an open range.
             if !self.in_flight.is_empty() {
                 return None;
             }
             let off = self.sink.offset;
-            return Some((off > 0).then_some(Range {
-                first: u64::from(off),
-                last: None,
-            }));
+            let first = if off > 0 { off } else { Asked::OPEN };
+            return Some(Asked {
+                first,
+                last: Asked::OPEN,
+            });
         }
         // As deep as allowed from the first request on: the uplink must not
         // wait for responses to grow the pipeline (a server that mishandles
@@ -81,11 +61,14 @@ impl Engine {
         if self.in_flight.len() >= usize::from(self.depth_cap) {
             return None;
         }
-        let first = u64::from(self.next_request);
-        let last = first + u64::from(self.range_len()) - 1;
+        let first = self.next_request;
+        // Below `OPEN`, which would ask an open range.
+        let last = first
+            .saturating_add(self.range_len().saturating_sub(1))
+            .min(Asked::OPEN - 1);
         let last = match self.sink.total {
-            Some(total) if first >= u64::from(total) => return None,
-            Some(total) => last.min(u64::from(total) - 1),
+            Some(total) if first >= total => return None,
+            Some(total) => last.min(total - 1),
             // The size is unknown until the first response: ask once. A
             // server that ignores Range (a 200 with the whole file), answers
             // 503 or redirects would otherwise get the whole pipeline of
@@ -94,10 +77,7 @@ impl Engine {
             None if !self.in_flight.is_empty() => return None,
             None => last,
         };
-        Some(Some(Range {
-            first,
-            last: Some(last),
-        }))
+        Some(Asked { first, last })
     }
 
     /// Bytes of the next range: `frag_size`, or with `frag_fit` what leaves
@@ -138,168 +118,111 @@ impl Engine {
         }
     }
 
-    /// Send requests until the pipeline is full, as many whole requests per
-    /// send as fit the free part of the receive buffer: each send is a TLS
-    /// record of its own, 29 bytes on the uplink (5 of header, 8 of nonce,
-    /// 16 of tag), and with a long pre-signed URL the uplink sets the pace.
-    /// Requests are sent when the parser waits for bytes, after what arrived
-    /// was taken out of the buffer, so its free part is nearly all of it.
-    pub(super) fn fill_pipeline<P: Port>(&mut self, port: &mut P, h: Handle) -> Result<(), Error> {
-        loop {
-            let (asked, next) = (self.in_flight.len(), self.next_request);
-            let room = RX_BUF.saturating_sub(self.filled);
-            // Bytes of whole requests written after `filled`.
-            let mut len = 0;
-            while let Some(range) = self.plan_request() {
-                let start = self.filled + len;
-                let mut text = Text::new(self.rx.get_mut(start..).unwrap_or(&mut []));
-                if !(len == 0 && self.next_started) {
-                    http::write_request_start(&mut text, &self.url);
-                }
-                http::write_request_end(&mut text, range);
-                let (fits, written) = (text.fits(), text.needed());
-                if len == 0 && self.waits_for_a_pair(range, written, room) {
-                    return Ok(());
-                }
-                if !fits {
-                    if len == 0 {
-                        // Longer alone than the free part: in pieces.
-                        return self.send_in_pieces(port, h, range);
-                    }
-                    break;
-                }
-                len += written;
-                self.push_asked(range)?;
-            }
-            if len == 0 {
-                return self.start_next_request(port, h);
-            }
-            let batch = self.rx.get(self.filled..self.filled + len).unwrap_or(&[]);
-            if let Err(errno) = send_all(port, h, batch) {
-                // None of this send counts as asked.
-                while self.in_flight.len() > asked {
-                    self.in_flight.pop_back();
-                }
-                self.next_request = next;
-                return self.after_send_error(errno);
-            }
-            self.next_started = false;
-        }
-    }
-
+    /// Send requests until the pipeline is full, all in one send when they
+    /// fit the free part of the receive buffer, in sends of that size
+    /// otherwise: each send is a TLS record of its own, 29 bytes on the
+    /// uplink (5 of header, 8 of nonce, 16 of tag), and with a long
+    /// pre-signed URL the uplink sets the pace. Requests are sent when the
+    /// parser waits for bytes, after what arrived was taken out of the
+    /// buffer, so its free part is nearly all of it.
+    ///
     /// While the first request goes alone (the size is not known yet), the
-    /// start of the second one (request line and Host: most of a request
-    /// with a long pre-signed URL) goes out on the otherwise idle uplink.
-    /// Its end, the Range and the blank line, follows with the pipeline's
-    /// fill once a 206 gave the size; a server that answers otherwise gets
-    /// no second request (the connection closes with it unfinished), so
-    /// issue 14's one request per failed attempt holds. In a send of its
-    /// own: the server reads a TLS record whole, and the first request
+    /// start of the second (request line and Host: most of a request with a
+    /// long pre-signed URL) follows in a send of its own, on an otherwise
+    /// idle uplink; its Range and the blank line go with the pipeline's fill
+    /// once a 206 gave the size. A server that answers otherwise gets no
+    /// second request (the connection closes with it unfinished): issue
+    /// 14's one request per failed attempt holds. A send of its own,
+    /// because the server reads a TLS record whole and the first request
     /// must not wait for it.
-    fn start_next_request<P: Port>(&mut self, port: &mut P, h: Handle) -> Result<(), Error> {
-        let first_alone = self.sink.total.is_none() && self.in_flight.len() == 1;
-        if self.next_started
-            || !first_alone
-            || self.depth_cap < 2
-            || !(self.url.is_tls() && self.ranged)
-        {
-            return Ok(());
-        }
-        let mut text = Text::new(self.rx.get_mut(self.filled..).unwrap_or(&mut []));
-        http::write_request_start(&mut text, &self.url);
-        if !text.fits() {
-            return Ok(());
-        }
-        let len = text.len();
-        let start = self.rx.get(self.filled..self.filled + len).unwrap_or(&[]);
-        match send_all(port, h, start) {
-            Ok(()) => {
-                self.next_started = true;
-                Ok(())
+    pub(super) fn fill_pipeline<P: Port>(&mut self, port: &mut P, h: Handle) -> Result<(), Error> {
+        if self.send_failed {
+            // Nothing more on this connection: once the responses already
+            // asked are read, the rest goes on a new one.
+            if self.in_flight.is_empty() {
+                return Err(Error::new(Stage::Http, Errno::ConnReset));
             }
-            Err(errno) => self.after_send_error(errno),
+            return Ok(());
         }
-    }
-
-    /// Whether the one free slot of the pipeline waits for the next
-    /// response to free a second, so that two requests share a send (one
-    /// TLS record: 29 bytes less on the uplink for the pair). Only while at
-    /// least `PAIR_DEPTH - 1` requests stay in flight meanwhile, so the link
-    /// keeps working on those, and when both fit the free part of the
-    /// buffer (`len` bytes each; the next differs by a digit at most).
-    /// The last pipeline's worth of ranges goes one by one: the server reads
-    /// a record whole, so a pair's two responses leave together and queue
-    /// on the downlink, which single requests drain before the end.
-    fn waits_for_a_pair(&self, range: Option<Range>, len: usize, room: usize) -> bool {
-        let Some(Range {
-            last: Some(last), ..
-        }) = range
-        else {
-            return false;
-        };
-        let tail = u64::from(self.depth_cap) * u64::from(self.range_len());
-        self.depth_cap >= PAIR_DEPTH
+        // At `PAIR_DEPTH`, a lone free slot waits for the next response to
+        // free a second, so that two requests share a send (one TLS record:
+        // 29 bytes less on the uplink for the pair) while the link works on
+        // the seven in flight. Not for the last pipeline's worth of ranges:
+        // the server reads a record whole, so a pair's two responses leave
+        // together and queue on the downlink, which single requests drain
+        // before the end.
+        let tail = (u32::from(self.depth_cap) + 1).saturating_mul(self.range_len());
+        if self.depth_cap >= PAIR_DEPTH
             && self.in_flight.len() + 1 == usize::from(self.depth_cap)
             && self
                 .sink
                 .total
-                .is_some_and(|t| last + 1 + tail < u64::from(t))
-            && len.saturating_add(1).saturating_mul(2) <= room
-    }
-
-    /// Count `range` as asked on this connection.
-    fn push_asked(&mut self, range: Option<Range>) -> Result<(), Error> {
-        if self.in_flight.push_back(Asked::from(range)).is_err() {
-            return Err(Error::new(Stage::Http, Errno::Fault));
-        }
-        if let Some(Range {
-            last: Some(last), ..
-        }) = range
+                .is_some_and(|t| self.next_request.saturating_add(tail) < t)
         {
-            self.next_request = u32::try_from(last + 1).unwrap_or(u32::MAX);
+            return Ok(());
         }
-        Ok(())
-    }
-
-    /// Send a request (or the end of one started) longer than the free part
-    /// of the receive buffer through it, one send per bufferful.
-    fn send_in_pieces<P: Port>(
-        &mut self,
-        port: &mut P,
-        h: Handle,
-        range: Option<Range>,
-    ) -> Result<(), Error> {
-        let mut out = SendBuf::<P> {
-            port,
-            h,
-            buf: self.rx.get_mut(self.filled..).unwrap_or(&mut []),
-            len: 0,
-            err: None,
-        };
-        if !self.next_started {
-            http::write_request_start(&mut out, &self.url);
-        }
-        http::write_request_end(&mut out, range);
-        let sent = match out.err {
-            None => out.flush(),
-            Some(e) => Err(e),
-        };
-        match sent {
-            Ok(()) => {
-                self.next_started = false;
-                self.push_asked(range)
+        let (asked, next) = (self.in_flight.len(), self.next_request);
+        let mut started = self.next_started;
+        // Requests are written as they are planned, after the `len` bytes
+        // already in the free part of the receive buffer.
+        let mut len = 0;
+        let errno = loop {
+            let asked_now = self.plan_request();
+            // Right after the first request (nothing else to send, at the
+            // next call): the start of the second, in a send of its own.
+            let start_next = asked_now.is_none()
+                && !started
+                && asked == 1
+                && self.in_flight.len() == 1
+                && self.sink.total.is_none()
+                && self.depth_cap > 1
+                && self.url.is_tls()
+                && self.ranged;
+            let mut out = SendBuf::<P> {
+                port: &mut *port,
+                h,
+                buf: self.rx.get_mut(self.filled..).unwrap_or(&mut []),
+                len,
+                err: None,
+            };
+            let Some(a) = asked_now else {
+                if start_next {
+                    http::write_request_start(&mut out, &self.url);
+                }
+                match out.finish() {
+                    Ok(()) => {
+                        self.next_started = started || start_next;
+                        return Ok(());
+                    }
+                    Err(e) => break e,
+                }
+            };
+            if !started {
+                http::write_request_start(&mut out, &self.url);
             }
-            Err(errno) => self.after_send_error(errno),
+            started = false;
+            http::write_request_end(&mut out, a.range());
+            if let Some(e) = out.err {
+                break e;
+            }
+            len = out.len;
+            if self.in_flight.push_back(a).is_err() {
+                return Err(Error::new(Stage::Http, Errno::Fault));
+            }
+            if a.last != Asked::OPEN {
+                self.next_request = a.last.saturating_add(1);
+            }
+        };
+        // None of this send counts as asked.
+        while self.in_flight.len() > asked {
+            self.in_flight.pop_back();
         }
-    }
-
-    /// A send failed: an error when nothing is in flight; otherwise the
-    /// peer may have closed after answering what is already asked, and
-    /// those responses are taken before reconnecting.
-    fn after_send_error(&mut self, errno: Errno) -> Result<(), Error> {
+        self.next_request = next;
         if self.in_flight.is_empty() {
             return Err(Error::new(Stage::Http, errno));
         }
+        // The peer may have closed after answering what is already asked:
+        // take those responses before reconnecting.
         self.send_failed = true;
         Ok(())
     }
@@ -314,11 +237,6 @@ impl Engine {
         let h = self.conn.ok_or(Error::new(Stage::Http, Errno::NotConn))?;
         if self.in_flight.is_empty() {
             self.fill_pipeline(port, h)?;
-            if self.send_failed && self.in_flight.is_empty() {
-                // Everything asked before the failed send was answered:
-                // the rest goes on a new connection.
-                return Err(Error::new(Stage::Http, Errno::ConnReset));
-            }
         }
         // Responses come strictly in the order of the requests.
         let range = self
@@ -592,7 +510,7 @@ fn send_all<P: Port>(port: &mut P, h: Handle, mut data: &[u8]) -> Result<(), Err
     Ok(())
 }
 
-/// Writes a request through `buf` (the free part of the receive buffer),
+/// Writes requests through `buf` (the free part of the receive buffer),
 /// sending it whenever it is full, so the URL (up to 1 KiB) needs no
 /// request-sized buffer of its own.
 pub(super) struct SendBuf<'a, P: Port> {
@@ -604,6 +522,14 @@ pub(super) struct SendBuf<'a, P: Port> {
 }
 
 impl<P: Port> SendBuf<'_, P> {
+    /// Send what is written (an error while writing comes first).
+    fn finish(&mut self) -> Result<(), Errno> {
+        match self.err.take() {
+            None => self.flush(),
+            Some(e) => Err(e),
+        }
+    }
+
     fn flush(&mut self) -> Result<(), Errno> {
         let data = self.buf.get(..self.len).unwrap_or(&[]);
         self.len = 0;

@@ -906,20 +906,28 @@ fn below_depth_eight_requests_do_not_wait_for_a_second() {
     assert!(per_send[2..].iter().all(|&k| k == 1), "{per_send:?}");
 }
 
-/// Requests longer than half the receive buffer cannot share a send: each
-/// goes whole in one, and the download completes.
+/// Requests longer than half the receive buffer: the pipeline's fill goes
+/// out in sends of the buffer's size, a request across two of them (7
+/// requests of 1 KiB in 4 sends, not 7), and the download completes.
 #[test]
-fn requests_too_long_to_pair_go_one_per_send() {
+fn long_requests_fill_the_pipeline_in_sends_of_the_buffers_size() {
     let img = image(30_000);
     let mut f = Fake::new(img.clone(), tls());
     let url = std::format!("https://h.test/f?sig={}", "s".repeat(1000));
     download(&mut f, &url, &[42], Config::default()).unwrap();
     check_slot(&f, &img);
+    assert_eq!(f.requests.len(), img.len().div_ceil(2048));
     assert!(f.requests[0].len() > RX_BUF / 2);
-    let per_send = requests_per_send(&f);
-    // The end of the started second request shares a send with the third.
-    assert_eq!(&per_send[..2], &[1, 2], "{per_send:?}");
-    assert!(per_send[2..].iter().all(|&k| k == 1), "{per_send:?}");
+    // 0: the first request, 1: the start of the second, 2..6: the fill.
+    let fill = &f.sends[2..6];
+    assert_eq!(
+        fill.iter().map(|&(n, _)| n).sum::<usize>(),
+        7,
+        "{:?}",
+        f.sends
+    );
+    assert!(fill[..3].iter().all(|&(_, inside)| inside), "{:?}", f.sends);
+    assert!(!fill[3].1, "{:?}", f.sends);
     assert!(f.max_burst >= 3, "pipelined: {}", f.max_burst);
 }
 
