@@ -7,6 +7,7 @@
              [--out DIR] [--fota-sim PATH] [--sim-arg ARG]... [--no-calibrate]
              [--no-http] [--no-callgrind] [--section all|default|nrf91]
              [--nrf91-frags 1024,2048] [--frag-fit 2048] [--nrf91-contenders abcf]
+             [--link-trace]
 
 Everything runs on 127.0.0.1. tests/server/fota_server.py serves a real
 imgtool-signed image (S3-like headers, TLS 1.2 like the nRF91 modem) behind
@@ -166,7 +167,8 @@ class Link:
         self.proc = procs.start([exe, "--upstream", f"127.0.0.1:{upstream_port}",
                                  "--rtt-ms", str(a.rtt_ms), "--down-kbps", str(a.down_kbps),
                                  "--up-kbps", str(a.up_kbps), "--port-file", port_file,
-                                 "--stats", self.stats_path, "--verbose"], self.log)
+                                 "--stats", self.stats_path, "--verbose"]
+                                + (["--trace"] if a.link_trace else []), self.log)
         self.port = wait_port_file(port_file, self.proc, f"linksim ({name})")
 
     def stats(self):
@@ -643,6 +645,8 @@ def main():
     ap.add_argument("--nrf91-contenders", default="abcf",
                     help="which runs of the nRF91 profile: a (curl streaming), b (NCS pattern),"
                     " c (fota-sim), f (fota-sim --frag-fit); default abcf")
+    ap.add_argument("--link-trace", action="store_true",
+                    help="linksim writes every segment (direction, bytes, times) to OUT/linksim-*.log")
     a = ap.parse_args()
     a.nrf91_frags = [int(f) for f in a.nrf91_frags.split(",") if f]
     if a.rounds < 1 or a.frag_size < 1 or a.image_size < 4096:

@@ -37,11 +37,14 @@ use std::time::{Duration, Instant};
 const USAGE: &str = "\
 usage: linksim --upstream HOST:PORT [--listen ADDR:PORT] [--rtt-ms MS]
                [--down-kbps K] [--up-kbps K] [--mss BYTES]
-               [--port-file FILE] [--stats FILE] [--verbose]
+               [--port-file FILE] [--stats FILE] [--verbose] [--trace]
 
 A TCP proxy shaped like a cellular link. Defaults (LTE-M on an nRF91):
 --listen 127.0.0.1:0, --rtt-ms 200, --down-kbps 300, --up-kbps 100
 (1 kbit/s = 1000 bit/s; 0 = no rate limit), --mss 1460.
+--trace writes one line per segment to stderr: direction, connection,
+bytes, and the seconds since start at which it was read, started and ended
+on the link, and reached the other end.
 Only loopback addresses are accepted for --listen and --upstream.";
 
 struct Args {
@@ -54,6 +57,7 @@ struct Args {
     port_file: Option<String>,
     stats: Option<String>,
     verbose: bool,
+    trace: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -67,6 +71,7 @@ fn parse_args() -> Result<Args, String> {
         port_file: None,
         stats: None,
         verbose: false,
+        trace: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -93,6 +98,7 @@ fn parse_args() -> Result<Args, String> {
             "--port-file" => a.port_file = Some(val("--port-file")?),
             "--stats" => a.stats = Some(val("--stats")?),
             "--verbose" | "-v" => a.verbose = true,
+            "--trace" => a.trace = true,
             _ => return Err(format!("unknown argument {arg}")),
         }
     }
@@ -119,6 +125,7 @@ fn loopback_addr(s: &str) -> Result<SocketAddr, String> {
 /// One direction of the link: a serializer shared by all connections, then
 /// a fixed propagation delay.
 struct Link {
+    name: &'static str,
     bits_per_s: u64,
     delay: Duration,
     busy_until: Mutex<Instant>,
@@ -127,8 +134,9 @@ struct Link {
 }
 
 impl Link {
-    fn new(bits_per_s: u64, delay: Duration) -> Link {
+    fn new(name: &'static str, bits_per_s: u64, delay: Duration) -> Link {
         Link {
+            name,
             bits_per_s,
             delay,
             busy_until: Mutex::new(Instant::now()),
@@ -147,14 +155,32 @@ impl Link {
         Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
     }
 
-    /// Queues `len` bytes that arrived now and may not leave before
-    /// `not_before`; returns when they reach the other end.
-    fn schedule(&self, not_before: Instant, len: usize) -> Instant {
+    /// Queues `len` bytes of connection `id` that arrived now and may not
+    /// leave before `not_before`; returns when they reach the other end.
+    /// With `trace` (the process's start), writes a line for the segment.
+    fn schedule(
+        &self,
+        not_before: Instant,
+        len: usize,
+        id: u64,
+        trace: Option<Instant>,
+    ) -> Instant {
         let now = Instant::now();
         let mut busy = self.busy_until.lock().unwrap_or_else(|e| e.into_inner());
         let start = now.max(*busy).max(not_before);
         let end = start + self.serialization(len);
         *busy = end;
+        if let Some(t0) = trace {
+            let s = |t: Instant| t.saturating_duration_since(t0).as_secs_f64();
+            eprintln!(
+                "linksim: seg {} conn {id} {len} B read {:.6} start {:.6} end {:.6} arrive {:.6}",
+                self.name,
+                s(now),
+                s(start),
+                s(end),
+                s(end + self.delay)
+            );
+        }
         if len > 0 {
             self.bytes.fetch_add(len as u64, Ordering::Relaxed);
             self.segments.fetch_add(1, Ordering::Relaxed);
@@ -177,6 +203,8 @@ struct Shared {
     stats_path: Option<String>,
     stats_lock: Mutex<()>,
     verbose: bool,
+    /// `--trace`: the process's start, which segment times count from.
+    trace: Option<Instant>,
 }
 
 impl Shared {
@@ -214,32 +242,33 @@ fn sleep_until(t: Instant) {
     }
 }
 
-/// Reads segments from `src` and queues them on `link`.
+/// Reads segments from `src` (connection `id`) and queues them on `link`.
 fn reader(
     mut src: TcpStream,
     link: &Link,
     not_before: Instant,
     mss: usize,
     tx: Sender<Item>,
+    (id, trace): (u64, Option<Instant>),
 ) -> u64 {
     let mut buf = vec![0u8; mss];
     let mut total = 0u64;
     loop {
         match src.read(&mut buf) {
             Ok(0) => {
-                let _ = tx.send(Item::End(link.schedule(not_before, 0), false));
+                let _ = tx.send(Item::End(link.schedule(not_before, 0, id, trace), false));
                 return total;
             }
             Ok(n) => {
                 total += n as u64;
-                let at = link.schedule(not_before, n);
+                let at = link.schedule(not_before, n, id, trace);
                 if tx.send(Item::Data(at, buf[..n].to_vec())).is_err() {
                     return total;
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(_) => {
-                let _ = tx.send(Item::End(link.schedule(not_before, 0), true));
+                let _ = tx.send(Item::End(link.schedule(not_before, 0, id, trace), true));
                 return total;
             }
         }
@@ -276,6 +305,10 @@ fn writer(mut dst: TcpStream, src: TcpStream, rx: Receiver<Item>) {
 
 fn serve(client: TcpStream, upstream: SocketAddr, shared: Arc<Shared>, mss: usize, id: u64) {
     let accepted = Instant::now();
+    if let Some(t0) = shared.trace {
+        let at = accepted.saturating_duration_since(t0).as_secs_f64();
+        eprintln!("linksim: accept conn {id} at {at:.6}");
+    }
     let server = match TcpStream::connect(upstream) {
         Ok(s) => s,
         Err(e) => {
@@ -312,8 +345,9 @@ fn serve(client: TcpStream, upstream: SocketAddr, shared: Arc<Shared>, mss: usiz
     let up_writer = thread::spawn(move || writer(server, c_peer, up_rx));
     let down_writer = thread::spawn(move || writer(client, s_peer, down_rx));
     let sh = Arc::clone(&shared);
-    let up_reader = thread::spawn(move || reader(c_read, &sh.up, up_not_before, mss, up_tx));
-    let down = reader(s_read, &shared.down, accepted, mss, down_tx);
+    let trace = (id, shared.trace);
+    let up_reader = thread::spawn(move || reader(c_read, &sh.up, up_not_before, mss, up_tx, trace));
+    let down = reader(s_read, &shared.down, accepted, mss, down_tx, trace);
     let up = up_reader.join().unwrap_or(0);
     let _ = up_writer.join();
     let _ = down_writer.join();
@@ -334,13 +368,14 @@ fn run(a: Args) -> Result<(), String> {
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     let delay = a.rtt / 2;
     let shared = Arc::new(Shared {
-        down: Link::new(a.down_bps, delay),
-        up: Link::new(a.up_bps, delay),
+        down: Link::new("down", a.down_bps, delay),
+        up: Link::new("up", a.up_bps, delay),
         connections: AtomicU64::new(0),
         active: AtomicUsize::new(0),
         stats_path: a.stats.clone(),
         stats_lock: Mutex::new(()),
         verbose: a.verbose,
+        trace: a.trace.then(Instant::now),
     });
     shared.write_stats();
     if let Some(p) = &a.port_file {
@@ -397,7 +432,7 @@ mod tests {
 
     #[test]
     fn serialization_is_exact_to_the_byte() {
-        let l = Link::new(300_000, Duration::ZERO);
+        let l = Link::new("down", 300_000, Duration::ZERO);
         // 256 KiB at 300 kbit/s: 262144 * 8 / 300000 s = 6.990506667 s.
         assert_eq!(
             l.serialization(262_144),
@@ -405,17 +440,17 @@ mod tests {
         );
         assert_eq!(l.serialization(1), Duration::from_nanos(26_667));
         assert_eq!(
-            Link::new(0, Duration::ZERO).serialization(1 << 20),
+            Link::new("down", 0, Duration::ZERO).serialization(1 << 20),
             Duration::ZERO
         );
     }
 
     #[test]
     fn segments_queue_behind_each_other() {
-        let l = Link::new(8_000, Duration::from_millis(100));
+        let l = Link::new("up", 8_000, Duration::from_millis(100));
         let t0 = Instant::now();
-        let a = l.schedule(t0, 100); // 100 ms on the wire
-        let b = l.schedule(t0, 100); // waits for the first
+        let a = l.schedule(t0, 100, 1, None); // 100 ms on the wire
+        let b = l.schedule(t0, 100, 1, None); // waits for the first
         assert!(b - a == Duration::from_millis(100));
         assert!(a >= t0 + Duration::from_millis(200));
         assert_eq!(l.bytes.load(Ordering::Relaxed), 200);
