@@ -40,7 +40,7 @@ const POLL_SLICE_MS: u32 = 250;
 /// Most requests the engine tracks in flight (the configured depth is capped here).
 pub const MAX_PIPELINE: usize = 8;
 /// Least pipeline depth at which a lone request waits for a second to share
-/// its send (`waits_for_a_pair`). The wait takes one request out of the
+/// its send (`fill_pipeline`). The wait takes one request out of the
 /// pipeline: on make bench's nRF91 profile depth 6 then left the uplink
 /// idle (11.89 s against 11.35 s unpaired), 8 kept it busy (11.21 s).
 const PAIR_DEPTH: u8 = MAX_PIPELINE as u8;

@@ -938,8 +938,9 @@ fn long_requests_fill_the_pipeline_in_sends_of_the_buffers_size() {
 fn a_failed_send_with_responses_in_flight_goes_on_on_a_new_connection() {
     let img = image(40_000);
     let b = Behaviour {
-        // 0: the first request, 1: the pipeline's fill, 2: the first pair.
-        fail_send: Some(2),
+        // 0: the first request, 1: the start of the second, 2: the
+        // pipeline's fill, 3: the first pair (six requests in flight).
+        fail_send: Some(3),
         ..tls()
     };
     let mut f = Fake::new(img.clone(), b);
@@ -949,7 +950,9 @@ fn a_failed_send_with_responses_in_flight_goes_on_on_a_new_connection() {
     };
     download(&mut f, "https://h.test/f", &[42], cfg).unwrap();
     check_slot(&f, &img);
+    assert_eq!(f.sends[3], (0, false), "the failed send");
     assert_eq!(f.connects.len(), 2);
+    // The six responses in flight were read on the first connection.
     assert_eq!(
         f.requests.len(),
         img.len().div_ceil(2048),
