@@ -20,6 +20,135 @@ pub enum TcpProbe {
     Refused = 2,
 }
 
+/// How a failure line is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    /// Every hint, errno description and check in words (cargo feature
+    /// `log-text`, Kconfig `FOTA_RS_LOG_TEXT`).
+    Words,
+    /// Words for the failures people meet (refused TLS or TCP, DNS, HTTP
+    /// 4xx, image checks); every other hint as `hint=#N` ([`Hint`]), their
+    /// errnos by name alone, a refused check as its name and numbers.
+    /// [`expand_codes`] turns such a line back into the words of
+    /// [`Form::Words`].
+    Compact,
+}
+
+/// Whether this build writes [`Form::Words`]: only with `log-text`, whose
+/// text costs about 4 KB of flash. The writers take it as a const
+/// parameter, so a build links the text of its own form alone.
+const WORDS: bool = cfg!(feature = "log-text");
+
+/// The form this build writes.
+pub const FORM: Form = if WORDS { Form::Words } else { Form::Compact };
+
+/// The hints outside the failures people meet: a compact line names them
+/// as `hint=#N`. The numbers are stable (a decoder reads lines of older
+/// builds): never renumber one, add new ones at the end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Hint {
+    UrlTooLong = 1,
+    UrlMalformed = 2,
+    /// Names the host: `hint=#3 host=fota.example.com`.
+    NoData = 3,
+    ConnDropped = 4,
+    HeadTooBig = 5,
+    ServerBusy = 6,
+    Flash = 7,
+    Schedule = 8,
+    Cancelled = 9,
+    BadResponse = 10,
+    SeeLog = 11,
+    RedirectsOff = 12,
+    RedirectLoop = 13,
+    RedirectToHttp = 14,
+    SizePastTrailer = 15,
+    RetriesOut5xx = 16,
+}
+
+impl Hint {
+    pub const ALL: [Hint; 16] = [
+        Hint::UrlTooLong,
+        Hint::UrlMalformed,
+        Hint::NoData,
+        Hint::ConnDropped,
+        Hint::HeadTooBig,
+        Hint::ServerBusy,
+        Hint::Flash,
+        Hint::Schedule,
+        Hint::Cancelled,
+        Hint::BadResponse,
+        Hint::SeeLog,
+        Hint::RedirectsOff,
+        Hint::RedirectLoop,
+        Hint::RedirectToHttp,
+        Hint::SizePastTrailer,
+        Hint::RetriesOut5xx,
+    ];
+
+    /// The `N` of `hint=#N`.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    pub fn from_code(code: u32) -> Option<Hint> {
+        Hint::ALL.into_iter().find(|h| u32::from(h.code()) == code)
+    }
+
+    /// Whether the words name the host (the compact line then carries it).
+    pub fn names_host(self) -> bool {
+        self == Hint::NoData
+    }
+
+    /// The words, the one table both the device (`log-text`) and
+    /// [`expand_codes`] write: `(before, Some(after))` puts the host
+    /// between the two.
+    pub fn words(self) -> (&'static str, Option<&'static str>) {
+        let text = match self {
+            Hint::UrlTooLong => "the URL is longer than CONFIG_FOTA_RS_URL_MAX_LEN / the host longer than CONFIG_FOTA_RS_HOST_MAX_LEN; raise the limit",
+            Hint::UrlMalformed => "the URL is malformed (only http and https; no spaces or control characters)",
+            Hint::NoData => return ("no data from ", Some(" within the socket timeout: check coverage, or raise the timeout")),
+            Hint::ConnDropped => "the connection kept dropping and the retries ran out: check coverage, or raise the retry count",
+            Hint::HeadTooBig => "the response head is larger than the 2 KiB receive buffer",
+            Hint::ServerBusy => "the server kept answering 5xx; try again later",
+            Hint::Flash => "writing the update target failed (MCUboot secondary slot, or the modem's DFU area for modem deltas): check the flash partition or the modem",
+            Hint::Schedule => "the image is in flash and verified, but marking it for MCUboot failed",
+            Hint::Cancelled => "the download was cancelled",
+            Hint::BadResponse => "the server's response was malformed or unexpected",
+            Hint::SeeLog => "see the log for details",
+            Hint::RedirectsOff => "the server redirects and following redirects is off (max_redirects 0, CONFIG_FOTA_RS_MAX_REDIRECTS=0)",
+            Hint::RedirectLoop => "the server redirected more times than allowed (a redirect loop?); check the URL",
+            Hint::RedirectToHttp => "the server redirected from https to http; refused to continue the download in clear text",
+            Hint::SizePastTrailer => "the server announced a size past the slot's trailer start or below what it sent; refused",
+            Hint::RetriesOut5xx => "the server kept answering 5xx and the retries ran out; try again later",
+        };
+        (text, None)
+    }
+
+    /// ` hint: <words>` or ` hint=#N[ host=H]`.
+    fn write<const WORDS: bool>(self, w: &mut dyn Out, host: &str) {
+        if WORDS {
+            let (before, after) = self.words();
+            w.text(HINT).text(before);
+            if let Some(after) = after {
+                w.text(host).text(after);
+            }
+        } else {
+            w.text(" hint=#").dec(self.code());
+            if self.names_host() {
+                w.text(" host=").text(host);
+            }
+        }
+    }
+}
+
+/// What separates a line from its hint in words.
+const HINT: &str = " hint: ";
+
+/// The hint of every refused check, in both forms.
+const CHECK_HINT: &str = " hint: the image was downloaded and its hash is right, but it must not be installed on this device; nothing was scheduled";
+
 /// The last failure (or the state of the last download).
 #[derive(Clone, Debug)]
 pub struct Diag {
@@ -33,9 +162,18 @@ pub struct Diag {
     /// Platform detail of the last failed connect (e.g. the TLS verify error).
     pub detail: Detail,
     /// A hint the engine knows better than the generic one for the errno.
-    pub note: Option<&'static str>,
+    pub note: Option<Hint>,
     /// The pre-upgrade check that refused the image.
     pub check: crate::zopt::ZeroOption<crate::checks::CheckError>,
+}
+
+/// A hint in words for the failures people meet, or a [`Hint`].
+enum Said {
+    /// Words still to follow " hint: ".
+    Words(&'static str),
+    /// The rest of words already begun (" hint: " and what names the host).
+    Rest(&'static str),
+    Code(Hint),
 }
 
 impl Diag {
@@ -54,8 +192,22 @@ impl Diag {
         }
     }
 
-    /// One line: stage, cause, errno name, tags, status, offset, and a hint.
+    /// One line: stage, cause, errno name, tags, status, offset, and a
+    /// hint, in this build's [`FORM`]. The log's failure record and
+    /// `fota_rs_diag_text` both write it.
     pub fn write_text(&self, w: &mut dyn Out, url: &Url) {
+        self.write_line::<WORDS>(w, url);
+    }
+
+    /// The line in either form (tests and host tools write both).
+    pub fn write_form(&self, w: &mut dyn Out, url: &Url, form: Form) {
+        match form {
+            Form::Words => self.write_line::<true>(w, url),
+            Form::Compact => self.write_line::<false>(w, url),
+        }
+    }
+
+    fn write_line<const WORDS: bool>(&self, w: &mut dyn Out, url: &Url) {
         let Some(errno) = self.errno else {
             w.put("no error");
             return;
@@ -63,10 +215,15 @@ impl Diag {
         w.text("stage=")
             .text(self.stage.name())
             .text(" error=")
-            .text(errno.name())
-            .text(" (")
-            .text(errno.describe())
-            .text(")");
+            .text(errno.name());
+        let description = if WORDS {
+            Some(errno.describe())
+        } else {
+            errno.plain_description()
+        };
+        if let Some(text) = description {
+            w.text(" (").text(text).text(")");
+        }
         if !self.tags_tried.is_empty() {
             w.put(" sec_tags_tried=");
             put_tags(w, &self.tags_tried);
@@ -79,23 +236,29 @@ impl Diag {
             w.text(" detail=\"").text(&self.detail).text("\"");
         }
         if let Some(c) = self.check.as_ref() {
-            w.text(" check=").text(c.check()).text(" refused=\"");
-            c.write_text(w);
-            w.put("\" hint: the image was downloaded and its hash is right, but it must not be installed on this device; nothing was scheduled");
+            w.text(" check=").text(c.check()).text(" refused=");
+            if WORDS {
+                w.put("\"");
+                c.write_form(w, Form::Words);
+                w.put("\"");
+            } else {
+                c.write_form(w, Form::Compact);
+            }
+            w.put(CHECK_HINT);
             return;
         }
-        w.put(" hint: ");
         match self.note {
-            Some(n) => w.put(n),
-            None => self.write_hint(w, url, errno),
+            Some(h) => h.write::<WORDS>(w, url.host.as_str()),
+            None => self.write_hint::<WORDS>(w, url, errno),
         }
     }
 
-    fn write_hint(&self, w: &mut dyn Out, url: &Url, errno: Errno) {
+    fn write_hint<const WORDS: bool>(&self, w: &mut dyn Out, url: &Url, errno: Errno) {
         let host = url.host.as_str();
         let port = url.port;
-        let text = match (self.stage, errno) {
+        let said = match (self.stage, errno) {
             (Stage::Tls, Errno::ConnRefused) => {
+                w.put(HINT);
                 if self.tcp_probe == TcpProbe::PortOpen {
                     w.text("TCP to ").text(host).text(":").dec(port).text(" works but the TLS handshake was refused with sec_tag ");
                 } else {
@@ -106,48 +269,51 @@ impl Diag {
                 // port's "hostname mismatch" / "IP address mismatch").
                 if crate::url::find_sub(self.detail.as_str(), " mismatch").is_some() {
                     w.text(": the server's certificate is not issued for ").text(host);
-                    "; use the host name the certificate names, or a certificate that names this host"
+                    Said::Rest("; use the host name the certificate names, or a certificate that names this host")
                 } else {
-                    ": the CA stored under that tag does not validate the server's certificate chain; provision the server's root CA (Amazon Root CA 1 for S3) under the tag or add a fallback tag"
+                    Said::Rest(": the CA stored under that tag does not validate the server's certificate chain; provision the server's root CA (Amazon Root CA 1 for S3) under the tag or add a fallback tag")
                 }
             }
-            (Stage::Tls, Errno::Inval) => "an https URL needs a sec_tag holding the server's root CA",
-            (Stage::Tls, Errno::NotSup) => "this platform cannot check an IP address against the server's certificate: use the host name in the URL (CONFIG_FOTA_RS_ALLOW_TLS_IP_LITERAL allows it unchecked)",
+            (Stage::Tls, Errno::Inval) => Said::Words("an https URL needs a sec_tag holding the server's root CA"),
+            (Stage::Tls, Errno::NotSup) => Said::Words("this platform cannot check an IP address against the server's certificate: use the host name in the URL (CONFIG_FOTA_RS_ALLOW_TLS_IP_LITERAL allows it unchecked)"),
             (Stage::Connect, Errno::ConnRefused) => {
-                w.text("nothing accepts TCP connections on ").text(host).text(":").dec(port);
+                w.text(HINT).text("nothing accepts TCP connections on ").text(host).text(":").dec(port);
                 if self.tcp_probe == TcpProbe::Refused {
                     w.put(" (checked with a plain TCP connect)");
                 }
-                ", so this is not a certificate problem: check the URL's port and the server"
+                Said::Rest(", so this is not a certificate problem: check the URL's port and the server")
             }
             (Stage::Dns, _) => {
-                w.put(host);
-                " did not resolve: check the host name, the PDN and that the network is up"
+                w.text(HINT).text(host);
+                Said::Rest(" did not resolve: check the host name, the PDN and that the network is up")
             }
-            (Stage::Url, Errno::NameTooLong) => "the URL is longer than CONFIG_FOTA_RS_URL_MAX_LEN / the host longer than CONFIG_FOTA_RS_HOST_MAX_LEN; raise the limit",
-            (Stage::Url, _) => "the URL is malformed (only http and https; no spaces or control characters)",
-            (_, Errno::TimedOut) => {
-                w.text("no data from ").text(host);
-                " within the socket timeout: check coverage, or raise the timeout"
-            }
-            (_, Errno::ConnReset) => "the connection kept dropping and the retries ran out: check coverage, or raise the retry count",
-            (Stage::Image, Errno::Access) => "the running image is not confirmed, so the secondary slot holds the previous image, MCUboot's only way back; confirm the running image first (boot_write_img_confirmed), or allow the overwrite (CONFIG_FOTA_RS_ALLOW_UNCONFIRMED_OVERWRITE); the slot was not touched",
-            (_, Errno::Access) => "the server refused access: a pre-signed URL may have expired; request a new one",
-            (_, Errno::NoEnt) => "the file is not on the server: check the path",
-            (_, Errno::Range) => "the server did not honour the byte range asked for (or the file changed during the download)",
-            (_, Errno::TooBig) if self.stage == Stage::Http => "the response head is larger than the 2 KiB receive buffer",
-            (Stage::Http, Errno::Again) => "the server kept answering 5xx; try again later",
-            (_, Errno::FileTooBig) => "the image is larger than the secondary slot minus MCUboot's trailer: build a smaller image or enlarge the slot",
-            (_, Errno::IlSeq) => "the image failed verification (SHA-256, TLVs or length): it was corrupted in transit or is not a signed MCUboot image; nothing was scheduled",
-            (_, Errno::NoExec) => "the image type is not the one expected by the caller",
-            (_, Errno::NotSup) if self.stage == Stage::Image => "this device cannot install this image type: MCUboot images go to the secondary slot, modem deltas need the platform's modem target, full modem images an external-flash target",
-            (Stage::Flash, _) => "writing the update target failed (MCUboot secondary slot, or the modem's DFU area for modem deltas): check the flash partition or the modem",
-            (Stage::Schedule, _) => "the image is in flash and verified, but marking it for MCUboot failed",
-            (_, Errno::Canceled) => "the download was cancelled",
-            (_, Errno::BadMsg) => "the server's response was malformed or unexpected",
-            _ => "see the log for details",
+            (Stage::Url, Errno::NameTooLong) => Said::Code(Hint::UrlTooLong),
+            (Stage::Url, _) => Said::Code(Hint::UrlMalformed),
+            (_, Errno::TimedOut) => Said::Code(Hint::NoData),
+            (_, Errno::ConnReset) => Said::Code(Hint::ConnDropped),
+            (Stage::Image, Errno::Access) => Said::Words("the running image is not confirmed, so the secondary slot holds the previous image, MCUboot's only way back; confirm the running image first (boot_write_img_confirmed), or allow the overwrite (CONFIG_FOTA_RS_ALLOW_UNCONFIRMED_OVERWRITE); the slot was not touched"),
+            (_, Errno::Access) => Said::Words("the server refused access: a pre-signed URL may have expired; request a new one"),
+            (_, Errno::NoEnt) => Said::Words("the file is not on the server: check the path"),
+            (_, Errno::Range) => Said::Words("the server did not honour the byte range asked for (or the file changed during the download)"),
+            (Stage::Http, Errno::TooBig) => Said::Code(Hint::HeadTooBig),
+            (Stage::Http, Errno::Again) => Said::Code(Hint::ServerBusy),
+            (_, Errno::FileTooBig) => Said::Words("the image is larger than the secondary slot minus MCUboot's trailer: build a smaller image or enlarge the slot"),
+            (_, Errno::IlSeq) => Said::Words("the image failed verification (SHA-256, TLVs or length): it was corrupted in transit or is not a signed MCUboot image; nothing was scheduled"),
+            (_, Errno::NoExec) => Said::Words("the image type is not the one expected by the caller"),
+            (Stage::Image, Errno::NotSup) => Said::Words("this device cannot install this image type: MCUboot images go to the secondary slot, modem deltas need the platform's modem target, full modem images an external-flash target"),
+            (Stage::Flash, _) => Said::Code(Hint::Flash),
+            (Stage::Schedule, _) => Said::Code(Hint::Schedule),
+            (_, Errno::Canceled) => Said::Code(Hint::Cancelled),
+            (_, Errno::BadMsg) => Said::Code(Hint::BadResponse),
+            _ => Said::Code(Hint::SeeLog),
         };
-        w.put(text);
+        match said {
+            Said::Words(text) => {
+                w.text(HINT).text(text);
+            }
+            Said::Rest(text) => w.put(text),
+            Said::Code(hint) => hint.write::<WORDS>(w, host),
+        }
     }
 }
 
@@ -167,6 +333,97 @@ pub fn put_tags(w: &mut dyn Out, tags: &[i32]) {
             w.put(",");
         }
         w.signed(*t);
+    }
+}
+
+/// Rewrites the compact parts of `line` ([`Form::Compact`], what a build
+/// without `log-text` writes) into the words a `log-text` build writes for
+/// the same failure, and copies everything else unchanged:
+///
+/// - `error=NAME` not followed by a description gets ` (description)`;
+/// - a check refused as name and numbers (`refused=not_newer image=1.2.0+0
+///   running=1.3.0+0`) becomes its sentence (`refused="image version ..."`);
+/// - `hint=#N` (with ` host=H` for the hints that name it) becomes
+///   `hint: <words>`.
+///
+/// `line` may be a failure line alone or a log record holding one (the
+/// decoder passes each record). A code this build does not know stays as
+/// written. The words come from the tables the device writes them from
+/// ([`Hint::words`], [`Errno::describe`], `CheckError`'s writer), so an
+/// expanded line equals the `log-text` line.
+#[cfg(any(test, feature = "log-text"))]
+pub fn expand_codes(line: &str, out: &mut dyn Out) {
+    let mut rest = line;
+    // The errno's description.
+    if let Some((head, tail)) = after_key(rest, "error=") {
+        let end = tail.find(' ').unwrap_or(tail.len());
+        let (name, tail) = split(tail, end);
+        out.text(head).text(name);
+        if !tail.starts_with(" (") {
+            if let Some(e) = Errno::from_name(name) {
+                out.text(" (").text(e.describe()).text(")");
+            }
+        }
+        rest = tail;
+    }
+    // A refused check as its sentence.
+    if let Some((head, tail)) = after_key(rest, "refused=") {
+        if !tail.starts_with('"') {
+            let end = tail.find(" hint:").unwrap_or(tail.len());
+            let (compact, tail) = split(tail, end);
+            out.put(head);
+            match crate::checks::CheckError::parse_compact(compact) {
+                Some(c) => {
+                    out.put("\"");
+                    c.write_form(out, Form::Words);
+                    out.put("\"");
+                }
+                None => out.put(compact),
+            }
+            rest = tail;
+        }
+    }
+    // The hint code.
+    if let Some(at) = rest.rfind(" hint=#") {
+        let (head, code) = split(rest, at);
+        let code = code.get(" hint=#".len()..).unwrap_or("");
+        let end = code.find(' ').unwrap_or(code.len());
+        let (number, mut tail) = split(code, end);
+        let hint = number.parse().ok().and_then(Hint::from_code);
+        if let Some(hint) = hint {
+            let mut host = "";
+            if hint.names_host() {
+                if let Some(h) = tail.strip_prefix(" host=") {
+                    let end = h.find(' ').unwrap_or(h.len());
+                    (host, tail) = split(h, end);
+                }
+            }
+            out.put(head);
+            hint.write::<true>(out, host);
+            rest = tail;
+        }
+    }
+    out.put(rest);
+}
+
+/// `s` cut at `i` (which `find` gave: a character boundary).
+#[cfg(any(test, feature = "log-text"))]
+fn split(s: &str, i: usize) -> (&str, &str) {
+    crate::url::cut(s, i, 0).unwrap_or((s, ""))
+}
+
+/// `(line up to and with key, what follows)` for the first `key` that
+/// starts a word.
+#[cfg(any(test, feature = "log-text"))]
+fn after_key<'a>(line: &'a str, key: &str) -> Option<(&'a str, &'a str)> {
+    let mut from = 0;
+    loop {
+        let at = from + line.get(from..)?.find(key)?;
+        let end = at + key.len();
+        if at == 0 || line.get(..at)?.ends_with(' ') {
+            return Some((line.get(..end)?, line.get(end..)?));
+        }
+        from = end;
     }
 }
 

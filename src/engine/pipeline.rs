@@ -5,6 +5,7 @@
 use super::{
     Engine, Notice, Outcome, FIT_GAVE_UP, FIT_MARGIN, MAX_BACKOFF_MS, POLL_SLICE_MS, RX_BUF,
 };
+use crate::diag::Hint;
 use crate::error::{Errno, Error, Stage};
 use crate::http::{self, ContentRange, Event as HttpEvent, Head, Range, ResponseParser};
 use crate::port::{Handle, Port};
@@ -362,12 +363,12 @@ impl Engine {
                 // None may be followed (max_redirects 0, or a build without
                 // them): the same answer either way.
                 if !cfg!(feature = "redirects") || self.cfg.max_redirects == 0 {
-                    self.diag.note = Some("the server redirects and following redirects is off (max_redirects 0, CONFIG_FOTA_RS_MAX_REDIRECTS=0)");
+                    self.diag.note = Some(Hint::RedirectsOff);
                     return Err(http(Errno::NotSup));
                 }
                 if self.redirects >= self.cfg.max_redirects {
                     crate::logging::error!("too many redirects", max = self.cfg.max_redirects);
-                    self.diag.note = Some("the server redirected more times than allowed (a redirect loop?); check the URL");
+                    self.diag.note = Some(Hint::RedirectLoop);
                     return Err(http(Errno::BadMsg));
                 }
                 let (s, e) = hd.location.ok_or(http(Errno::BadMsg))?;
@@ -377,7 +378,7 @@ impl Engine {
                 self.url.redirect(loc, self.cfg.limits).map_err(|e| {
                     if e == Errno::Access {
                         crate::logging::error!("refusing redirect from https to http");
-                        self.diag.note = Some("the server redirected from https to http; refused to continue the download in clear text");
+                        self.diag.note = Some(Hint::RedirectToHttp);
                     }
                     http(e)
                 })?;
@@ -418,7 +419,7 @@ impl Engine {
                             size = t32,
                             written = w.written()
                         );
-                        self.diag.note = Some("the server announced a size past the slot's trailer start or below what it sent; refused");
+                        self.diag.note = Some(Hint::SizePastTrailer);
                         return Err(Error::new(Stage::Http, e));
                     }
                 }
