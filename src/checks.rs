@@ -283,7 +283,7 @@ pub(crate) fn put_version(w: &mut dyn Out, v: Version) {
 }
 
 impl Query {
-    const ALL: [Query; 3] = [Query::FlashRead, Query::DeviceLayout, Query::RunningVersion];
+    pub const ALL: [Query; 3] = [Query::FlashRead, Query::DeviceLayout, Query::RunningVersion];
 
     /// The name in a compact refusal.
     pub fn name(self) -> &'static str {
@@ -296,7 +296,7 @@ impl Query {
 }
 
 impl Malformed {
-    const ALL: [Malformed; 5] = [
+    pub const ALL: [Malformed; 5] = [
         Malformed::Header,
         Malformed::NoVectorTable,
         Malformed::ProtectedTlvArea,

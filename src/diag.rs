@@ -479,4 +479,315 @@ mod tests {
             "{text}"
         );
     }
+
+    use crate::checks::{CheckError, Malformed, Query};
+    use crate::version::Version;
+    use std::string::String;
+
+    fn url() -> Url {
+        Url::parse("https://fota.test:8443/app.bin", Limits::DEFAULT).unwrap()
+    }
+
+    fn line(d: &Diag, form: Form) -> String {
+        let mut out = String::new();
+        d.write_form(&mut out, &url(), form);
+        out
+    }
+
+    fn expanded(compact: &str) -> String {
+        let mut out = String::new();
+        expand_codes(compact, &mut out);
+        out
+    }
+
+    fn diag(stage: Stage, errno: Errno) -> Diag {
+        let mut d = Diag::new();
+        d.stage = stage;
+        d.errno = Some(errno);
+        d.offset = 4096;
+        d
+    }
+
+    /// One refusal of each kind, with numbers that differ from each other.
+    fn refusals() -> std::vec::Vec<CheckError> {
+        let v = |major, minor, revision, build| Version {
+            major,
+            minor,
+            revision,
+            build,
+        };
+        std::vec![
+            CheckError::Port {
+                query: Query::FlashRead,
+                errno: Errno::Io
+            },
+            CheckError::Port {
+                query: Query::DeviceLayout,
+                errno: Errno::Inval
+            },
+            CheckError::Port {
+                query: Query::RunningVersion,
+                errno: Errno::TimedOut
+            },
+            CheckError::Malformed(Malformed::Header),
+            CheckError::Malformed(Malformed::NoVectorTable),
+            CheckError::Malformed(Malformed::ProtectedTlvArea),
+            CheckError::Malformed(Malformed::TlvArea),
+            CheckError::Malformed(Malformed::NoHash),
+            CheckError::StackPointer {
+                sp: 0x3000_0000,
+                ram_start: 0x2000_0000,
+                ram_end: 0x2004_0000
+            },
+            CheckError::ResetNotThumb { reset: 0x0001_0400 },
+            CheckError::LinkedElsewhere {
+                reset: 0x0002_0a01,
+                code_start: 0x0001_0200,
+                code_end: 0x0001_4000,
+                linked_for: 0x0002_0200,
+                needed: 0x0001_0200,
+                primary_addr: 0x0001_0000,
+                hdr_size: 0x200
+            },
+            CheckError::NotNewer {
+                image: v(1, 2, 0, 0),
+                running: v(1, 3, 65535, 4_000_000_000)
+            },
+            CheckError::HashMismatch,
+            CheckError::Unsigned,
+            CheckError::WrongKey {
+                image_key: Some([0xde, 0xad, 0x00, 0x0f]),
+                key: [0x12, 0x34, 0x56, 0x78]
+            },
+            CheckError::WrongKey {
+                image_key: None,
+                key: [0, 0, 0, 1]
+            },
+            CheckError::BadSignature,
+            CheckError::BadKey,
+            CheckError::SignatureUnsupported,
+        ]
+    }
+
+    #[test]
+    fn hint_codes_are_stable_and_unique() {
+        for (i, h) in Hint::ALL.into_iter().enumerate() {
+            assert_eq!(usize::from(h.code()), i + 1, "{h:?}");
+            assert_eq!(Hint::from_code(u32::from(h.code())), Some(h));
+        }
+        assert_eq!(Hint::from_code(0), None);
+        assert_eq!(Hint::from_code(Hint::ALL.len() as u32 + 1), None);
+        // The numbers a decoder relies on: a change here breaks old lines.
+        assert_eq!(Hint::NoData.code(), 3);
+        assert_eq!(Hint::SeeLog.code(), 11);
+        assert_eq!(Hint::RetriesOut5xx.code(), 16);
+    }
+
+    /// Every stage and errno, with each engine note, with and without tags,
+    /// status and detail: the compact line expanded is the words line.
+    #[test]
+    fn every_compact_line_expands_to_the_log_text_line() {
+        let mut codes_seen = std::collections::BTreeSet::new();
+        let mut lines = 0;
+        let notes = core::iter::once(None).chain(Hint::ALL.into_iter().map(Some));
+        for note in notes {
+            for stage in Stage::ALL {
+                for code in 1..=Errno::Fault as i32 {
+                    for probe in [TcpProbe::NotDone, TcpProbe::PortOpen, TcpProbe::Refused] {
+                        let mut d = diag(stage, Errno::from_code(code));
+                        d.note = note;
+                        d.tcp_probe = probe;
+                        if probe == TcpProbe::PortOpen {
+                            d.tags_tried.push(1003).unwrap();
+                            d.tags_tried.push(-2).unwrap();
+                            d.http_status = 403;
+                            d.detail.push_str("hostname mismatch: fota.test").unwrap();
+                        }
+                        let compact = line(&d, Form::Compact);
+                        let words = line(&d, Form::Words);
+                        assert_eq!(expanded(&compact), words, "compact: {compact}");
+                        if let Some((_, n)) = compact.rsplit_once(" hint=#") {
+                            let n: u32 = n.split(' ').next().unwrap().parse().unwrap();
+                            codes_seen.insert(n);
+                            assert!(!compact.contains(" hint: "), "{compact}");
+                        } else {
+                            // No code: the hint is in the device's own words.
+                            fn hint(l: &str) -> Option<&str> {
+                                l.split_once(" hint: ").map(|(_, h)| h)
+                            }
+                            assert_eq!(hint(&compact), hint(&words));
+                            assert!(hint(&compact).is_some(), "{compact}");
+                        }
+                        lines += 1;
+                    }
+                }
+            }
+        }
+        let all: std::collections::BTreeSet<u32> =
+            Hint::ALL.into_iter().map(|h| u32::from(h.code())).collect();
+        assert_eq!(codes_seen, all, "a hint code is never written");
+        assert!(lines > 1000);
+    }
+
+    /// The failures people meet read the same without `log-text`: refused
+    /// TLS (both probe results, a name mismatch, no tag, an IP literal),
+    /// refused TCP, DNS, HTTP 4xx, image verification and the unconfirmed
+    /// slot.
+    #[test]
+    fn the_failures_people_meet_keep_their_words() {
+        let tls = |probe, detail: &str| {
+            let mut d = diag(Stage::Tls, Errno::ConnRefused);
+            d.tcp_probe = probe;
+            d.tags_tried.push(1003).unwrap();
+            d.detail.push_str(detail).unwrap();
+            d
+        };
+        let http = |errno, status| {
+            let mut d = diag(Stage::Http, errno);
+            d.http_status = status;
+            d
+        };
+        let cases = [
+            (tls(TcpProbe::PortOpen, "certificate verify failed"),
+             "stage=tls error=ECONNREFUSED (connection refused) sec_tags_tried=1003 offset=4096 detail=\"certificate verify failed\" hint: TCP to fota.test:8443 works but the TLS handshake was refused with sec_tag 1003: the CA stored under that tag does not validate the server's certificate chain; provision the server's root CA (Amazon Root CA 1 for S3) under the tag or add a fallback tag"),
+            (tls(TcpProbe::NotDone, ""),
+             "stage=tls error=ECONNREFUSED (connection refused) sec_tags_tried=1003 offset=4096 hint: the TLS handshake with fota.test:8443 was refused with sec_tag 1003: the CA stored under that tag does not validate the server's certificate chain; provision the server's root CA (Amazon Root CA 1 for S3) under the tag or add a fallback tag"),
+            (tls(TcpProbe::PortOpen, "hostname mismatch: fota.test"),
+             "stage=tls error=ECONNREFUSED (connection refused) sec_tags_tried=1003 offset=4096 detail=\"hostname mismatch: fota.test\" hint: TCP to fota.test:8443 works but the TLS handshake was refused with sec_tag 1003: the server's certificate is not issued for fota.test; use the host name the certificate names, or a certificate that names this host"),
+            (diag(Stage::Tls, Errno::Inval),
+             "stage=tls error=EINVAL (invalid argument) offset=4096 hint: an https URL needs a sec_tag holding the server's root CA"),
+            (diag(Stage::Tls, Errno::NotSup),
+             "stage=tls error=ENOTSUP (not supported) offset=4096 hint: this platform cannot check an IP address against the server's certificate: use the host name in the URL (CONFIG_FOTA_RS_ALLOW_TLS_IP_LITERAL allows it unchecked)"),
+            ({ let mut d = diag(Stage::Connect, Errno::ConnRefused); d.tcp_probe = TcpProbe::Refused; d },
+             "stage=connect error=ECONNREFUSED (connection refused) offset=4096 hint: nothing accepts TCP connections on fota.test:8443 (checked with a plain TCP connect), so this is not a certificate problem: check the URL's port and the server"),
+            (diag(Stage::Dns, Errno::HostUnreach),
+             "stage=dns error=EHOSTUNREACH (host name did not resolve) offset=4096 hint: fota.test did not resolve: check the host name, the PDN and that the network is up"),
+            (http(Errno::Access, 403),
+             "stage=http error=EACCES (access denied) http_status=403 offset=4096 hint: the server refused access: a pre-signed URL may have expired; request a new one"),
+            (http(Errno::NoEnt, 404),
+             "stage=http error=ENOENT (not found) http_status=404 offset=4096 hint: the file is not on the server: check the path"),
+            (http(Errno::Range, 416),
+             "stage=http error=ERANGE (response does not match the requested range) http_status=416 offset=4096 hint: the server did not honour the byte range asked for (or the file changed during the download)"),
+            (diag(Stage::Image, Errno::IlSeq),
+             "stage=image error=EILSEQ (image integrity check failed) offset=4096 hint: the image failed verification (SHA-256, TLVs or length): it was corrupted in transit or is not a signed MCUboot image; nothing was scheduled"),
+            (diag(Stage::Image, Errno::NoExec),
+             "stage=image error=ENOEXEC (image type does not match the expected type) offset=4096 hint: the image type is not the one expected by the caller"),
+            (diag(Stage::Image, Errno::FileTooBig),
+             "stage=image error=EFBIG (image larger than the slot) offset=4096 hint: the image is larger than the secondary slot minus MCUboot's trailer: build a smaller image or enlarge the slot"),
+            (diag(Stage::Image, Errno::NotSup),
+             "stage=image error=ENOTSUP (not supported) offset=4096 hint: this device cannot install this image type: MCUboot images go to the secondary slot, modem deltas need the platform's modem target, full modem images an external-flash target"),
+            (diag(Stage::Image, Errno::Access),
+             "stage=image error=EACCES (access denied) offset=4096 hint: the running image is not confirmed, so the secondary slot holds the previous image, MCUboot's only way back; confirm the running image first (boot_write_img_confirmed), or allow the overwrite (CONFIG_FOTA_RS_ALLOW_UNCONFIRMED_OVERWRITE); the slot was not touched"),
+        ];
+        for (d, want) in cases {
+            assert_eq!(line(&d, Form::Compact), want);
+            assert_eq!(line(&d, Form::Words), want);
+        }
+    }
+
+    /// `write_text` (the log record, `fota_rs_diag_text`) writes the form
+    /// of the build's features.
+    #[test]
+    fn write_text_is_the_form_of_the_build() {
+        let want = if cfg!(feature = "log-text") {
+            Form::Words
+        } else {
+            Form::Compact
+        };
+        assert_eq!(FORM, want);
+        let d = diag(Stage::Http, Errno::BadMsg);
+        let mut text = String::new();
+        d.write_text(&mut text, &url());
+        assert_eq!(text, line(&d, want));
+        let mut c = String::new();
+        CheckError::HashMismatch.write_text(&mut c);
+        let mut w = String::new();
+        CheckError::HashMismatch.write_form(&mut w, want);
+        assert_eq!(c, w);
+    }
+
+    /// The other failures: errno name alone, the hint as its code (and
+    /// the host where the words name it).
+    #[test]
+    fn other_failures_are_codes() {
+        let mut d = diag(Stage::Http, Errno::TimedOut);
+        d.tags_tried.push(7).unwrap();
+        assert_eq!(
+            line(&d, Form::Compact),
+            "stage=http error=ETIMEDOUT sec_tags_tried=7 offset=4096 hint=#3 host=fota.test"
+        );
+        assert_eq!(
+            expanded(&line(&d, Form::Compact)),
+            "stage=http error=ETIMEDOUT (timed out) sec_tags_tried=7 offset=4096 hint: no data from fota.test within the socket timeout: check coverage, or raise the timeout"
+        );
+        let mut d = diag(Stage::Http, Errno::Again);
+        d.note = Some(Hint::RetriesOut5xx);
+        d.http_status = 503;
+        assert_eq!(
+            line(&d, Form::Compact),
+            "stage=http error=EAGAIN http_status=503 offset=4096 hint=#16"
+        );
+    }
+
+    /// A refused check: its name and numbers on the device, the sentence
+    /// back on the host, for every kind of refusal.
+    #[test]
+    fn refused_checks_are_name_and_numbers_and_expand_to_the_sentence() {
+        for c in refusals() {
+            let mut d = diag(Stage::Image, c.errno());
+            d.check.set(c);
+            let compact = line(&d, Form::Compact);
+            let words = line(&d, Form::Words);
+            assert_eq!(expanded(&compact), words, "compact: {compact}");
+            assert!(compact.ends_with(CHECK_HINT), "{compact}");
+            let mut refusal = String::new();
+            c.write_form(&mut refusal, Form::Compact);
+            assert_eq!(CheckError::parse_compact(&refusal), Some(c), "{refusal}");
+            assert!(
+                !refusal.contains('"') && !refusal.contains(':'),
+                "{refusal}"
+            );
+        }
+        let v = |minor| Version {
+            major: 1,
+            minor,
+            revision: 0,
+            build: 0,
+        };
+        let mut d = diag(Stage::Image, Errno::NoExec);
+        d.check.set(CheckError::NotNewer {
+            image: v(2),
+            running: v(3),
+        });
+        assert_eq!(
+            line(&d, Form::Compact),
+            std::format!("stage=image error=ENOEXEC (image type does not match the expected type) offset=4096 check=version refused=not_newer image=1.2.0+0 running=1.3.0+0{CHECK_HINT}")
+        );
+        let mut d = diag(Stage::Image, Errno::NoExec);
+        d.check.set(refusals()[10]);
+        assert_eq!(
+            line(&d, Form::Compact),
+            std::format!("stage=image error=ENOEXEC (image type does not match the expected type) offset=4096 check=layout refused=linked_elsewhere linked_for=0x00020200 needed=0x00010200 primary=0x00010000 header=0x00000200 reset=0x00020a01 code=0x00010200..0x00014000{CHECK_HINT}")
+        );
+    }
+
+    /// What is not a compact code stays as written: other records, unknown
+    /// codes, lines already in words, a failure line inside a record.
+    #[test]
+    fn expand_codes_leaves_the_rest_alone() {
+        for text in [
+            "",
+            "Downloading url=https://fota.test/app.bin",
+            "stage=http error=EFOO offset=0 hint=#99",
+            "stage=http error=EBADMSG (malformed or unexpected HTTP response) offset=0 hint: the server's response was malformed or unexpected",
+            "terror=EIO xhint=#3",
+            "check=version refused=not_newer image=1.x running=2",
+        ] {
+            assert_eq!(expanded(text), text);
+        }
+        assert_eq!(
+            expanded("<err> fota_rs: #12 diag=stage=flash error=EIO offset=8 hint=#7 (end)"),
+            "<err> fota_rs: #12 diag=stage=flash error=EIO (flash or storage I/O error) offset=8 hint: writing the update target failed (MCUboot secondary slot, or the modem's DFU area for modem deltas): check the flash partition or the modem (end)"
+        );
+    }
 }
