@@ -105,25 +105,15 @@ impl Hint {
     /// [`expand_codes`] write: `(before, Some(after))` puts the host
     /// between the two.
     pub fn words(self) -> (&'static str, Option<&'static str>) {
-        let text = match self {
-            Hint::UrlTooLong => "the URL is longer than CONFIG_FOTA_RS_URL_MAX_LEN / the host longer than CONFIG_FOTA_RS_HOST_MAX_LEN; raise the limit",
-            Hint::UrlMalformed => "the URL is malformed (only http and https; no spaces or control characters)",
-            Hint::NoData => return ("no data from ", Some(" within the socket timeout: check coverage, or raise the timeout")),
-            Hint::ConnDropped => "the connection kept dropping and the retries ran out: check coverage, or raise the retry count",
-            Hint::HeadTooBig => "the response head is larger than the 2 KiB receive buffer",
-            Hint::ServerBusy => "the server kept answering 5xx; try again later",
-            Hint::Flash => "writing the update target failed (MCUboot secondary slot, or the modem's DFU area for modem deltas): check the flash partition or the modem",
-            Hint::Schedule => "the image is in flash and verified, but marking it for MCUboot failed",
-            Hint::Cancelled => "the download was cancelled",
-            Hint::BadResponse => "the server's response was malformed or unexpected",
-            Hint::SeeLog => "see the log for details",
-            Hint::RedirectsOff => "the server redirects and following redirects is off (max_redirects 0, CONFIG_FOTA_RS_MAX_REDIRECTS=0)",
-            Hint::RedirectLoop => "the server redirected more times than allowed (a redirect loop?); check the URL",
-            Hint::RedirectToHttp => "the server redirected from https to http; refused to continue the download in clear text",
-            Hint::SizePastTrailer => "the server announced a size past the slot's trailer start or below what it sent; refused",
-            Hint::RetriesOut5xx => "the server kept answering 5xx and the retries ran out; try again later",
-        };
-        (text, None)
+        let text = HINT_WORDS
+            .get(usize::from(self.code()).wrapping_sub(1))
+            .copied()
+            .unwrap_or("");
+        if self.names_host() {
+            (text, Some(NO_DATA_AFTER_HOST))
+        } else {
+            (text, None)
+        }
     }
 
     /// ` hint: <words>` or ` hint=#N[ host=H]`.
@@ -142,6 +132,30 @@ impl Hint {
         }
     }
 }
+
+/// The words of each [`Hint`], at its code minus one (a table rather than
+/// a match: one lookup in the `log-text` build).
+const HINT_WORDS: [&str; Hint::ALL.len()] = [
+    "the URL is longer than CONFIG_FOTA_RS_URL_MAX_LEN / the host longer than CONFIG_FOTA_RS_HOST_MAX_LEN; raise the limit",
+    "the URL is malformed (only http and https; no spaces or control characters)",
+    "no data from ",
+    "the connection kept dropping and the retries ran out: check coverage, or raise the retry count",
+    "the response head is larger than the 2 KiB receive buffer",
+    "the server kept answering 5xx; try again later",
+    "writing the update target failed (MCUboot secondary slot, or the modem's DFU area for modem deltas): check the flash partition or the modem",
+    "the image is in flash and verified, but marking it for MCUboot failed",
+    "the download was cancelled",
+    "the server's response was malformed or unexpected",
+    "see the log for details",
+    "the server redirects and following redirects is off (max_redirects 0, CONFIG_FOTA_RS_MAX_REDIRECTS=0)",
+    "the server redirected more times than allowed (a redirect loop?); check the URL",
+    "the server redirected from https to http; refused to continue the download in clear text",
+    "the server announced a size past the slot's trailer start or below what it sent; refused",
+    "the server kept answering 5xx and the retries ran out; try again later",
+];
+
+/// What follows the host in the words of [`Hint::NoData`].
+const NO_DATA_AFTER_HOST: &str = " within the socket timeout: check coverage, or raise the timeout";
 
 /// What separates a line from its hint in words.
 const HINT: &str = " hint: ";

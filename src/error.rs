@@ -115,11 +115,34 @@ impl Errno {
 
     /// Short description ("connection refused").
     pub fn describe(self) -> &'static str {
+        self.description::<true>().unwrap_or("")
+    }
+
+    /// The description of the errnos of the failures people meet (refused
+    /// TLS or TCP, DNS, HTTP 4xx, image checks); None for the others. A
+    /// build without `log-text` writes only these, so the other words of
+    /// [`Errno::describe`] are not linked; `crate::diag::expand_codes` adds
+    /// them back on the host.
+    pub fn plain_description(self) -> Option<&'static str> {
+        self.description::<false>()
+    }
+
+    /// One table for both: `ALL` is a const parameter so that each build
+    /// links the part it uses, as one lookup.
+    fn description<const ALL: bool>(self) -> Option<&'static str> {
         use Errno::*;
-        if let Some(text) = self.plain_description() {
-            return text;
-        }
-        match self {
+        let text = match self {
+            Inval => "invalid argument",
+            HostUnreach => "host name did not resolve",
+            ConnRefused => "connection refused",
+            FileTooBig => "image larger than the slot",
+            NoEnt => "not found",
+            NotSup => "not supported",
+            Access => "access denied",
+            Range => "response does not match the requested range",
+            IlSeq => "image integrity check failed",
+            NoExec => "image type does not match the expected type",
+            _ if !ALL => return None,
             Already => "a download is already running",
             Again => "try again later",
             NameTooLong => "URL or host name longer than the configured limit",
@@ -135,31 +158,6 @@ impl Errno {
             ConnAborted => "connection aborted",
             NetUnreach => "network unreachable",
             Fault => "internal error",
-            // Described above.
-            Inval | HostUnreach | ConnRefused | FileTooBig | NoEnt | NotSup | Access | Range
-            | IlSeq | NoExec => "",
-        }
-    }
-
-    /// The description of the errnos of the failures people meet (refused
-    /// TLS or TCP, DNS, HTTP 4xx, image checks); None for the others. A
-    /// build without `log-text` writes only these, so the other words of
-    /// [`Errno::describe`] are not linked; `crate::diag::expand_codes` adds
-    /// them back on the host.
-    pub fn plain_description(self) -> Option<&'static str> {
-        use Errno::*;
-        let text = match self {
-            Inval => "invalid argument",
-            HostUnreach => "host name did not resolve",
-            ConnRefused => "connection refused",
-            FileTooBig => "image larger than the slot",
-            NoEnt => "not found",
-            NotSup => "not supported",
-            Access => "access denied",
-            Range => "response does not match the requested range",
-            IlSeq => "image integrity check failed",
-            NoExec => "image type does not match the expected type",
-            _ => return None,
         };
         Some(text)
     }
