@@ -699,6 +699,19 @@ mod tests {
         }
     }
 
+    /// docs/ncs-integration.md lists each code with the words it stands for.
+    #[test]
+    fn the_documented_hint_codes_are_the_table() {
+        let doc = include_str!("../docs/ncs-integration.md");
+        for h in Hint::ALL {
+            let (before, after) = h.words();
+            let after = after.map(|a| std::format!("<host>{a}")).unwrap_or_default();
+            let row = std::format!("| `hint=#{}` | {before}{after} |", h.code());
+            assert!(doc.contains(&row), "missing: {row}");
+        }
+        assert!(!doc.contains(&std::format!("`hint=#{}`", Hint::ALL.len() + 1)));
+    }
+
     /// `write_text` (the log record, `fota_rs_diag_text`) writes the form
     /// of the build's features.
     #[test]
