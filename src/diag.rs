@@ -35,7 +35,7 @@ pub enum Form {
 }
 
 /// Whether this build writes [`Form::Words`]: only with `log-text`, whose
-/// text costs about 4 KB of flash. The writers take it as a const
+/// text costs 2.7 KB of flash (docs/performance.md). The writers take it as a const
 /// parameter, so a build links the text of its own form alone.
 const WORDS: bool = cfg!(feature = "log-text");
 
@@ -595,6 +595,27 @@ mod tests {
         assert_eq!(Hint::NoData.code(), 3);
         assert_eq!(Hint::SeeLog.code(), 11);
         assert_eq!(Hint::RetriesOut5xx.code(), 16);
+        // Each code has its own words (the table is by position).
+        for (h, says) in [
+            (Hint::UrlTooLong, "URL_MAX_LEN"),
+            (Hint::UrlMalformed, "the URL is malformed"),
+            (Hint::NoData, "no data from "),
+            (Hint::ConnDropped, "kept dropping"),
+            (Hint::HeadTooBig, "2 KiB receive buffer"),
+            (Hint::ServerBusy, "kept answering 5xx; try"),
+            (Hint::Flash, "writing the update target failed"),
+            (Hint::Schedule, "marking it for MCUboot failed"),
+            (Hint::Cancelled, "the download was cancelled"),
+            (Hint::BadResponse, "response was malformed"),
+            (Hint::SeeLog, "see the log"),
+            (Hint::RedirectsOff, "following redirects is off"),
+            (Hint::RedirectLoop, "a redirect loop?"),
+            (Hint::RedirectToHttp, "from https to http"),
+            (Hint::SizePastTrailer, "trailer start"),
+            (Hint::RetriesOut5xx, "the retries ran out; try again"),
+        ] {
+            assert!(h.words().0.contains(says), "{h:?}: {:?}", h.words());
+        }
     }
 
     /// Every stage and errno, with each engine note, with and without tags,
