@@ -76,12 +76,13 @@ case $ROOT/ in "$OUT"/*) die "refusing to use $OUT: it holds the source tree" ;;
 #    it is not necessarily this build's.
 # The same call prints the system libraries the staticlib needs (std's
 # runtime on hosted targets); cargo replays the note when the build is fresh.
-# With the `signature` feature: on a PC its 37 KB do not matter, and a C
+# With `log-text` (records in words, as fota-sim logs them) and the
+# `signature` feature: on a PC their KBs do not matter, and a C
 # program can then check a FOTA_RS_HOST_VERIFY_KEY as a device would.
 log=$TARGET_DIR/host-sdk-cargo.log
 mkdir -p "$TARGET_DIR"
 if ! (cd "$ROOT" && CARGO_TARGET_DIR="$TARGET_DIR" "$CARGO" rustc --release -p fota-rs --lib \
-	--features signature --crate-type staticlib -- --print native-static-libs) >"$log" 2>&1; then
+	--features signature,log-text --crate-type staticlib -- --print native-static-libs) >"$log" 2>&1; then
 	cat "$log" >&2
 	die "cargo rustc failed"
 fi

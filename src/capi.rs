@@ -481,7 +481,7 @@ fn config_from_c(c: &fota_rs_config) -> Result<Config, Errno> {
             return Err(Errno::Inval);
         }
         if !cfg!(feature = "signature") {
-            crate::logging::error!("a verification key is configured but this build has no signature support (FOTA_RS_SIGNATURE)");
+            crate::logging::error!(NO_SIGNATURE_SUPPORT);
             return Err(Errno::NotSup);
         }
         // SAFETY: the caller passes `verify_key_len` valid bytes that stay
@@ -490,9 +490,7 @@ fn config_from_c(c: &fota_rs_config) -> Result<Config, Errno> {
         let der: &'static [u8] =
             unsafe { core::slice::from_raw_parts(c.verify_key, c.verify_key_len) };
         let key = crate::checks::VerifyKey::from_spki_der(der).map_err(|_| {
-            crate::logging::error!(
-                "verification key is not a P-256 SubjectPublicKeyInfo DER (imgtool getpub)"
-            );
+            crate::logging::error!(BAD_VERIFY_KEY);
             Errno::Inval
         })?;
         cfg.checks.verify_key = Some(key);
@@ -503,7 +501,7 @@ fn config_from_c(c: &fota_rs_config) -> Result<Config, Errno> {
     let (h, u) = (usize::from(c.host_max_len), usize::from(c.url_max_len));
     if h == 0 || h > crate::url::HOST_CAP || u == 0 || u > crate::url::PATH_CAP {
         crate::logging::error!(
-            "URL limits outside 1 ..= the built-in capacity",
+            URL_LIMITS,
             host_max = h,
             path_max = u,
             host_cap = crate::url::HOST_CAP,
@@ -527,10 +525,7 @@ fn config_from_c(c: &fota_rs_config) -> Result<Config, Errno> {
     }
     // Asked for, but not in this build: refused rather than ignored.
     if let Some(option) = cfg.needs_left_out() {
-        crate::logging::error!(
-            "the configuration asks for a part this build leaves out",
-            set = option
-        );
+        crate::logging::error!(PART_LEFT_OUT, set = option);
         return Err(Errno::NotSup);
     }
     Ok(cfg)
@@ -767,7 +762,7 @@ extern "C" fn worker_entry(_arg: *mut c_void) {
             errno: Errno::Canceled,
             ..
         }) => {
-            crate::logging::info!("Download cancelled");
+            crate::logging::info!(CANCELLED);
             event(fota_rs_event_id::FOTA_RS_EVT_CANCELLED)
         }
         Err(err) => {
@@ -778,7 +773,7 @@ extern "C" fn worker_entry(_arg: *mut c_void) {
             if crate::logging::enabled(crate::logging::Level::Error) {
                 let mut line = crate::text::Line::<320>::line();
                 engine.diag().write_text(&mut line, engine.url());
-                crate::logging::error!("Download failed", diag = line.as_str());
+                crate::logging::error!(FAILED, diag = line.as_str());
             }
             e
         }

@@ -671,9 +671,7 @@ pub fn check_image<P: Port>(
                 Outcome::Passed
             }
             Err(Errno::NotSup) => {
-                crate::logging::warn!(
-                    "Layout check skipped: the port does not tell the device layout"
-                );
+                crate::logging::warn!(LAYOUT_CHECK_SKIPPED);
                 Outcome::Skipped
             }
             Err(errno) => {
@@ -693,9 +691,7 @@ pub fn check_image<P: Port>(
                 Outcome::Passed
             }
             Err(Errno::NotSup) => {
-                crate::logging::warn!(
-                    "Version check skipped: the port does not tell the running version"
-                );
+                crate::logging::warn!(VERSION_CHECK_SKIPPED);
                 Outcome::Skipped
             }
             Err(errno) => {
@@ -715,9 +711,7 @@ pub fn check_image<P: Port>(
             Outcome::Passed
         }
         None => {
-            crate::logging::info!(
-                "No verification key configured: the signature is left to MCUboot"
-            );
+            crate::logging::info!(NO_VERIFY_KEY);
             Outcome::Disabled
         }
     };
@@ -979,7 +973,7 @@ pub fn check_signature<P: Port>(
         Some(true) => {
             let mut key = crate::text::Line::<8>::line();
             key.out().hex(&key_prefix);
-            crate::logging::info!("Signature verified (ECDSA-P256)", key = key.as_str());
+            crate::logging::info!(SIGNATURE_VERIFIED, key = key.as_str());
             Ok(())
         }
         Some(false) => Err(CheckError::BadSignature),

@@ -1,59 +1,111 @@
 // SPDX-License-Identifier: Apache-2.0
-//! Log records: a literal message and numbers or strings as key-values,
-//! handed to the `log` crate's logger.
-//!
-//! Why not `log::info!` and friends: each of their call sites expands to a
-//! few hundred bytes of record building (about 20 KB of flash for this
-//! crate on Cortex-M33), and formatted messages need `core::fmt`, which
-//! links panic paths (issue 5). Here a call site stores its values and calls
-//! one function; the logger (the port's, `src/ffi/mod.rs`) renders
-//! "message key=value ..." without `core::fmt`.
+//! Log records: an entry of the table in `src/records.rs` and its values,
+//! handed to the port's log function (`src/ffi/mod.rs`).
 //!
 //! ```ignore
-//! info!("Resuming", offset = saved.offset, total = total);
+//! info!(RESUMING, offset = saved.offset, total = total);
 //! ```
 //!
-//! Records above the `log` crate's static level (cargo features `log-off`,
-//! `log-max-*`, from Kconfig `FOTA_RS_LOG_LEVEL`) compile to nothing.
+//! A device build hands its port `#41 12288 262144` (the entry's id and the
+//! values); a `log-text` build hands it the words, "Resuming (hash rebuilt
+//! from flash) offset=12288 total=262144", and `fota-rs-log` turns the
+//! first into the second on a host. Neither needs `core::fmt` (issue 5).
+//!
+//! Why not the `log` crate: sending the same ids through its facade and
+//! key-values measured 1071 bytes more Cortex-M33 flash (docs/performance.md,
+//! "Log records as ids") for what is here a number and a few values, and
+//! `log::info!` call sites cost a few hundred bytes each more. The static level keeps the `log`
+//! crate's feature names (`log-off`, `log-max-error`, `log-max-warn`,
+//! `log-max-info`, from Kconfig `FOTA_RS_LOG_LEVEL`): records above it
+//! compile to nothing, and the compiler checks each call site's level and
+//! value names against its entry.
 
-pub use log::Level;
+use core::sync::atomic::{AtomicU8, Ordering};
+
+/// A record's level, in the port's numbering (enum fota_rs_log_level).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+#[repr(u8)]
+pub enum Level {
+    Error = 1,
+    Warn = 2,
+    Info = 3,
+    Debug = 4,
+}
+
+/// The most verbose level compiled in (0: none): the first of the cargo
+/// features `log-off`, `log-max-error`, `log-max-warn`, `log-max-info`
+/// that is on, or every level when none is.
+pub const STATIC_MAX: u8 = if cfg!(feature = "log-off") {
+    0
+} else if cfg!(feature = "log-max-error") {
+    Level::Error as u8
+} else if cfg!(feature = "log-max-warn") {
+    Level::Warn as u8
+} else if cfg!(feature = "log-max-info") {
+    Level::Info as u8
+} else {
+    Level::Debug as u8
+};
+
+/// Whether records at `level` are compiled in (a constant).
+// With `log-off` STATIC_MAX is 0 and this is false for every level, as
+// meant.
+#[allow(clippy::absurd_extreme_comparisons)]
+pub const fn compiled(level: Level) -> bool {
+    level as u8 <= STATIC_MAX
+}
+
+/// The run-time level: nothing until a logger is installed ([`start`],
+/// from `PortLogger::install`).
+static MAX: AtomicU8 = AtomicU8::new(0);
+
+/// Records of every level compiled in reach the logger from now on.
+pub fn start() {
+    MAX.store(STATIC_MAX, Ordering::Relaxed);
+}
 
 /// Whether records at `level` reach the logger (static and run-time level).
 #[inline]
 pub fn enabled(level: Level) -> bool {
-    level <= log::STATIC_MAX_LEVEL && level <= log::max_level()
+    compiled(level) && level as u8 <= MAX.load(Ordering::Relaxed)
 }
 
-/// Hands one record to the installed logger when its level is on at run
+/// Hands one record to the port's logger when its level is on at run
 /// time. Not inlined, and the run-time level is read here rather than at
-/// each call site, which only stores its values and calls (two string
-/// values: about 70 bytes of Cortex-M33 code, 100 with the names stored per
-/// value and the level read there). `message` comes from
-/// `format_args!` on a literal, so `as_str()` gives it back without
-/// formatting; `keys` are the values' names, each followed by a space.
+/// each call site, which only stores its values and calls.
 #[inline(never)]
-pub fn emit(
-    level: Level,
-    message: core::fmt::Arguments<'_>,
-    keys: &'static str,
-    values: &[Arg<'_>],
-) {
-    if level > log::max_level() {
+pub fn emit(level: Level, id: u16, values: &[Arg<'_>]) {
+    if level as u8 > MAX.load(Ordering::Relaxed) {
         return;
     }
-    log::logger().log(
-        &log::Record::builder()
-            .args(message)
-            .level(level)
-            .target("fota_rs")
-            .key_values(&Values { keys, values })
-            .build(),
-    );
+    crate::ffi::LOGGER.log(level, id, values);
 }
 
-/// A value of a record. Smaller than `log::kv::Value` and built inline: a
-/// call site stores a tag and a word (two for a string) per value; the
-/// conversion to `Value` happens once, in [`emit`]'s `Source`.
+/// Whether a `log-text` build hands its port id lines, as a device build
+/// does (fota-sim's `FOTA_RS_LOG_IDS`, to test the decoder against words).
+#[cfg(any(feature = "log-text", test))]
+static IDS_ONLY: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Id lines instead of words from now on (`log-text` builds).
+#[cfg(any(feature = "log-text", test))]
+pub fn set_ids_only(on: bool) {
+    IDS_ONLY.store(on, Ordering::Relaxed);
+}
+
+/// Writes one record as the port gets it: words in a `log-text` build
+/// (unless [`set_ids_only`]), else its id line.
+pub fn write_record(out: &mut dyn crate::text::Out, id: u16, values: &[Arg<'_>]) {
+    #[cfg(any(feature = "log-text", test))]
+    if !IDS_ONLY.load(Ordering::Relaxed) {
+        if let Some(record) = crate::records::by_id(id) {
+            return crate::records::write_words(out, record, values);
+        }
+    }
+    crate::records::write_ids(out, id, values);
+}
+
+/// A value of a record: a call site stores a tag and a word (two for a
+/// string) per value.
 #[derive(Clone, Copy)]
 pub enum Arg<'a> {
     Num(u32),
@@ -61,6 +113,25 @@ pub enum Arg<'a> {
     Wide(u64),
     Int(i32),
     Str(&'a str),
+}
+
+impl Arg<'_> {
+    /// Writes the value: a number in decimal (beyond 32 bits in hex, see
+    /// `text`), a string as it is.
+    pub fn write(&self, out: &mut dyn crate::text::Out) {
+        match *self {
+            Arg::Num(n) => {
+                out.dec(n);
+            }
+            Arg::Wide(n) => {
+                out.dec(n);
+            }
+            Arg::Int(n) => {
+                out.signed(n);
+            }
+            Arg::Str(s) => out.put(s),
+        }
+    }
 }
 
 impl From<u32> for Arg<'_> {
@@ -105,50 +176,26 @@ impl<'a> From<&'a str> for Arg<'a> {
     }
 }
 
-struct Values<'a> {
-    /// Names, each followed by a space (`concat!` in `record!`).
-    keys: &'static str,
-    values: &'a [Arg<'a>],
-}
-
-impl log::kv::Source for Values<'_> {
-    fn visit<'kvs>(
-        &'kvs self,
-        visitor: &mut dyn log::kv::VisitSource<'kvs>,
-    ) -> Result<(), log::kv::Error> {
-        let mut keys = self.keys;
-        for &arg in self.values {
-            let Some((key, rest)) = crate::url::split_once_byte(keys, b' ') else {
-                break;
-            };
-            keys = rest;
-            let value = match arg {
-                Arg::Num(n) => log::kv::Value::from(n),
-                Arg::Wide(n) => log::kv::Value::from(n),
-                Arg::Int(n) => log::kv::Value::from(n),
-                Arg::Str(s) => log::kv::Value::from(s),
-            };
-            visitor.visit_pair(log::kv::Key::from_str(key), value)?;
-        }
-        Ok(())
-    }
-}
-
 macro_rules! record {
-    ($level:ident, $message:literal $(, $key:ident = $value:expr)* $(,)?) => {
+    ($level:ident, $name:ident $(, $key:ident = $value:expr)* $(,)?) => {{
+        // The entry's level and keys are this call's (checked while compiling).
+        const _: () = $crate::records::check(
+            &$crate::records::$name,
+            $crate::logging::Level::$level,
+            &[$(stringify!($key)),*],
+        );
         // The static level is a constant: records above it compile to nothing.
-        if $crate::logging::Level::$level <= log::STATIC_MAX_LEVEL {
+        if $crate::logging::compiled($crate::logging::Level::$level) {
             $crate::logging::emit(
                 $crate::logging::Level::$level,
-                format_args!($message),
-                concat!($(stringify!($key), " "),*),
+                $crate::records::$name.id,
                 &[$($crate::logging::Arg::from($value)),*],
             );
         }
-    };
+    }};
 }
 
-/// `error!("message", key = value, ...)`: see the module documentation.
+/// `error!(ENTRY, key = value, ...)`: see the module documentation.
 macro_rules! error {
     ($($t:tt)*) => { $crate::logging::record!(Error, $($t)*) };
 }
@@ -158,6 +205,9 @@ macro_rules! warning {
 macro_rules! info {
     ($($t:tt)*) => { $crate::logging::record!(Info, $($t)*) };
 }
+macro_rules! debug {
+    ($($t:tt)*) => { $crate::logging::record!(Debug, $($t)*) };
+}
 
 // `warn` itself would clash with the built-in attribute in this `use`.
-pub(crate) use {error, info, record, warning as warn};
+pub(crate) use {debug, error, info, record, warning as warn};

@@ -459,7 +459,7 @@ impl SlotWriter {
         };
         // Losing a checkpoint costs a re-download, not correctness.
         if let Err(e) = port.kv_save(PROGRESS_KEY, &p.encode()) {
-            crate::logging::warn!("could not save progress", offset = offset, error = e.name());
+            crate::logging::warn!(SAVE_FAILED, offset = offset, error = e.name());
             self.checkpoint = None;
         }
     }

@@ -614,3 +614,69 @@ fn frag_fit_sizes_ranges_from_the_learned_head() {
     }
     assert_eq!(next, len);
 }
+
+/// The fota_rs records of a run's log, without their timestamps.
+fn record_lines(log: &str) -> Vec<String> {
+    log.lines()
+        .filter(|l| l.contains("> fota_rs: "))
+        .map(|l| l.split_once("] ").map_or(l, |(_, rest)| rest).to_string())
+        .collect()
+}
+
+/// The same runs logging ids (as a device build does) and words: the ids
+/// through fota-rs-log give the words, line for line. The runs cover
+/// records with numbers, URLs, a TLS refusal detail, a fallback tag and a
+/// failure line.
+#[test]
+fn log_ids_decode_to_the_words() {
+    let srv = Server::start(true, "ids");
+    let (url, resolve) = https_url(&srv, "redirect/2/app.bin");
+    let (missing, _) = https_url(&srv, "status/404/app.bin");
+    let (plain, _) = https_url(&srv, "app.bin");
+    let runs: [Vec<&str>; 3] = [
+        vec![&url, "--sec-tag", "42", "--resolve", &resolve],
+        vec![&missing, "--sec-tag", "42", "--resolve", &resolve],
+        vec![
+            &plain,
+            "--sec-tag",
+            "1003",
+            "--fallback-sec-tag",
+            "1004",
+            "--resolve",
+            &resolve,
+        ],
+    ];
+    let mut records = 0;
+    for (i, args) in runs.iter().enumerate() {
+        let words = sim(&format!("ids-w{i}"), args);
+        let ids = sim_env(&format!("ids-i{i}"), args, &[("FOTA_RS_LOG_IDS", "1")]);
+        assert_eq!(words.code(), ids.code());
+        let words = record_lines(&words.stderr());
+        let raw = record_lines(&ids.stderr());
+        assert!(!words.is_empty());
+        assert!(
+            raw.iter().all(|l| l.contains("fota_rs: #")),
+            "not id lines: {raw:?}"
+        );
+        let mut decoder = Command::new(env!("CARGO_BIN_EXE_fota-rs-log"))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("run fota-rs-log");
+        {
+            use std::io::Write;
+            let mut stdin = decoder.stdin.take().unwrap();
+            stdin.write_all(ids.stderr().as_bytes()).unwrap();
+        }
+        let decoded = decoder.wait_with_output().unwrap();
+        assert!(decoded.status.success());
+        let decoded = String::from_utf8(decoded.stdout).unwrap();
+        // Lines that are not records pass unchanged.
+        assert_eq!(decoded.lines().count(), ids.stderr().lines().count());
+        assert_eq!(record_lines(&decoded), words);
+        records += words.len();
+    }
+    // Downloading, 2 x Redirected, verified, requested; HTTP error, failed;
+    // refused, fallback works, verified, requested (and more at DBG).
+    assert!(records >= 11, "{records} records");
+}

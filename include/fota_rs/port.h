@@ -237,7 +237,15 @@ struct fota_rs_port {
 	/** Monotonic milliseconds. */
 	uint64_t (*uptime_ms)(void *ctx);
 	void (*sleep_ms)(void *ctx, uint32_t ms);
-	/** One log line: at most 200 bytes, no NUL, no newline; level is enum fota_rs_log_level. */
+	/**
+	 * One log record: len bytes (at most 200, no newline), and msg[len] is
+	 * a NUL, so msg is a C string the port may hand to its logger as it is
+	 * (no bounded copy first); valid for the call only (the buffer is on
+	 * the core's stack). level is enum
+	 * fota_rs_log_level. Without CONFIG_FOTA_RS_LOG_TEXT (cargo feature
+	 * log-text) the record is its number and values, "#41 12288 262144",
+	 * which fota-rs-log turns into words on a host (src/records.rs).
+	 */
 	void (*log)(void *ctx, uint8_t level, const char *msg, size_t len);
 	/**
 	 * Run entry(arg) once on the platform's download thread and return at

@@ -110,6 +110,8 @@ download is refused unless --allow-unconfirmed.
 memfault: asks the Memfault device API for the latest release (as mflt_nrf
 fota does; TLS with --sec-tag and --fallback-sec-tag), then downloads it
 through fota_download_start(url, url, tag, 0, 0).
+Environment: FOTA_RS_LOG_IDS=1 logs records as a device build does
+(\"#41 12288 262144\"); fota-rs-log turns them back into words.
 Exit status: 0 upgrade requested; 2 usage; 3 url/dns/connect/tls; 4 http;
 5 image; 6 flash/schedule; 7 cancelled; 8 memfault: up to date.";
 
@@ -484,6 +486,9 @@ fn read_slot_header(path: &str) -> Option<fota_rs::mcuboot::ImageHeader> {
 }
 
 fn main() -> ExitCode {
+    if std::env::var_os("FOTA_RS_LOG_IDS").is_some_and(|v| v == "1") {
+        fota_rs::logging::set_ids_only(true);
+    }
     let args = match parse_args() {
         Ok(a) => a,
         Err(msg) => {

@@ -78,7 +78,7 @@ impl Engine {
                         let mut tags = Line::<48>::line();
                         crate::diag::put_tags(&mut tags, &first);
                         crate::logging::warn!(
-                            "TLS handshake refused",
+                            TLS_REFUSED_TAGS,
                             sec_tags = tags.as_str(),
                             detail = e.detail.as_str()
                         );
@@ -91,14 +91,14 @@ impl Engine {
         let fallback = self.cfg.fallback_sec_tags.clone();
         for &tag in fallback.iter().filter(|t| !first.contains(t)) {
             self.note_tags(&[tag]);
-            crate::logging::info!("Trying fallback sec_tag", sec_tag = tag);
+            crate::logging::debug!(TRYING_FALLBACK_TAG, sec_tag = tag);
             match self.try_connect(port, &[tag]) {
                 Ok(h) => {
                     if crate::logging::enabled(crate::logging::Level::Warn) {
                         let mut refused = Line::<48>::line();
                         crate::diag::put_tags(&mut refused, &first);
                         crate::logging::warn!(
-                            "Fallback sec_tag works; using it for this download",
+                            FALLBACK_TAG_WORKS,
                             sec_tag = tag,
                             host = self.url.host.as_str(),
                             refused = refused.as_str()
@@ -112,7 +112,7 @@ impl Engine {
                 }
                 Err(e) if e.errno == Errno::ConnRefused && e.stage != ConnectStage::Tcp => {
                     crate::logging::warn!(
-                        "TLS handshake refused",
+                        TLS_REFUSED_FALLBACK,
                         sec_tag = tag,
                         detail = e.detail.as_str()
                     );
@@ -123,9 +123,7 @@ impl Engine {
         }
         let Some(e) = last_err else {
             // https with no tag at all: nothing to verify the server with.
-            crate::logging::error!(
-                "https URL but no sec_tag given and no fallback sec_tag configured"
-            );
+            crate::logging::error!(NO_SEC_TAG);
             return Err(self.fail(Error::new(Stage::Tls, Errno::Inval)));
         };
         // The modem reports a refused certificate and a refused port alike;

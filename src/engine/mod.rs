@@ -384,7 +384,7 @@ impl Engine {
         if cfg!(any(feature = "progress-save", feature = "modem-delta")) {
             self.url_id = url_id(&self.url);
         }
-        crate::logging::info!("Downloading", url = redacted(&self.url).as_str());
+        crate::logging::info!(DOWNLOADING, url = redacted(&self.url).as_str());
         self.connect(port)
     }
 
@@ -507,10 +507,7 @@ impl Engine {
                     && self.fit_head != FIT_GAVE_UP
                 {
                     self.fit_head = FIT_GAVE_UP;
-                    crate::logging::warn!(
-                        "ranges no longer sized to the response buffer",
-                        range = self.range_len()
-                    );
+                    crate::logging::info!(FRAG_FIT_DROPPED, range = self.range_len());
                 }
             }
             if progressed {
@@ -521,7 +518,7 @@ impl Engine {
                 Ok(Outcome::Done) => break,
                 Ok(Outcome::Continue) => continue,
                 Ok(Outcome::Redirect) => {
-                    crate::logging::info!("Redirected", url = redacted(&self.url).as_str());
+                    crate::logging::info!(REDIRECTED, url = redacted(&self.url).as_str());
                     self.close(port);
                     continue;
                 }
@@ -545,10 +542,7 @@ impl Engine {
                         && self.sink.resumed_from > 0 =>
                 {
                     // The file is not the one the saved progress was for.
-                    crate::logging::warn!(
-                        "the server's file changed since progress was saved; starting over",
-                        saved_at = self.sink.resumed_from
-                    );
+                    crate::logging::warn!(FILE_CHANGED, saved_at = self.sink.resumed_from);
                     self.close(port);
                     let _ = port.kv_delete(PROGRESS_KEY);
                     let url_id = self.sink.url_id;
@@ -559,16 +553,13 @@ impl Engine {
                     continue;
                 }
                 Err(e) if e.errno == Errno::TimedOut && self.past_deadline(port) => {
-                    crate::logging::error!(
-                        "the download did not finish in time",
-                        deadline_ms = self.cfg.deadline_ms
-                    );
+                    crate::logging::error!(DEADLINE, deadline_ms = self.cfg.deadline_ms);
                     return Err(e);
                 }
                 Err(e) if (e.errno.is_transient() || empty) && retries_left > 0 => {
                     self.close(port);
                     crate::logging::warn!(
-                        "Transfer interrupted; retrying",
+                        INTERRUPTED,
                         error = e.errno.name(),
                         offset = self.sink.offset,
                         retries_left = retries_left
@@ -593,10 +584,7 @@ impl Engine {
             // The modem checks the delta itself when it applies it.
             port.modem_delta_done(true)
                 .map_err(|e| Error::new(Stage::Schedule, e))?;
-            crate::logging::info!(
-                "Modem delta handed over; the modem applies it at its next start",
-                bytes = self.sink.offset
-            );
+            crate::logging::info!(DELTA_HANDED_OVER, bytes = self.sink.offset);
             return Ok(Finished {
                 image_type: ImageType::ModemDelta,
                 image_len: self.sink.offset,
@@ -614,7 +602,7 @@ impl Engine {
             let mut version = Line::<24>::line();
             crate::checks::put_version(&mut version, verified.header.version);
             crate::logging::info!(
-                "Image verified, SHA-256 matches",
+                IMAGE_VERIFIED,
                 version = version.as_str(),
                 bytes = verified.image_len
             );
@@ -630,11 +618,7 @@ impl Engine {
             if crate::logging::enabled(crate::logging::Level::Error) {
                 let mut why = Line::<160>::line();
                 e.write_text(&mut why);
-                crate::logging::error!(
-                    "Upgrade refused",
-                    check = e.check(),
-                    refused = why.as_str()
-                );
+                crate::logging::error!(UPGRADE_REFUSED, check = e.check(), refused = why.as_str());
             }
             self.diag.check.set(e);
             return Err(Error::new(Stage::Image, e.errno()));
@@ -650,7 +634,7 @@ impl Engine {
         port.request_upgrade(self.cfg.permanent)
             .map_err(|e| Error::new(Stage::Schedule, e))?;
         crate::logging::info!(
-            "Upgrade requested",
+            UPGRADE_REQUESTED,
             swap = if self.cfg.permanent {
                 "permanent"
             } else {
@@ -704,10 +688,7 @@ fn select_b1_image<'a, P: Port>(port: &mut P, file: &'a str) -> Result<&'a str, 
         Ok(true) => Ok(s1),
         Ok(false) => Ok(s0),
         Err(e) => {
-            crate::logging::error!(
-                "\"s0 s1\" file form needs CONFIG_FOTA_RS_B1_IMAGES and the active B1 slot from the port",
-                error = e.name()
-            );
+            crate::logging::error!(B1_NOT_AVAILABLE, error = e.name());
             Err(Errno::NotSup)
         }
     }

@@ -54,11 +54,7 @@ impl Engine {
     /// The server mishandled pipelined requests: one at a time from now on.
     pub(super) fn stop_pipelining(&mut self, why: &str) {
         if self.depth_cap > 1 {
-            crate::logging::warn!(
-                "no more pipelined requests",
-                why = why,
-                host = self.url.host.as_str()
-            );
+            crate::logging::info!(PIPELINE_STOPPED, why = why, host = self.url.host.as_str());
         }
         self.depth_cap = 1;
     }
@@ -133,20 +129,12 @@ impl Engine {
         let head = u16::try_from(head_len).unwrap_or(FIT_GAVE_UP - 1);
         if self.fit_head != FIT_GAVE_UP && head > self.fit_head {
             self.fit_head = head;
-            crate::logging::info!(
-                "ranges sized to the response buffer",
-                head = head,
-                range = self.range_len()
-            );
+            crate::logging::debug!(FRAG_FIT_SIZED, head = head, range = self.range_len());
         }
         if body.is_some_and(|b| b + head_len as u64 > u64::from(fit)) {
             // Asked before a longer head was seen: a modem would have failed
             // this response (the host port takes it).
-            crate::logging::warn!(
-                "a response did not fit the buffer (FOTA_RS_FRAG_FIT)",
-                head = head,
-                fit = fit
-            );
+            crate::logging::warn!(FRAG_FIT_MISSED, head = head, fit = fit);
         }
     }
 
@@ -326,12 +314,7 @@ impl Engine {
                     return Err(http(Errno::Range));
                 }
                 if first != off || asked.last.is_some_and(|l| last > l) {
-                    crate::logging::error!(
-                        "server sent another range",
-                        asked = off,
-                        first = first,
-                        last = last
-                    );
+                    crate::logging::error!(OTHER_RANGE, asked = off, first = first, last = last);
                     return Err(http(Errno::Range));
                 }
                 if hd.content_length.is_some_and(|l| l != last - first + 1) {
@@ -345,11 +328,11 @@ impl Engine {
             200 => {
                 if off != 0 {
                     // A server that ignores Range cannot resume us.
-                    crate::logging::error!("server answered 200 to a range request", asked = off);
+                    crate::logging::error!(RANGE_ANSWERED_200, asked = off);
                     return Err(http(Errno::Range));
                 }
                 if asked.is_some() {
-                    crate::logging::info!("server ignores Range; streaming the whole file");
+                    crate::logging::info!(RANGE_IGNORED);
                 }
                 self.ranged = false;
                 if let Some(l) = hd.content_length {
@@ -367,7 +350,7 @@ impl Engine {
                     return Err(http(Errno::NotSup));
                 }
                 if self.redirects >= self.cfg.max_redirects {
-                    crate::logging::error!("too many redirects", max = self.cfg.max_redirects);
+                    crate::logging::error!(TOO_MANY_REDIRECTS, max = self.cfg.max_redirects);
                     self.diag.note = Some(Hint::RedirectLoop);
                     return Err(http(Errno::BadMsg));
                 }
@@ -377,7 +360,7 @@ impl Engine {
                 // In place: a refused Location leaves the URL as it was.
                 self.url.redirect(loc, self.cfg.limits).map_err(|e| {
                     if e == Errno::Access {
-                        crate::logging::error!("refusing redirect from https to http");
+                        crate::logging::error!(HTTPS_TO_HTTP);
                         self.diag.note = Some(Hint::RedirectToHttp);
                     }
                     http(e)
@@ -393,7 +376,7 @@ impl Engine {
                     416 => Errno::Range,
                     _ => Errno::BadMsg,
                 };
-                crate::logging::error!("HTTP error from server", status = s);
+                crate::logging::error!(HTTP_ERROR, status = s);
                 Err(http(errno))
             }
         }
@@ -403,7 +386,7 @@ impl Engine {
         let t32 = u32::try_from(t).map_err(|_| Error::new(Stage::Image, Errno::FileTooBig))?;
         match self.sink.total {
             Some(known) if known != t32 => {
-                crate::logging::error!("file size changed", was = known, now = t32);
+                crate::logging::error!(SIZE_CHANGED, was = known, now = t32);
                 Err(Error::new(Stage::Http, Errno::Range))
             }
             _ => {
@@ -415,7 +398,7 @@ impl Engine {
                 if let Some(w) = self.sink.writer.as_mut() {
                     if let Err(e) = w.set_total(t32) {
                         crate::logging::error!(
-                            "the server's file size does not fit what was downloaded",
+                            SIZE_DOES_NOT_FIT,
                             size = t32,
                             written = w.written()
                         );
@@ -447,7 +430,7 @@ impl Engine {
                     .map(|s| s.saturating_mul(1000))
                     .unwrap_or(self.cfg.retry_backoff_ms)
                     .min(MAX_BACKOFF_MS);
-                crate::logging::warn!("server busy; retrying", status = hd.status, retry_ms = ms);
+                crate::logging::warn!(SERVER_BUSY, status = hd.status, retry_ms = ms);
                 return Ok(Outcome::RetryLater(ms));
             }
             _ => {}

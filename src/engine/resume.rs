@@ -22,17 +22,14 @@ impl Engine {
             return;
         };
         if saved.checkpoint.url_id != self.url_id {
-            crate::logging::info!("saved progress belongs to another download; starting over");
+            crate::logging::info!(PROGRESS_OTHER_DOWNLOAD);
             let _ = port.kv_delete(PROGRESS_KEY);
             return;
         }
         let writer = match SlotWriter::resume(port, self.sink.geo, &saved, &mut self.rx) {
             Ok(w) => w,
             Err(e) => {
-                crate::logging::warn!(
-                    "saved progress does not match the slot; starting over",
-                    error = e.name()
-                );
+                crate::logging::warn!(PROGRESS_MISMATCH, error = e.name());
                 let _ = port.kv_delete(PROGRESS_KEY);
                 return;
             }
@@ -46,7 +43,7 @@ impl Engine {
             }
         };
         crate::logging::info!(
-            "Resuming (hash rebuilt from flash)",
+            RESUMING,
             offset = saved.offset,
             total = saved.checkpoint.total
         );

@@ -104,7 +104,7 @@ impl Sink {
             image::check_expected(found, self.expected).map_err(img)?;
             match found {
                 ImageType::Mcuboot if self.keep_slot => {
-                    crate::logging::error!("the running image is not confirmed, and the slot holds the previous image MCUboot would revert to; confirm the running image first (boot_write_img_confirmed) or allow the overwrite (CONFIG_FOTA_RS_ALLOW_UNCONFIRMED_OVERWRITE)");
+                    crate::logging::error!(UNCONFIRMED_OVERWRITE);
                     return Err(img(Errno::Access));
                 }
                 ImageType::Mcuboot => {}
@@ -120,7 +120,7 @@ impl Sink {
                     return Ok(());
                 }
                 _ => {
-                    crate::logging::error!("this image type needs an external-flash target, which this device does not have", image = found.name());
+                    crate::logging::error!(NEEDS_EXTERNAL_FLASH, image = found.name());
                     return Err(img(Errno::NotSup));
                 }
             }
@@ -155,7 +155,7 @@ impl Sink {
             Ok(off) => Some(off),
             Err(Errno::Again) => None,
             Err(Errno::NotSup) => {
-                crate::logging::error!("no modem delta target (CONFIG_FOTA_RS_TARGET_MODEM_DELTA, or the platform has none)");
+                crate::logging::error!(NO_DELTA_TARGET);
                 return Err(Error::new(Stage::Image, Errno::NotSup));
             }
             Err(e) => return Err(flash(e)),
@@ -169,14 +169,11 @@ impl Sink {
         match (held, self.total) {
             (Some(0), _) => Ok(DeltaTarget { skip_below: 0 }),
             (Some(off), Some(total)) if off < total && same => {
-                crate::logging::info!(
-                    "The modem holds part of this delta; continuing from there",
-                    bytes = off
-                );
+                crate::logging::info!(DELTA_CONTINUED, bytes = off);
                 Ok(DeltaTarget { skip_below: off })
             }
             _ => {
-                crate::logging::info!("Erasing the modem's firmware update area");
+                crate::logging::info!(DELTA_ERASING);
                 port.modem_delta_erase().map_err(flash)?;
                 self.erased = true;
                 Ok(DeltaTarget { skip_below: 0 })

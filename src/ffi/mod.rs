@@ -9,6 +9,7 @@
 pub mod port_bindings;
 
 use crate::error::Errno;
+use crate::logging::{Arg, Level};
 use crate::port::{
     ConnectError, ConnectParams, ConnectStage, Detail, DeviceLayout, FlashGeometry, Handle, Port,
 };
@@ -339,7 +340,7 @@ impl Port for CPort {
     }
 }
 
-/// Routes `log` records to the port's log function.
+/// Hands records to the port's log function.
 pub struct PortLogger {
     table: AtomicPtr<fota_rs_port>,
 }
@@ -349,62 +350,26 @@ pub static LOGGER: PortLogger = PortLogger {
 };
 
 impl PortLogger {
-    /// Install (once) and point at `table`. Nothing in builds without log
-    /// records (`log-off`): the logger would be flash for nothing.
+    /// Point at `table` and let records through (every level compiled in).
+    /// Nothing in builds without log records (`log-off`).
     ///
     /// `&'static` because the logger dereferences the table on every
     /// record, from any thread, for the rest of the program: a C caller's
     /// pointer becomes one only where the contract that makes it so is
     /// (`fota_rs_init`).
     pub fn install(table: &'static fota_rs_port) {
-        if log::STATIC_MAX_LEVEL == log::LevelFilter::Off {
+        if crate::logging::STATIC_MAX == 0 {
             return;
         }
         LOGGER
             .table
             .store((table as *const fota_rs_port).cast_mut(), Ordering::Release);
-        if log::set_logger(&LOGGER).is_ok() {
-            log::set_max_level(log::LevelFilter::Info);
-        }
-    }
-}
-
-/// Longest log line handed to the port (the contract in port.h); a longer
-/// one ends in "...".
-const LOG_LINE: usize = 200;
-
-/// Renders a record's key-values as " key=value" without core::fmt.
-struct KeyValues<'a, B>(&'a mut Text<B>);
-
-impl<'kvs, B: AsMut<[u8]>> log::kv::VisitSource<'kvs> for KeyValues<'_, B> {
-    fn visit_pair(
-        &mut self,
-        key: log::kv::Key<'kvs>,
-        value: log::kv::Value<'kvs>,
-    ) -> Result<(), log::kv::Error> {
-        let t = self.0.out();
-        t.text(" ").text(key.as_str()).text("=");
-        if let Some(s) = value.to_borrowed_str() {
-            t.put(s);
-        } else if let Some(n) = value.to_u64() {
-            t.dec(n);
-        } else if let Some(n) = value.to_i64() {
-            t.signed(n);
-        } else if let Some(b) = value.to_bool() {
-            t.put(if b { "true" } else { "false" });
-        } else {
-            t.put("?");
-        }
-        Ok(())
-    }
-}
-
-impl log::Log for PortLogger {
-    fn enabled(&self, _: &log::Metadata) -> bool {
-        !self.table.load(Ordering::Acquire).is_null()
+        crate::logging::start();
     }
 
-    fn log(&self, record: &log::Record) {
+    /// Renders one record (`crate::logging::write_record`) and hands it to
+    /// the port, NUL-terminated at its length (the contract in port.h).
+    pub fn log(&self, level: Level, id: u16, values: &[Arg<'_>]) {
         let table = self.table.load(Ordering::Acquire);
         if table.is_null() {
             return;
@@ -413,13 +378,11 @@ impl log::Log for PortLogger {
         // read here.
         let t = unsafe { &*table };
         let Some(f) = t.log else { return };
-        let mut buf = [0u8; LOG_LINE];
+        // The line, and its NUL after the longest line.
+        let mut buf = [0u8; LOG_LINE + 1];
         let (body, mark) = buf.split_at_mut(LOG_LINE - 3);
         let mut line = Text::new(body);
-        // Messages are literals (scripts/check-log-literals.py) and the
-        // numbers travel as key-values: nothing here needs core::fmt.
-        line.put(record.args().as_str().unwrap_or("(message not a literal)"));
-        let _ = record.key_values().visit(&mut KeyValues(&mut line));
+        crate::logging::write_record(line.out(), id, values);
         let mut len = line.len();
         if !line.fits() {
             // The line is cut: say so where the room for the mark is.
@@ -428,18 +391,25 @@ impl log::Log for PortLogger {
             }
             len = (len + 3).min(LOG_LINE);
         }
-        let level = match record.level() {
-            log::Level::Error => fota_rs_log_level_FOTA_RS_LOG_ERR,
-            log::Level::Warn => fota_rs_log_level_FOTA_RS_LOG_WRN,
-            log::Level::Info => fota_rs_log_level_FOTA_RS_LOG_INF,
-            _ => fota_rs_log_level_FOTA_RS_LOG_DBG,
+        // Zeroed already; written so the contract does not rest on that.
+        if let Some(nul) = buf.get_mut(len) {
+            *nul = 0;
+        }
+        let level = match level {
+            Level::Error => fota_rs_log_level_FOTA_RS_LOG_ERR,
+            Level::Warn => fota_rs_log_level_FOTA_RS_LOG_WRN,
+            Level::Info => fota_rs_log_level_FOTA_RS_LOG_INF,
+            Level::Debug => fota_rs_log_level_FOTA_RS_LOG_DBG,
         };
-        // SAFETY: msg points to `len` valid bytes for the duration of the call.
+        // SAFETY: msg points to `len` valid bytes and a NUL for the
+        // duration of the call.
         unsafe { f(t.ctx, level as u8, buf.as_ptr().cast(), len) }
     }
-
-    fn flush(&self) {}
 }
+
+/// Longest log line handed to the port (the contract in port.h); a longer
+/// one ends in "...".
+const LOG_LINE: usize = 200;
 
 #[cfg(test)]
 pub(crate) mod tests {
@@ -461,8 +431,14 @@ pub(crate) mod tests {
         msg: *const cty::c_char,
         len: usize,
     ) {
-        // SAFETY: the logger passes `len` valid bytes for the call.
-        let bytes = unsafe { core::slice::from_raw_parts(msg.cast::<u8>(), len) };
+        // SAFETY: the logger passes `len` valid bytes and a NUL for the call.
+        let bytes = unsafe { core::slice::from_raw_parts(msg.cast::<u8>(), len + 1) };
+        assert_eq!(
+            bytes.last(),
+            Some(&0),
+            "line not NUL-terminated at its length"
+        );
+        let bytes = &bytes[..len];
         let line = String::from_utf8(bytes.to_vec()).expect("log lines are UTF-8");
         LINES.lock().unwrap().push((level, line));
     }
@@ -484,30 +460,39 @@ pub(crate) mod tests {
         table.log = Some(capture);
         PortLogger::install(std::boxed::Box::leak(std::boxed::Box::new(table)));
 
-        crate::logging::warn!(
-            "Test record",
-            error = "ECONNRESET",
-            offset = 12288u32,
-            retries_left = 2u8,
-            tag = -5i32,
-            big = 5_000_000_000u64
+        crate::logging::error!(
+            URL_LIMITS,
+            host_max = "ECONNRESET",
+            path_max = 12288u32,
+            host_cap = -5i32,
+            path_cap = 5_000_000_000u64
         );
         assert_eq!(
-            logged("Test record"),
+            logged("URL limits"),
+            (
+                fota_rs_log_level_FOTA_RS_LOG_ERR as u8,
+                "URL limits outside 1 ..= the built-in capacity host_max=ECONNRESET \
+                 path_max=12288 host_cap=-5 path_cap=0x000000012a05f200"
+                    .into()
+            )
+        );
+        crate::logging::set_ids_only(true);
+        crate::logging::warn!(SAVE_FAILED, offset = 4096u32, error = "EIO");
+        crate::logging::set_ids_only(false);
+        assert_eq!(
+            logged("#47"),
             (
                 fota_rs_log_level_FOTA_RS_LOG_WRN as u8,
-                "Test record error=ECONNRESET offset=12288 retries_left=2 tag=-5 \
-                 big=0x000000012a05f200"
-                    .into()
+                "#47 4096 EIO".into()
             )
         );
 
         let long = "x".repeat(300);
-        crate::logging::info!("Test long record", url = long.as_str());
-        let (level, line) = logged("Test long record");
+        crate::logging::info!(DOWNLOADING, url = long.as_str());
+        let (level, line) = logged("Downloading");
         assert_eq!(level, fota_rs_log_level_FOTA_RS_LOG_INF as u8);
         assert_eq!(line.len(), LOG_LINE);
-        assert!(line.starts_with("Test long record url=xxx"), "{line}");
+        assert!(line.starts_with("Downloading url=xxx"), "{line}");
         assert!(line.ends_with("xxx..."), "{line}");
     }
 }

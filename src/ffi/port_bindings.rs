@@ -214,7 +214,7 @@ pub struct fota_rs_port {
     #[doc = " Monotonic milliseconds."]
     pub uptime_ms: ::core::option::Option<unsafe extern "C" fn(ctx: *mut cty::c_void) -> u64>,
     pub sleep_ms: ::core::option::Option<unsafe extern "C" fn(ctx: *mut cty::c_void, ms: u32)>,
-    #[doc = " One log line: at most 200 bytes, no NUL, no newline; level is enum fota_rs_log_level."]
+    #[doc = " One log record: len bytes (at most 200, no newline), and msg[len] is\n a NUL, so msg is a C string the port may hand to its logger as it is\n (no bounded copy first); valid for the call only (the buffer is on\n the core's stack). level is enum\n fota_rs_log_level. Without CONFIG_FOTA_RS_LOG_TEXT (cargo feature\n log-text) the record is its number and values, \"#41 12288 262144\",\n which fota-rs-log turns into words on a host (src/records.rs)."]
     pub log: ::core::option::Option<
         unsafe extern "C" fn(ctx: *mut cty::c_void, level: u8, msg: *const cty::c_char, len: usize),
     >,

@@ -17,7 +17,8 @@ set(_all_inputs
   CONFIG_FOTA_RS_SIGNATURE CONFIG_FOTA_RS_TARGET_MODEM_DELTA
   CONFIG_FOTA_RS_B1_IMAGES CONFIG_FOTA_RS_CHECK_LAYOUT
   CONFIG_FOTA_RS_ALLOW_DOWNGRADE CONFIG_FOTA_RS_MAX_REDIRECTS
-  CONFIG_FOTA_RS_PROGRESS_SAVE CONFIG_FOTA_RS_FRAG_FIT CONFIG_FOTA_RS_LOG_LEVEL)
+  CONFIG_FOTA_RS_PROGRESS_SAVE CONFIG_FOTA_RS_FRAG_FIT CONFIG_FOTA_RS_LOG_LEVEL
+  CONFIG_FOTA_RS_LOG_TEXT)
 
 include(${CMAKE_CURRENT_LIST_DIR}/cases.cmake)
 
@@ -49,6 +50,11 @@ check("signature modem-delta b1 image-checks redirects progress-save"
   CONFIG_FOTA_RS_B1_IMAGES=y CONFIG_FOTA_RS_CHECK_LAYOUT=y
   CONFIG_FOTA_RS_MAX_REDIRECTS=5 CONFIG_FOTA_RS_PROGRESS_SAVE=y
   CONFIG_FOTA_RS_LOG_LEVEL=4)
+# Records in words on the device (FOTA_RS_LOG_TEXT, default n: ids).
+check("image-checks redirects log-max-info log-text" "records in words, INF"
+  CONFIG_FOTA_RS_MAX_REDIRECTS=5 CONFIG_FOTA_RS_LOG_LEVEL=3 CONFIG_FOTA_RS_LOG_TEXT=y)
+check("image-checks redirects log-max-info" "records as ids (LOG_TEXT n)"
+  CONFIG_FOTA_RS_MAX_REDIRECTS=5 CONFIG_FOTA_RS_LOG_LEVEL=3 CONFIG_FOTA_RS_LOG_TEXT=n)
 # The minimal build of docs/performance.md.
 check("log-off" "every optional part off, logs off"
   CONFIG_FOTA_RS_CHECK_LAYOUT=n CONFIG_FOTA_RS_ALLOW_DOWNGRADE=y
@@ -67,5 +73,18 @@ check("image-checks redirects log-max-warn" "layout check on, downgrades allowed
 # by level; the logger then has no backend either.
 check("image-checks" "no log level, no redirects (0)"
   CONFIG_FOTA_RS_MAX_REDIRECTS=0)
+
+# What `make size` reports last, the Kconfig defaults of issue 16's
+# application (an nRF9160 with the modem library, no settings subsystem):
+# scripts/size.sh names the features; tests/kconfig/check_kconfig.py checks
+# these CONFIG values are the Kconfig defaults for that application.
+file(STRINGS ${CMAKE_CURRENT_LIST_DIR}/../../scripts/size.sh _size_line
+  REGEX "^KCONFIG_DEFAULT_FEATURES=")
+string(REGEX REPLACE "^KCONFIG_DEFAULT_FEATURES=" "" _size_features "${_size_line}")
+string(REPLACE "," " " _size_features "${_size_features}")
+check("${_size_features}" "scripts/size.sh's default build is the Kconfig defaults (no SETTINGS)"
+  CONFIG_FOTA_RS_TARGET_MODEM_DELTA=y CONFIG_FOTA_RS_B1_IMAGES=y
+  CONFIG_FOTA_RS_CHECK_LAYOUT=y CONFIG_FOTA_RS_MAX_REDIRECTS=5
+  CONFIG_FOTA_RS_FRAG_FIT=0 CONFIG_FOTA_RS_LOG_LEVEL=3)
 
 finish_cases(fota_rs_cargo_features)

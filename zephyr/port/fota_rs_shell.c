@@ -6,7 +6,8 @@
  *
  *   fota_rs download <url> [sec_tag ...]   start a download (no tag: plain HTTP
  *                                          unless the URL says https)
- *   fota_rs status                         busy?, image type, last failure
+ *   fota_rs status                         busy?, image type, last failure,
+ *                                          unused download thread stack
  *   fota_rs cancel                         stop the running download
  *   fota_rs diag                           the diagnostic text of the last run
  *
@@ -26,6 +27,8 @@
 #include <fota_rs.h>
 /* fota_rs_platform_port() / fota_rs_platform_config(), defined by the port. */
 #include "fota_rs_platform.h"
+/* frs_worker_stack_unused() */
+#include "zephyr_private.h"
 
 #define SHELL_MAX_TAGS 8
 
@@ -167,12 +170,21 @@ static int cmd_download(const struct shell *sh, size_t argc, char **argv)
 static int cmd_status(const struct shell *sh, size_t argc, char **argv)
 {
 	struct fota_rs_diag d;
+	size_t unused;
 
 	ARG_UNUSED(argc);
 	ARG_UNUSED(argv);
 
 	shell_print(sh, "busy: %s, image type: %s", fota_rs_busy() ? "yes" : "no",
 		    image_name(fota_rs_current_image_type()));
+
+	if (frs_worker_stack_unused(&unused) == 0) {
+		/* The high-water mark of the thread that also runs the event
+		 * callback: what CONFIG_FOTA_RS_THREAD_STACK_SIZE's help asks
+		 * to check on the target. */
+		shell_print(sh, "download thread stack: %u of %u bytes never used",
+			    (unsigned int)unused, (unsigned int)CONFIG_FOTA_RS_THREAD_STACK_SIZE);
+	}
 
 	if (fota_rs_diag_get(&d) != 0) {
 		shell_print(sh, "no download has run yet");

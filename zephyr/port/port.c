@@ -20,7 +20,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include <zephyr/devicetree.h>
 #include <zephyr/kernel.h>
@@ -46,9 +45,6 @@ LOG_MODULE_REGISTER(fota_rs, CONFIG_FOTA_RS_LOG_LEVEL);
 
 /* Fallback tags parsed from CONFIG_FOTA_RS_FALLBACK_SEC_TAGS. */
 #define FRS_MAX_FALLBACK_TAGS 8
-/* One log line from the core (at most 200 bytes, port.h) and its NUL,
- * copied (see port_log). */
-#define FRS_LOG_LINE_MAX 201
 
 /* ------------------------------------------------------------------------ */
 /* errno -> FOTA_RS_E*                                                       */
@@ -187,32 +183,32 @@ static void port_sleep_ms(void *ctx, uint32_t ms)
 static void port_log(void *ctx, uint8_t level, const char *msg, size_t len)
 {
 	ARG_UNUSED(ctx);
+	ARG_UNUSED(len);
 
-	/* The core's buffer is not NUL-terminated and is reused after the
-	 * call; deferred logging copies NUL-terminated strings only, so log a
-	 * bounded, terminated copy. */
-	char line[FRS_LOG_LINE_MAX];
-	size_t n = MIN(len, sizeof(line) - 1);
-
-	if (msg == NULL) {
-		n = 0;
-	} else {
-		memcpy(line, msg, n);
-	}
-	line[n] = '\0';
+	/* port.h: msg is NUL-terminated at len and reused after the call. No
+	 * copy here (it cost the download thread 240 B of stack on every log
+	 * record, docs/performance.md). Deferred logging v2 (Zephyr 3.0.99)
+	 * copies a "%s" argument into the message when it is a `char *`
+	 * outside read-only memory (CBPRINTF_PACKAGE_COPY_RW_STR in
+	 * z_log_msg2_static_create); a `const char *` is taken for read-only
+	 * and kept as a pointer when LOG2_MSG_PKG_ALWAYS_ADD_RO_STRING_IDXS is
+	 * on (Sys-T catalog), hence the cast. v1 needs log_strdup()
+	 * (FRS_LOG_STR); immediate and minimal modes format the line before
+	 * returning. */
+	char *line = (msg != NULL) ? (char *)msg : "";
 
 	switch (level) {
 	case FOTA_RS_LOG_ERR:
-		LOG_ERR("%.*s", (int)n, FRS_LOG_STR(line));
+		LOG_ERR("%s", FRS_LOG_STR(line));
 		break;
 	case FOTA_RS_LOG_WRN:
-		LOG_WRN("%.*s", (int)n, FRS_LOG_STR(line));
+		LOG_WRN("%s", FRS_LOG_STR(line));
 		break;
 	case FOTA_RS_LOG_INF:
-		LOG_INF("%.*s", (int)n, FRS_LOG_STR(line));
+		LOG_INF("%s", FRS_LOG_STR(line));
 		break;
 	default:
-		LOG_DBG("%.*s", (int)n, FRS_LOG_STR(line));
+		LOG_DBG("%s", FRS_LOG_STR(line));
 		break;
 	}
 }
@@ -283,6 +279,19 @@ static int32_t port_start_worker(void *ctx, void (*entry)(void *arg), void *arg)
 
 	k_sem_give(&frs_go);
 	return 0;
+}
+
+int frs_worker_stack_unused(size_t *unused)
+{
+#if defined(CONFIG_INIT_STACKS) && defined(CONFIG_THREAD_STACK_INFO)
+	if (!atomic_get(&frs_created)) {
+		return -ESRCH;
+	}
+	return k_thread_stack_space_get(&frs_thread, unused);
+#else
+	ARG_UNUSED(unused);
+	return -ENOTSUP;
+#endif
 }
 
 /* ------------------------------------------------------------------------ */

@@ -18,6 +18,12 @@
 #define FRS_LOG_STR(s) (s)
 #endif
 
+/* port.c: bytes of the download thread's stack never used since it was
+ * created (the high-water mark's complement). 0, -ESRCH before the first
+ * download, -ENOTSUP without CONFIG_INIT_STACKS and CONFIG_THREAD_STACK_INFO
+ * (CONFIG_THREAD_ANALYZER selects both). */
+int frs_worker_stack_unused(size_t *unused);
+
 /* port.c: the one place errno numbers become project codes. Positive errno
  * in, negative FOTA_RS_E* out. */
 int32_t frs_errno_to_code(int err);

@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: Apache-2.0
+//! The log records, one entry each (id, level, message, key names): what a
+//! device sends as `#id value ...` and the words a host prints for it.
+//!
+//! A device build (no cargo feature `log-text`) keeps only the ids: its
+//! port gets `#17 12288 262144`, and none of the messages or key names
+//! below is in its flash (docs/performance.md has what that saves). The
+//! words come back on a host: `fota-rs-log` (sim/src/bin/fota-rs-log.rs)
+//! reads a console log and replaces every record by [`write_words`]' text,
+//! the same text a `log-text` build hands its port. Ids are never reused
+//! or renumbered: a log taken from an older firmware decodes with a newer
+//! table. A new record takes the next free id; a removed one leaves a gap.
+
+use crate::logging::{Arg, Level};
+
+/// One record of the table.
+pub struct Record {
+    pub id: u16,
+    pub level: Level,
+    pub message: &'static str,
+    /// Names of the values, in the order the call site passes them.
+    pub keys: &'static [&'static str],
+}
+
+macro_rules! records {
+    ($($name:ident = $id:literal $level:ident $message:literal [$($key:ident)*];)*) => {
+        $(
+            pub const $name: Record = Record {
+                id: $id,
+                level: Level::$level,
+                message: $message,
+                keys: &[$(stringify!($key)),*],
+            };
+        )*
+        /// Every record (the decoder's table).
+        #[cfg(any(feature = "log-text", test))]
+        pub static ALL: &[Record] = &[$($name),*];
+    };
+}
+
+records! {
+    // src/capi.rs
+    NO_SIGNATURE_SUPPORT = 1 Error "a verification key is configured but this build has no signature support (FOTA_RS_SIGNATURE)" [];
+    BAD_VERIFY_KEY = 2 Error "verification key is not a P-256 SubjectPublicKeyInfo DER (imgtool getpub)" [];
+    URL_LIMITS = 3 Error "URL limits outside 1 ..= the built-in capacity" [host_max path_max host_cap path_cap];
+    PART_LEFT_OUT = 4 Error "the configuration asks for a part this build leaves out" [set];
+    CANCELLED = 5 Info "Download cancelled" [];
+    FAILED = 6 Error "Download failed" [diag];
+    // src/checks.rs
+    LAYOUT_CHECK_SKIPPED = 7 Warn "Layout check skipped: the port does not tell the device layout" [];
+    VERSION_CHECK_SKIPPED = 8 Warn "Version check skipped: the port does not tell the running version" [];
+    NO_VERIFY_KEY = 9 Info "No verification key configured: the signature is left to MCUboot" [];
+    SIGNATURE_VERIFIED = 10 Info "Signature verified (ECDSA-P256)" [key];
+    // src/engine/connect.rs
+    TLS_REFUSED_TAGS = 11 Warn "TLS handshake refused" [sec_tags detail];
+    TRYING_FALLBACK_TAG = 12 Debug "Trying fallback sec_tag" [sec_tag];
+    FALLBACK_TAG_WORKS = 13 Warn "Fallback sec_tag works; using it for this download" [sec_tag host refused];
+    TLS_REFUSED_FALLBACK = 14 Warn "TLS handshake refused" [sec_tag detail];
+    NO_SEC_TAG = 15 Error "https URL but no sec_tag given and no fallback sec_tag configured" [];
+    // src/engine/mod.rs
+    DOWNLOADING = 16 Info "Downloading" [url];
+    FRAG_FIT_DROPPED = 17 Info "ranges no longer sized to the response buffer" [range];
+    REDIRECTED = 18 Info "Redirected" [url];
+    FILE_CHANGED = 19 Warn "the server's file changed since progress was saved; starting over" [saved_at];
+    DEADLINE = 20 Error "the download did not finish in time" [deadline_ms];
+    INTERRUPTED = 21 Warn "Transfer interrupted; retrying" [error offset retries_left];
+    DELTA_HANDED_OVER = 22 Info "Modem delta handed over; the modem applies it at its next start" [bytes];
+    IMAGE_VERIFIED = 23 Info "Image verified, SHA-256 matches" [version bytes];
+    UPGRADE_REFUSED = 24 Error "Upgrade refused" [check refused];
+    UPGRADE_REQUESTED = 25 Info "Upgrade requested" [swap];
+    B1_NOT_AVAILABLE = 26 Error "\"s0 s1\" file form needs CONFIG_FOTA_RS_B1_IMAGES and the active B1 slot from the port" [error];
+    // src/engine/pipeline.rs
+    PIPELINE_STOPPED = 27 Info "no more pipelined requests" [why host];
+    FRAG_FIT_SIZED = 28 Debug "ranges sized to the response buffer" [head range];
+    FRAG_FIT_MISSED = 29 Warn "a response did not fit the buffer (FOTA_RS_FRAG_FIT)" [head fit];
+    OTHER_RANGE = 30 Error "server sent another range" [asked first last];
+    RANGE_ANSWERED_200 = 31 Error "server answered 200 to a range request" [asked];
+    RANGE_IGNORED = 32 Info "server ignores Range; streaming the whole file" [];
+    TOO_MANY_REDIRECTS = 33 Error "too many redirects" [max];
+    HTTPS_TO_HTTP = 34 Error "refusing redirect from https to http" [];
+    HTTP_ERROR = 35 Error "HTTP error from server" [status];
+    SIZE_CHANGED = 36 Error "file size changed" [was now];
+    SIZE_DOES_NOT_FIT = 37 Error "the server's file size does not fit what was downloaded" [size written];
+    SERVER_BUSY = 38 Warn "server busy; retrying" [status retry_ms];
+    // src/engine/resume.rs
+    PROGRESS_OTHER_DOWNLOAD = 39 Info "saved progress belongs to another download; starting over" [];
+    PROGRESS_MISMATCH = 40 Warn "saved progress does not match the slot; starting over" [error];
+    RESUMING = 41 Info "Resuming (hash rebuilt from flash)" [offset total];
+    // src/engine/sink.rs
+    UNCONFIRMED_OVERWRITE = 42 Error "the running image is not confirmed, and the slot holds the previous image MCUboot would revert to; confirm the running image first (boot_write_img_confirmed) or allow the overwrite (CONFIG_FOTA_RS_ALLOW_UNCONFIRMED_OVERWRITE)" [];
+    NEEDS_EXTERNAL_FLASH = 43 Error "this image type needs an external-flash target, which this device does not have" [image];
+    NO_DELTA_TARGET = 44 Error "no modem delta target (CONFIG_FOTA_RS_TARGET_MODEM_DELTA, or the platform has none)" [];
+    DELTA_CONTINUED = 45 Info "The modem holds part of this delta; continuing from there" [bytes];
+    DELTA_ERASING = 46 Info "Erasing the modem's firmware update area" [];
+    // src/mcuboot.rs
+    SAVE_FAILED = 47 Warn "could not save progress" [offset error];
+}
+
+/// Compile-time check of a call site against its entry (`record!` calls
+/// it in a `const`): the level it logs at and the names of its values.
+pub const fn check(record: &Record, level: Level, keys: &[&str]) {
+    assert!(
+        record.level as u8 == level as u8,
+        "record logged at another level than its entry"
+    );
+    assert!(
+        record.keys.len() == keys.len(),
+        "record values differ from its entry's keys"
+    );
+    let mut i = 0;
+    while i < keys.len() {
+        assert!(
+            same(record.keys[i], keys[i]),
+            "record value named unlike its entry's key"
+        );
+        i += 1;
+    }
+}
+
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Writes a record's id line: `#id` and each value after a space, strings
+/// as they are. The last value may hold spaces (a diagnostic line, a TLS
+/// detail): the decoder gives it the rest of the line.
+pub fn write_ids(out: &mut dyn crate::text::Out, id: u16, values: &[Arg<'_>]) {
+    out.text("#").dec(id);
+    for value in values {
+        out.text(" ");
+        value.write(out);
+    }
+}
+
+/// The record with this id.
+#[cfg(any(feature = "log-text", test))]
+pub fn by_id(id: u16) -> Option<&'static Record> {
+    ALL.iter().find(|r| r.id == id)
+}
+
+/// Writes a record's words: "message key=value ...".
+#[cfg(any(feature = "log-text", test))]
+pub fn write_words(out: &mut dyn crate::text::Out, record: &Record, values: &[Arg<'_>]) {
+    out.put(record.message);
+    for (key, value) in record.keys.iter().zip(values) {
+        out.text(" ").text(key).text("=");
+        value.write(out);
+    }
+}
+
+/// Most values a record has (a check in the tests keeps it so).
+#[cfg(any(feature = "log-text", test))]
+const MAX_KEYS: usize = 4;
+
+/// Writes `line` (one console line, without its newline) with the record
+/// in it in words: an id line at its start, or after the first "fota_rs: "
+/// (the Zephyr and host log prefix) and, if Zephyr adds one, the function
+/// name's "port_log: ". The prefix and a colour reset at the end are kept.
+/// A line without a known record, or whose values do not match the
+/// record's keys, is written unchanged.
+#[cfg(any(feature = "log-text", test))]
+pub fn expand_line(line: &str, out: &mut dyn crate::text::Out) {
+    const PREFIX: &str = "fota_rs: ";
+    const RESET: &str = "\x1b[0m";
+    let (text, reset) = match line.strip_suffix(RESET) {
+        Some(text) => (text, RESET),
+        None => (line, ""),
+    };
+    let (head, body) = match text.split_once(PREFIX) {
+        Some((head, body)) if body.starts_with('#') => (Some((head, "")), body),
+        Some((head, body)) => match crate::url::split_once_byte(body, b' ') {
+            Some((func, id_line)) if func.ends_with(':') && id_line.starts_with('#') => {
+                (Some((head, func)), id_line)
+            }
+            _ => return out.put(line),
+        },
+        None => (None, text),
+    };
+    match parse(body) {
+        Some((record, values)) => {
+            if let Some((head, func)) = head {
+                out.text(head).text(PREFIX);
+                if !func.is_empty() {
+                    out.text(func).text(" ");
+                }
+            }
+            write_words(out, record, &values);
+            out.put(reset);
+        }
+        None => out.put(line),
+    }
+}
+
+/// The record and values of an id line.
+#[cfg(any(feature = "log-text", test))]
+fn parse(line: &str) -> Option<(&'static Record, heapless::Vec<Arg<'_>, MAX_KEYS>)> {
+    let body = line.strip_prefix('#')?;
+    let (id, rest) = match crate::url::split_once_byte(body, b' ') {
+        Some((id, rest)) => (id, Some(rest)),
+        None => (body, None),
+    };
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let record = by_id(id.parse().ok()?)?;
+    let mut values = heapless::Vec::new();
+    match (record.keys.len(), rest) {
+        (0, None) => {}
+        (n, Some(mut rest)) if n > 0 => {
+            for _ in 1..n {
+                let (value, tail) = crate::url::split_once_byte(rest, b' ')?;
+                values.push(Arg::Str(value)).ok()?;
+                rest = tail;
+            }
+            values.push(Arg::Str(rest)).ok()?;
+        }
+        _ => return None,
+    }
+    Some((record, values))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    extern crate std;
+    use crate::text::Out;
+    use std::string::String;
+    use std::vec::Vec;
+
+    struct S(String);
+    impl Out for S {
+        fn put(&mut self, s: &str) {
+            self.0.push_str(s);
+        }
+    }
+
+    fn expanded(line: &str) -> String {
+        let mut s = S(String::new());
+        expand_line(line, &mut s);
+        s.0
+    }
+
+    #[test]
+    fn ids_are_unique_and_keys_fit() {
+        let mut ids: Vec<u16> = ALL.iter().map(|r| r.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), ALL.len(), "two records share an id");
+        assert!(ids.iter().all(|&id| id > 0));
+        for r in ALL {
+            assert!(r.keys.len() <= MAX_KEYS, "{}", r.message);
+            assert!(!r.message.is_empty());
+            for k in r.keys {
+                assert!(!k.is_empty() && !k.contains(' '), "{}", r.message);
+            }
+        }
+    }
+
+    /// Every entry is logged somewhere in src/ (a record macro naming it);
+    /// the compiler already checks that every name a call site uses is an
+    /// entry with the same level and keys.
+    #[test]
+    fn every_entry_is_used() {
+        let mut sources = String::new();
+        let mut dirs = std::vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src"
+        ))];
+        while let Some(dir) = dirs.pop() {
+            for e in std::fs::read_dir(&dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if p.extension().is_some_and(|x| x == "rs") && !p.ends_with("records.rs") {
+                    sources.push_str(&std::fs::read_to_string(&p).unwrap());
+                }
+            }
+        }
+        let calls: String = sources.split_whitespace().collect();
+        let table = include_str!("records.rs");
+        let mut names = 0;
+        for line in table.lines() {
+            let Some((name, _)) = line.trim().split_once(" = ") else {
+                continue;
+            };
+            if name.is_empty()
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+            {
+                continue;
+            }
+            names += 1;
+            let used = ["error!(", "warn!(", "info!(", "debug!("].iter().any(|m| {
+                calls.contains(&std::format!("{m}{name},"))
+                    || calls.contains(&std::format!("{m}{name})"))
+            });
+            assert!(used, "record {name} is never logged");
+        }
+        assert_eq!(names, ALL.len());
+    }
+
+    /// Every entry round-trips: its id line, with values of each kind the
+    /// call sites pass, decodes to the words a `log-text` build writes.
+    #[test]
+    fn every_id_line_decodes_to_its_words() {
+        let samples = [
+            Arg::Num(12288),
+            Arg::Str("ECONNRESET"),
+            Arg::Int(-5),
+            Arg::Wide(5_000_000_000),
+        ];
+        for r in ALL {
+            let mut values: Vec<Arg> = (0..r.keys.len())
+                .map(|i| samples[i % samples.len()])
+                .collect();
+            if let Some(last) = values.last_mut() {
+                // The last value may hold spaces.
+                *last = Arg::Str("stage=HTTP errno=ENOENT (-2) hint=#3");
+            }
+            let mut ids = S(String::new());
+            write_ids(&mut ids, r.id, &values);
+            let mut words = S(String::from("[00:00:01.000,000] <inf> fota_rs: "));
+            write_words(&mut words, r, &values);
+            assert_eq!(
+                expanded(&std::format!("[00:00:01.000,000] <inf> fota_rs: {}", ids.0)),
+                words.0
+            );
+            assert_eq!(
+                expanded(&ids.0),
+                words.0["[00:00:01.000,000] <inf> fota_rs: ".len()..]
+            );
+        }
+    }
+
+    #[test]
+    fn other_lines_pass_unchanged() {
+        for line in [
+            "",
+            "#",
+            "#x 1",
+            "#9999 1 2",
+            "<inf> fota_rs: #16",           // a value missing
+            "<inf> fota_rs: #5 extra",      // a value too many
+            "<err> flash: #16 https://x/y", // another module
+            "OK: image 0.1.3+0",
+            "<inf> fota_rs: Downloading url=x",
+        ] {
+            assert_eq!(expanded(line), line);
+        }
+        assert_eq!(
+            expanded("<inf> fota_rs: #16 http://h/p"),
+            "<inf> fota_rs: Downloading url=http://h/p"
+        );
+        assert_eq!(expanded("#16 "), "Downloading url=");
+        // Zephyr's function-name prefix and colours.
+        assert_eq!(
+            expanded("<inf> fota_rs: port_log: #25 test"),
+            "<inf> fota_rs: port_log: Upgrade requested swap=test"
+        );
+        assert_eq!(
+            expanded("\x1b[1;33m<wrn> fota_rs: #9\x1b[0m"),
+            "\x1b[1;33m<wrn> fota_rs: No verification key configured: the signature is left to MCUboot\x1b[0m"
+        );
+        assert_eq!(
+            expanded("<inf> fota_rs: port_log: text"),
+            "<inf> fota_rs: port_log: text"
+        );
+    }
+}
