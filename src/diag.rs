@@ -356,7 +356,8 @@ pub fn put_tags(w: &mut dyn Out, tags: &[i32]) {
 ///
 /// - `error=NAME` not followed by a description gets ` (description)`;
 /// - a check refused as name and numbers (`refused=not_newer image=1.2.0+0
-///   running=1.3.0+0`) becomes its sentence (`refused="image version ..."`);
+///   running=1.3.0+0`) becomes its sentence (`refused="image version ..."`
+///   in the failure line, unquoted in the `Upgrade refused` record);
 /// - `hint=#N` (with ` host=H` for the hints that name it) becomes
 ///   `hint: <words>`.
 ///
@@ -387,11 +388,14 @@ pub fn expand_codes(line: &str, out: &mut dyn Out) {
             let (compact, tail) = split(tail, end);
             out.put(head);
             match crate::checks::CheckError::parse_compact(compact) {
-                Some(c) => {
+                // The failure line quotes the sentence (its hint follows);
+                // the `Upgrade refused` record ends with it, unquoted.
+                Some(c) if tail.starts_with(" hint:") => {
                     out.put("\"");
                     c.write_form(out, Form::Words);
                     out.put("\"");
                 }
+                Some(c) => c.write_form(out, Form::Words),
                 None => out.put(compact),
             }
             rest = tail;
@@ -795,6 +799,11 @@ mod tests {
                 !refusal.contains('"') && !refusal.contains(':'),
                 "{refusal}"
             );
+            // The `Upgrade refused` record: check and refusal, last on the line.
+            let mut sentence = String::new();
+            c.write_form(&mut sentence, Form::Words);
+            let record = |r: &str| std::format!("Upgrade refused check={} refused={r}", c.check());
+            assert_eq!(expanded(&record(&refusal)), record(&sentence));
         }
         let v = |minor| Version {
             major: 1,
