@@ -362,15 +362,17 @@ pub fn put_tags(w: &mut dyn Out, tags: &[i32]) {
 ///   `hint: <words>`.
 ///
 /// `line` may be a failure line alone or a log record holding one (the
-/// decoder passes each record). A code this build does not know stays as
-/// written. The words come from the tables the device writes them from
+/// decoder passes each console line). A hint code counts only after an
+/// `error=`; a code this build does not know, or a `hint=#3` without its
+/// host, stays as written. The words come from the tables the device writes them from
 /// ([`Hint::words`], [`Errno::describe`], `CheckError`'s writer), so an
 /// expanded line equals the `log-text` line.
 #[cfg(any(test, feature = "log-text"))]
 pub fn expand_codes(line: &str, out: &mut dyn Out) {
     let mut rest = line;
-    // The errno's description.
-    if let Some((head, tail)) = after_key(rest, "error=") {
+    // The errno's description; a line without one is no failure line.
+    let failure_line = after_key(rest, "error=");
+    if let Some((head, tail)) = failure_line {
         let end = tail.find(' ').unwrap_or(tail.len());
         let (name, tail) = split(tail, end);
         out.text(head).text(name);
@@ -402,20 +404,23 @@ pub fn expand_codes(line: &str, out: &mut dyn Out) {
         }
     }
     // The hint code.
-    if let Some(at) = rest.rfind(" hint=#") {
+    if let Some(at) = rest.rfind(" hint=#").filter(|_| failure_line.is_some()) {
         let (head, code) = split(rest, at);
         let code = code.get(" hint=#".len()..).unwrap_or("");
         let end = code.find(' ').unwrap_or(code.len());
         let (number, mut tail) = split(code, end);
         let hint = number.parse().ok().and_then(Hint::from_code);
-        if let Some(hint) = hint {
-            let mut host = "";
-            if hint.names_host() {
-                if let Some(h) = tail.strip_prefix(" host=") {
-                    let end = h.find(' ').unwrap_or(h.len());
-                    (host, tail) = split(h, end);
-                }
-            }
+        // The host of the hints that name it; without it the code stays.
+        let mut host = Some("");
+        if hint.is_some_and(Hint::names_host) {
+            host = tail.strip_prefix(" host=").map(|h| {
+                let end = h.find(' ').unwrap_or(h.len());
+                let (host, after) = split(h, end);
+                tail = after;
+                host
+            });
+        }
+        if let (Some(hint), Some(host)) = (hint, host) {
             out.put(head);
             hint.write::<true>(out, host);
             rest = tail;
@@ -838,6 +843,8 @@ mod tests {
             "stage=http error=EFOO offset=0 hint=#99",
             "stage=http error=EBADMSG (malformed or unexpected HTTP response) offset=0 hint: the server's response was malformed or unexpected",
             "terror=EIO xhint=#3",
+            "not a failure line hint=#3 host=fota.test",
+            "stage=http error=ETIMEDOUT (timed out) offset=0 hint=#3",
             "check=version refused=not_newer image=1.x running=2",
         ] {
             assert_eq!(expanded(text), text);
