@@ -860,8 +860,8 @@ pub unsafe extern "C" fn fota_rs_diag_get(out: *mut fota_rs_diag) -> i32 {
 /// Write the last diagnostic as one NUL-terminated line (stage, error name,
 /// sec_tags tried, HTTP status, offset, hint) into `buf`. Without
 /// CONFIG_FOTA_RS_LOG_TEXT the rarer hints are codes (`hint=#N`) and a
-/// refused check is its name and numbers; the host log decoder gives back
-/// the words (docs/ncs-integration.md, section 2). Returns the length
+/// refused check is its name and numbers; fota-rs-log gives back the
+/// words (docs/ncs-integration.md, section 2). Returns the length
 /// the full line needs (without NUL); a longer line than `len - 1` is cut.
 /// Same calling rules as `fota_rs_diag_get`; returns 0 when not readable.
 ///
