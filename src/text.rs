@@ -74,12 +74,15 @@ pub fn ascii(bytes: &[u8]) -> Option<&str> {
     }
 }
 
-const DIGITS: [&str; 16] = [
-    "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "a", "b", "c", "d", "e", "f",
-];
+/// One string, not a table of sixteen (128 bytes of pointers and lengths).
+const DIGITS: &[u8; 16] = b"0123456789abcdef";
 
 fn digit(d: u8) -> &'static str {
-    DIGITS.get(usize::from(d)).copied().unwrap_or("?")
+    match DIGITS.get(usize::from(d)) {
+        // SAFETY: every byte of DIGITS is ASCII, so one alone is UTF-8.
+        Some(b) => unsafe { core::str::from_utf8_unchecked(core::slice::from_ref(b)) },
+        None => "?",
+    }
 }
 
 fn put_dec(w: &mut (dyn Out + '_), n: u64) {
