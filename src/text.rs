@@ -190,9 +190,8 @@ fn put_cut(buf: &mut [u8], used: &mut usize, needed: &mut usize, s: &str) {
     while !s.is_char_boundary(n) {
         n -= 1;
     }
-    for (d, &b) in buf.iter_mut().skip(*used).zip(s.as_bytes().iter().take(n)) {
-        *d = b;
-    }
+    let piece = s.as_bytes().get(..n).unwrap_or(&[]);
+    crate::bytes::copy(buf.get_mut(*used..).unwrap_or(&mut []), piece);
     *used += n;
 }
 
