@@ -37,10 +37,13 @@ pub(crate) fn cut(s: &str, i: usize, skip: usize) -> Option<(&str, &str)> {
 
 /// `s` after its first byte, when that byte is `b`.
 pub(crate) fn strip_byte(s: &str, b: u8) -> Option<&str> {
-    if s.as_bytes().first() == Some(&b) {
-        s.get(1..)
-    } else {
-        None
+    match s.as_bytes() {
+        [first, rest @ ..] if *first == b && b.is_ascii() => {
+            // SAFETY: what is cut off is one ASCII byte, a whole character,
+            // so the rest is UTF-8 (`str::get` checks that again, in code).
+            Some(unsafe { core::str::from_utf8_unchecked(rest) })
+        }
+        _ => None,
     }
 }
 
