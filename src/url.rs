@@ -465,7 +465,7 @@ impl Url {
             }
             return self.replace(scheme, parts.host, parts.port, parts.rest, limits);
         }
-        if let Some(rest) = location.strip_prefix("//") {
+        if let Some(rest) = strip_byte(location, b'/').and_then(|r| strip_byte(r, b'/')) {
             let (parts, _) = parse_parts(rest)?;
             return self.replace(self.scheme, parts.host, parts.port, parts.rest, limits);
         }
@@ -477,8 +477,8 @@ impl Url {
         }
         // Relative reference: replace the last segment of the current path.
         let base_end = find_any(&self.path, b"?").unwrap_or(self.path.len());
-        let base = self.path.get(..base_end).unwrap_or("");
-        let dir_end = base.bytes().rposition(|b| b == b'/').map_or(0, |i| i + 1);
+        let base = self.path.as_bytes().get(..base_end).unwrap_or(&[]);
+        let dir_end = base.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
         if dir_end + location.len() > limits.path_max.min(PATH_CAP) {
             return Err(Errno::NameTooLong);
         }
