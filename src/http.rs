@@ -512,6 +512,8 @@ fn offset_in(outer: &[u8], inner: &[u8]) -> Option<usize> {
 
 /// Decimal digits only, no sign, no overflow.
 pub fn parse_u64(v: &[u8]) -> Option<u64> {
+    // 19 digits are below 10^19 < u64::MAX: no step can overflow, so no
+    // checked 64-bit multiply.
     if v.is_empty() || v.len() > 19 {
         return None;
     }
@@ -520,7 +522,7 @@ pub fn parse_u64(v: &[u8]) -> Option<u64> {
         if !b.is_ascii_digit() {
             return None;
         }
-        n = n.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+        n = n * 10 + u64::from(b - b'0');
     }
     Some(n)
 }
