@@ -51,6 +51,7 @@ impl Engine {
     /// Connect with the active tags; on a refused handshake try each fallback
     /// tag in order; if none works, find out whether the port or the
     /// certificate was refused.
+    #[allow(clippy::manual_contains)] // on purpose: see the fallback loop
     pub(super) fn connect<P: Port>(&mut self, port: &mut P) -> Result<(), Error> {
         self.close(port);
         if !self.url.is_tls() {
@@ -154,6 +155,7 @@ impl Engine {
         }
     }
 
+    #[allow(clippy::manual_contains)] // on purpose: see `connect`
     pub(super) fn note_tags(&mut self, tags: &[i32]) {
         for &t in tags {
             if !self.diag.tags_tried.iter().any(|&x| x == t) {
