@@ -471,8 +471,8 @@ fn split_while(s: &[u8], f: impl Fn(u8) -> bool) -> (&[u8], &[u8]) {
 
 /// The bytes before and after the first `sep`.
 fn split_once(s: &[u8], sep: u8) -> Option<(&[u8], &[u8])> {
-    let (a, b) = split_at(s, s.iter().position(|&b| b == sep)?);
-    Some((a, b.get(1..)?))
+    let i = s.iter().position(|&b| b == sep)?;
+    Some((s.get(..i)?, s.get(i + 1..)?))
 }
 
 fn clamp(avail: usize, remaining: u64) -> usize {
