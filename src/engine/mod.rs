@@ -648,6 +648,9 @@ impl Engine {
         })
     }
 
+    // One copy: inlined in `run_inner` and `exchange`, each had the port
+    // call's code.
+    #[inline(never)]
     fn past_deadline<P: Port>(&self, port: &mut P) -> bool {
         self.deadline.is_some_and(|d| port.uptime_ms() >= d)
     }

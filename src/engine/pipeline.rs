@@ -50,6 +50,25 @@ impl Asked {
     }
 }
 
+/// What the end of a response needs from its head: kept instead of the
+/// whole head (about 80 bytes, copied at each step of `exchange`).
+#[derive(Clone, Copy)]
+pub(super) struct HeadEnd {
+    status: u16,
+    close: bool,
+    retry_after: Option<u32>,
+}
+
+impl HeadEnd {
+    fn of(hd: &Head) -> HeadEnd {
+        HeadEnd {
+            status: hd.status,
+            close: hd.close,
+            retry_after: hd.retry_after,
+        }
+    }
+}
+
 impl Engine {
     /// The server mishandled pipelined requests: one at a time from now on.
     pub(super) fn stop_pipelining(&mut self, why: &str) {
@@ -199,7 +218,7 @@ impl Engine {
             .ok_or(Error::new(Stage::Http, Errno::Fault))?
             .range();
         let mut parser = ResponseParser::new();
-        let mut head: Option<Head> = None;
+        let mut head: Option<HeadEnd> = None;
         let mut discard = false;
         let mut waited: u32 = 0;
         loop {
@@ -208,7 +227,7 @@ impl Engine {
                 .map_err(|e| Error::new(Stage::Http, e))?;
             match ev {
                 HttpEvent::Head(hd) => {
-                    head = Some(hd);
+                    head = Some(HeadEnd::of(&hd));
                     self.diag.http_status = hd.status;
                     if hd.status == 206 {
                         self.fit_response(used, hd.content_length);
@@ -415,7 +434,7 @@ impl Engine {
     pub(super) fn end_of_response<P: Port>(
         &mut self,
         port: &mut P,
-        hd: &Head,
+        hd: &HeadEnd,
         discard: bool,
     ) -> Result<Outcome, Error> {
         self.in_flight.pop_front();
