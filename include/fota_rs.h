@@ -301,7 +301,10 @@ uint8_t fota_rs_current_image_type(void);
 int32_t fota_rs_diag_get(struct fota_rs_diag *out);
 
 // Write the last diagnostic as one NUL-terminated line (stage, error name,
-// sec_tags tried, HTTP status, offset, hint) into `buf`. Returns the length
+// sec_tags tried, HTTP status, offset, hint) into `buf`. Without
+// CONFIG_FOTA_RS_LOG_TEXT the rarer hints are codes (`hint=#N`) and a
+// refused check is its name and numbers; fota-rs-log gives back the
+// words (docs/ncs-integration.md, section 2). Returns the length
 // the full line needs (without NUL); a longer line than `len - 1` is cut.
 // Same calling rules as `fota_rs_diag_get`; returns 0 when not readable.
 //

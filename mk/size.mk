@@ -15,7 +15,7 @@ size: setup-arm
 	@echo "== minimal build (no optional part, no log record): $$(grep 'targets (issue 5)' target/size-minimal.log | sed 's/^ *//')"
 	@echo "   $$(tail -n 1 target/size-minimal.log)"
 	@OUT=target/size-every-part SIZE_CARGO_FLAGS=every-part scripts/size.sh >target/size-every-part.log 2>&1 || { cat target/size-every-part.log; exit 1; }
-	@echo "== every optional part, INF, log text (Cargo's default features):"
+	@echo "== every optional part, INF (Cargo's default features):"
 	@echo "   $$(tail -n 1 target/size-every-part.log)"
 	@echo "== the Kconfig defaults (issue 16's application):"
 	scripts/size.sh

@@ -97,7 +97,13 @@ link() { # link OUT.elf objects...
 	"$CC" "${LDFLAGS[@]}" -Wl,-Map="${elf%.elf}.map" "$@" -o "$elf" 2>"${elf%.elf}.link.log" ||
 		{ cat "${elf%.elf}.link.log" >&2; die "link of $elf failed"; }
 }
-link "$OUT/fota.elf" "$OUT/main.o" "$OUT/compat.o" "$OUT/stub_port.o" "$LIB"
+# The Rust archive after the C library and libgcc, as the Zephyr build links
+# it (CMakeLists.txt, "Where the Rust archive goes"): C objects bind to the C
+# library's memcpy/memset/memcmp/strlen, and compiler_builtins serves only
+# what Rust alone needs (its __aeabi_mem* and the memcpy/memset they call).
+# Linked before them, its weak memcpy and memset won for the whole image and
+# were counted as the project's.
+link "$OUT/fota.elf" "$OUT/main.o" "$OUT/compat.o" "$OUT/stub_port.o" -lc -lgcc "$LIB"
 link "$OUT/base.elf" "$OUT/main_base.o" "$OUT/stub_port.o"
 
 # The image really holds the download path (the report would be meaningless

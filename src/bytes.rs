@@ -30,8 +30,8 @@ pub fn has(set: &[u8], b: u8) -> bool {
 pub fn eq_lower(s: &[u8], lower: &[u8]) -> bool {
     s.len() == lower.len()
         && s.iter()
-            .zip(lower)
-            .all(|(a, &b)| a.to_ascii_lowercase() == b)
+            .enumerate()
+            .all(|(i, a)| lower.get(i) == Some(&a.to_ascii_lowercase()))
 }
 
 /// Moves `buf[from..len]` to the front of `buf` (what is left after the

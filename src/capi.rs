@@ -431,8 +431,14 @@ pub unsafe extern "C" fn fota_rs_config_default(cfg: *mut fota_rs_config) {
     if cfg.is_null() {
         return;
     }
+    // SAFETY: caller guarantees `cfg` is valid for writes.
+    unsafe { cfg.write(default_c_config()) };
+}
+
+/// `Config::default()` in its C form.
+fn default_c_config() -> fota_rs_config {
     let d = Config::default();
-    let c = fota_rs_config {
+    fota_rs_config {
         frag_size: d.frag_size,
         frag_fit: d.frag_fit,
         retries: d.retries,
@@ -453,9 +459,7 @@ pub unsafe extern "C" fn fota_rs_config_default(cfg: *mut fota_rs_config) {
         allow_unconfirmed_overwrite: d.allow_unconfirmed_overwrite,
         verify_key: core::ptr::null(),
         verify_key_len: 0,
-    };
-    // SAFETY: caller guarantees `cfg` is valid for writes.
-    unsafe { cfg.write(c) };
+    }
 }
 
 fn config_from_c(c: &fota_rs_config) -> Result<Config, Errno> {
@@ -472,10 +476,16 @@ fn config_from_c(c: &fota_rs_config) -> Result<Config, Errno> {
         pipeline_depth: c.pipeline_depth,
         deadline_ms: c.deadline_ms,
         allow_unconfirmed_overwrite: c.allow_unconfirmed_overwrite,
-        ..Config::default()
+        // Every field from `c`, none from `Config::default()`: that is an
+        // 80-byte constant copied whole.
+        fallback_sec_tags: heapless::Vec::new(),
+        checks: crate::checks::Checks {
+            layout: c.check_layout,
+            allow_downgrade: c.allow_downgrade,
+            verify_key: None,
+        },
+        limits: crate::url::Limits::DEFAULT,
     };
-    cfg.checks.layout = c.check_layout;
-    cfg.checks.allow_downgrade = c.allow_downgrade;
     if c.verify_key_len > 0 {
         if c.verify_key.is_null() {
             return Err(Errno::Inval);
@@ -554,14 +564,19 @@ pub unsafe extern "C" fn fota_rs_init(
     if port.is_null() || cb.is_none() {
         return Errno::Inval.code();
     }
-    let config = if cfg.is_null() {
-        Config::default()
+    // NULL: the defaults, through the same conversion (no second copy of
+    // `Config::DEFAULT` in flash).
+    let default;
+    let cfg = if cfg.is_null() {
+        default = default_c_config();
+        &default
     } else {
         // SAFETY: caller guarantees `cfg` is valid for reads.
-        match config_from_c(unsafe { &*cfg }) {
-            Ok(c) => c,
-            Err(e) => return e.code(),
-        }
+        unsafe { &*cfg }
+    };
+    let config = match config_from_c(cfg) {
+        Ok(c) => c,
+        Err(e) => return e.code(),
     };
     let mut owner = match Owner::take(Ok(()), port) {
         Ok(o) => o,
@@ -858,7 +873,10 @@ pub unsafe extern "C" fn fota_rs_diag_get(out: *mut fota_rs_diag) -> i32 {
 }
 
 /// Write the last diagnostic as one NUL-terminated line (stage, error name,
-/// sec_tags tried, HTTP status, offset, hint) into `buf`. Returns the length
+/// sec_tags tried, HTTP status, offset, hint) into `buf`. Without
+/// CONFIG_FOTA_RS_LOG_TEXT the rarer hints are codes (`hint=#N`) and a
+/// refused check is its name and numbers; fota-rs-log gives back the
+/// words (docs/ncs-integration.md, section 2). Returns the length
 /// the full line needs (without NUL); a longer line than `len - 1` is cut.
 /// Same calling rules as `fota_rs_diag_get`; returns 0 when not readable.
 ///

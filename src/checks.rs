@@ -282,9 +282,233 @@ pub(crate) fn put_version(w: &mut dyn Out, v: Version) {
         .dec(v.build);
 }
 
+impl Query {
+    pub const ALL: [Query; 3] = [Query::FlashRead, Query::DeviceLayout, Query::RunningVersion];
+
+    /// The name in a compact refusal.
+    pub fn name(self) -> &'static str {
+        match self {
+            Query::FlashRead => "flash_read",
+            Query::DeviceLayout => "device_layout",
+            Query::RunningVersion => "running_version",
+        }
+    }
+}
+
+impl Malformed {
+    pub const ALL: [Malformed; 5] = [
+        Malformed::Header,
+        Malformed::NoVectorTable,
+        Malformed::ProtectedTlvArea,
+        Malformed::TlvArea,
+        Malformed::NoHash,
+    ];
+
+    /// The name in a compact refusal.
+    pub fn name(self) -> &'static str {
+        match self {
+            Malformed::Header => "header",
+            Malformed::NoVectorTable => "no_vector_table",
+            Malformed::ProtectedTlvArea => "protected_tlv_area",
+            Malformed::TlvArea => "tlv_area",
+            Malformed::NoHash => "no_hash",
+        }
+    }
+}
+
 impl CheckError {
-    /// What was refused and the numbers that did not match, in one sentence.
+    /// What was refused and the numbers that did not match, in this
+    /// build's form ([`crate::diag::FORM`]).
     pub fn write_text(&self, w: &mut dyn Out) {
+        self.write_form(w, crate::diag::FORM);
+    }
+
+    /// The refusal in either form: a sentence, or its name and numbers
+    /// (`not_newer image=1.2.0+0 running=1.3.0+0`), which
+    /// [`CheckError::parse_compact`] reads back.
+    #[inline(always)]
+    pub fn write_form(&self, w: &mut dyn Out, form: crate::diag::Form) {
+        match form {
+            crate::diag::Form::Words => self.write_words(w),
+            crate::diag::Form::Compact => self.write_compact(w),
+        }
+    }
+
+    /// The name of the refusal in a compact line.
+    fn name(&self) -> &'static str {
+        match self {
+            CheckError::Port { .. } => "port_query",
+            CheckError::Malformed(_) => "malformed",
+            CheckError::StackPointer { .. } => "stack_pointer",
+            CheckError::ResetNotThumb { .. } => "reset_not_thumb",
+            CheckError::LinkedElsewhere { .. } => "linked_elsewhere",
+            CheckError::NotNewer { .. } => "not_newer",
+            CheckError::HashMismatch => "hash_mismatch",
+            CheckError::Unsigned => "unsigned",
+            CheckError::WrongKey { .. } => "wrong_key",
+            CheckError::BadSignature => "bad_signature",
+            CheckError::BadKey => "bad_key",
+            CheckError::SignatureUnsupported => "signature_unsupported",
+        }
+    }
+
+    /// The name, then each number as ` key=value` (addresses in hex,
+    /// ranges as `start..end`).
+    fn write_compact(&self, w: &mut dyn Out) {
+        w.put(self.name());
+        // The layout refusals are addresses only: one loop writes them
+        // (a call per number instead of an inlined sequence each).
+        let (keys, addrs): (&[&str], [u32; 7]) = match *self {
+            CheckError::Port { query, errno } => {
+                w.text(" query=")
+                    .text(query.name())
+                    .text(" errno=")
+                    .text(errno.name());
+                return;
+            }
+            CheckError::Malformed(m) => {
+                w.text(" part=").text(m.name());
+                return;
+            }
+            CheckError::NotNewer { image, running } => {
+                w.put(" image=");
+                put_version(w, image);
+                w.put(" running=");
+                put_version(w, running);
+                return;
+            }
+            CheckError::WrongKey { image_key, key } => {
+                w.put(" image_key=");
+                match image_key {
+                    Some(k) => {
+                        w.hex(&k);
+                    }
+                    None => w.put("none"),
+                }
+                w.text(" key=").hex(&key);
+                return;
+            }
+            CheckError::StackPointer {
+                sp,
+                ram_start,
+                ram_end,
+            } => (
+                &[" sp=", " ram=", ".."],
+                [sp, ram_start, ram_end, 0, 0, 0, 0],
+            ),
+            CheckError::ResetNotThumb { reset } => (&[" reset="], [reset, 0, 0, 0, 0, 0, 0]),
+            CheckError::LinkedElsewhere {
+                reset,
+                code_start,
+                code_end,
+                linked_for,
+                needed,
+                primary_addr,
+                hdr_size,
+            } => (
+                &LINKED_ELSEWHERE_KEYS,
+                [
+                    linked_for,
+                    needed,
+                    primary_addr,
+                    hdr_size.into(),
+                    reset,
+                    code_start,
+                    code_end,
+                ],
+            ),
+            CheckError::HashMismatch
+            | CheckError::Unsigned
+            | CheckError::BadSignature
+            | CheckError::BadKey
+            | CheckError::SignatureUnsupported => return,
+        };
+        for (key, addr) in keys.iter().zip(addrs) {
+            w.text(key).addr(addr);
+        }
+    }
+
+    /// The refusal a compact line names (what [`CheckError::write_form`]
+    /// wrote with [`crate::diag::Form::Compact`]), for decoders.
+    #[cfg(any(test, feature = "log-text"))]
+    pub fn parse_compact(text: &str) -> Option<CheckError> {
+        let mut words = text.split(' ');
+        let name = words.next()?;
+        let val = |key: &str| {
+            text.split(' ')
+                .skip(1)
+                .find_map(|w| w.strip_prefix(key)?.strip_prefix('='))
+        };
+        let addr = |key: &str| parse_addr(val(key)?);
+        let range = |key: &str| {
+            let (a, b) = val(key)?.split_once("..")?;
+            Some((parse_addr(a)?, parse_addr(b)?))
+        };
+        let key = |key: &str| {
+            let v = val(key)?;
+            if v.len() != 8 {
+                return None;
+            }
+            u32::from_str_radix(v, 16).ok().map(u32::to_be_bytes)
+        };
+        let e = match name {
+            "port_query" => CheckError::Port {
+                query: Query::ALL
+                    .into_iter()
+                    .find(|q| Some(q.name()) == val("query"))?,
+                errno: Errno::from_name(val("errno")?)?,
+            },
+            "malformed" => CheckError::Malformed(
+                Malformed::ALL
+                    .into_iter()
+                    .find(|m| Some(m.name()) == val("part"))?,
+            ),
+            "stack_pointer" => {
+                let (ram_start, ram_end) = range("ram")?;
+                CheckError::StackPointer {
+                    sp: addr("sp")?,
+                    ram_start,
+                    ram_end,
+                }
+            }
+            "reset_not_thumb" => CheckError::ResetNotThumb {
+                reset: addr("reset")?,
+            },
+            "linked_elsewhere" => {
+                let (code_start, code_end) = range("code")?;
+                CheckError::LinkedElsewhere {
+                    reset: addr("reset")?,
+                    code_start,
+                    code_end,
+                    linked_for: addr("linked_for")?,
+                    needed: addr("needed")?,
+                    primary_addr: addr("primary")?,
+                    hdr_size: u16::try_from(addr("header")?).ok()?,
+                }
+            }
+            "not_newer" => CheckError::NotNewer {
+                image: parse_version(val("image")?)?,
+                running: parse_version(val("running")?)?,
+            },
+            "hash_mismatch" => CheckError::HashMismatch,
+            "unsigned" => CheckError::Unsigned,
+            "wrong_key" => CheckError::WrongKey {
+                image_key: match val("image_key")? {
+                    "none" => None,
+                    _ => Some(key("image_key")?),
+                },
+                key: key("key")?,
+            },
+            "bad_signature" => CheckError::BadSignature,
+            "bad_key" => CheckError::BadKey,
+            "signature_unsupported" => CheckError::SignatureUnsupported,
+            _ => return None,
+        };
+        Some(e)
+    }
+
+    /// What was refused and the numbers that did not match, in one sentence.
+    fn write_words(&self, w: &mut dyn Out) {
         let text = match *self {
             CheckError::Port { query, errno } => {
                 w.put(match query {
@@ -381,6 +605,37 @@ impl CheckError {
         };
         w.put(text);
     }
+}
+
+/// The numbers of a compact [`CheckError::LinkedElsewhere`], in order.
+const LINKED_ELSEWHERE_KEYS: [&str; 7] = [
+    " linked_for=",
+    " needed=",
+    " primary=",
+    " header=",
+    " reset=",
+    " code=",
+    "..",
+];
+
+/// "0x0001a000" as written by `Out::addr`.
+#[cfg(any(test, feature = "log-text"))]
+fn parse_addr(s: &str) -> Option<u32> {
+    u32::from_str_radix(s.strip_prefix("0x")?, 16).ok()
+}
+
+/// "1.2.3+4" as written by [`put_version`].
+#[cfg(any(test, feature = "log-text"))]
+fn parse_version(s: &str) -> Option<Version> {
+    let (mmr, build) = s.split_once('+')?;
+    let mut parts = mmr.split('.');
+    let v = Version {
+        major: parts.next()?.parse().ok()?,
+        minor: parts.next()?.parse().ok()?,
+        revision: parts.next()?.parse().ok()?,
+        build: build.parse().ok()?,
+    };
+    parts.next().is_none().then_some(v)
 }
 
 fn read<P: Port>(port: &mut P, off: u32, buf: &mut [u8]) -> Result<(), CheckError> {
@@ -819,7 +1074,7 @@ mod tests {
 
     fn err_text(e: &CheckError) -> std::string::String {
         let mut t = std::string::String::new();
-        e.write_text(&mut t);
+        e.write_form(&mut t, crate::diag::Form::Words);
         t
     }
     use crate::port::FlashGeometry;

@@ -20,6 +20,149 @@ pub enum TcpProbe {
     Refused = 2,
 }
 
+/// How a failure line is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    /// Every hint, errno description and check in words (cargo feature
+    /// `log-text`, Kconfig `FOTA_RS_LOG_TEXT`).
+    Words,
+    /// Words for the failures people meet (refused TLS or TCP, DNS, HTTP
+    /// 4xx, image checks); every other hint as `hint=#N` ([`Hint`]), their
+    /// errnos by name alone, a refused check as its name and numbers.
+    /// [`expand_codes`] turns such a line back into the words of
+    /// [`Form::Words`].
+    Compact,
+}
+
+/// Whether this build writes [`Form::Words`]: only with `log-text`, whose
+/// text costs 2.7 KB of flash (docs/performance.md). The writers take it as a const
+/// parameter, so a build links the text of its own form alone.
+const WORDS: bool = cfg!(feature = "log-text");
+
+/// The form this build writes.
+pub const FORM: Form = if WORDS { Form::Words } else { Form::Compact };
+
+/// The hints outside the failures people meet: a compact line names them
+/// as `hint=#N`. The numbers are stable (a decoder reads lines of older
+/// builds): never renumber one, add new ones at the end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Hint {
+    UrlTooLong = 1,
+    UrlMalformed = 2,
+    /// Names the host: `hint=#3 host=fota.example.com`.
+    NoData = 3,
+    ConnDropped = 4,
+    HeadTooBig = 5,
+    ServerBusy = 6,
+    Flash = 7,
+    Schedule = 8,
+    Cancelled = 9,
+    BadResponse = 10,
+    SeeLog = 11,
+    RedirectsOff = 12,
+    RedirectLoop = 13,
+    RedirectToHttp = 14,
+    SizePastTrailer = 15,
+    RetriesOut5xx = 16,
+}
+
+impl Hint {
+    pub const ALL: [Hint; 16] = [
+        Hint::UrlTooLong,
+        Hint::UrlMalformed,
+        Hint::NoData,
+        Hint::ConnDropped,
+        Hint::HeadTooBig,
+        Hint::ServerBusy,
+        Hint::Flash,
+        Hint::Schedule,
+        Hint::Cancelled,
+        Hint::BadResponse,
+        Hint::SeeLog,
+        Hint::RedirectsOff,
+        Hint::RedirectLoop,
+        Hint::RedirectToHttp,
+        Hint::SizePastTrailer,
+        Hint::RetriesOut5xx,
+    ];
+
+    /// The `N` of `hint=#N`.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    pub fn from_code(code: u32) -> Option<Hint> {
+        Hint::ALL.into_iter().find(|h| u32::from(h.code()) == code)
+    }
+
+    /// Whether the words name the host (the compact line then carries it).
+    pub fn names_host(self) -> bool {
+        self == Hint::NoData
+    }
+
+    /// The words, the one table both the device (`log-text`) and
+    /// [`expand_codes`] write: `(before, Some(after))` puts the host
+    /// between the two.
+    pub fn words(self) -> (&'static str, Option<&'static str>) {
+        let text = HINT_WORDS
+            .get(usize::from(self.code()).wrapping_sub(1))
+            .copied()
+            .unwrap_or("");
+        if self.names_host() {
+            (text, Some(NO_DATA_AFTER_HOST))
+        } else {
+            (text, None)
+        }
+    }
+
+    /// ` hint: <words>` or ` hint=#N[ host=H]`.
+    fn write<const WORDS: bool>(self, w: &mut dyn Out, host: &str) {
+        if WORDS {
+            let (before, after) = self.words();
+            w.text(HINT).text(before);
+            if let Some(after) = after {
+                w.text(host).text(after);
+            }
+        } else {
+            w.text(" hint=#").dec(self.code());
+            if self.names_host() {
+                w.text(" host=").text(host);
+            }
+        }
+    }
+}
+
+/// The words of each [`Hint`], at its code minus one (a table rather than
+/// a match: one lookup in the `log-text` build).
+const HINT_WORDS: [&str; Hint::ALL.len()] = [
+    "the URL is longer than CONFIG_FOTA_RS_URL_MAX_LEN / the host longer than CONFIG_FOTA_RS_HOST_MAX_LEN; raise the limit",
+    "the URL is malformed (only http and https; no spaces or control characters)",
+    "no data from ",
+    "the connection kept dropping and the retries ran out: check coverage, or raise the retry count",
+    "the response head is larger than the 2 KiB receive buffer",
+    "the server kept answering 5xx; try again later",
+    "writing the update target failed (MCUboot secondary slot, or the modem's DFU area for modem deltas): check the flash partition or the modem",
+    "the image is in flash and verified, but marking it for MCUboot failed",
+    "the download was cancelled",
+    "the server's response was malformed or unexpected",
+    "see the log for details",
+    "the server redirects and following redirects is off (max_redirects 0, CONFIG_FOTA_RS_MAX_REDIRECTS=0)",
+    "the server redirected more times than allowed (a redirect loop?); check the URL",
+    "the server redirected from https to http; refused to continue the download in clear text",
+    "the server announced a size past the slot's trailer start or below what it sent; refused",
+    "the server kept answering 5xx and the retries ran out; try again later",
+];
+
+/// What follows the host in the words of [`Hint::NoData`].
+const NO_DATA_AFTER_HOST: &str = " within the socket timeout: check coverage, or raise the timeout";
+
+/// What separates a line from its hint in words.
+const HINT: &str = " hint: ";
+
+/// The hint of every refused check, in both forms.
+const CHECK_HINT: &str = " hint: the image was downloaded and its hash is right, but it must not be installed on this device; nothing was scheduled";
+
 /// The last failure (or the state of the last download).
 #[derive(Clone, Debug)]
 pub struct Diag {
@@ -33,9 +176,18 @@ pub struct Diag {
     /// Platform detail of the last failed connect (e.g. the TLS verify error).
     pub detail: Detail,
     /// A hint the engine knows better than the generic one for the errno.
-    pub note: Option<&'static str>,
+    pub note: Option<Hint>,
     /// The pre-upgrade check that refused the image.
     pub check: crate::zopt::ZeroOption<crate::checks::CheckError>,
+}
+
+/// A hint in words for the failures people meet, or a [`Hint`].
+enum Said {
+    /// Words still to follow " hint: ".
+    Words(&'static str),
+    /// The rest of words already begun (" hint: " and what names the host).
+    Rest(&'static str),
+    Code(Hint),
 }
 
 impl Diag {
@@ -54,8 +206,22 @@ impl Diag {
         }
     }
 
-    /// One line: stage, cause, errno name, tags, status, offset, and a hint.
+    /// One line: stage, cause, errno name, tags, status, offset, and a
+    /// hint, in this build's [`FORM`]. The log's failure record and
+    /// `fota_rs_diag_text` both write it.
     pub fn write_text(&self, w: &mut dyn Out, url: &Url) {
+        self.write_line::<WORDS>(w, url);
+    }
+
+    /// The line in either form (tests and host tools write both).
+    pub fn write_form(&self, w: &mut dyn Out, url: &Url, form: Form) {
+        match form {
+            Form::Words => self.write_line::<true>(w, url),
+            Form::Compact => self.write_line::<false>(w, url),
+        }
+    }
+
+    fn write_line<const WORDS: bool>(&self, w: &mut dyn Out, url: &Url) {
         let Some(errno) = self.errno else {
             w.put("no error");
             return;
@@ -63,10 +229,15 @@ impl Diag {
         w.text("stage=")
             .text(self.stage.name())
             .text(" error=")
-            .text(errno.name())
-            .text(" (")
-            .text(errno.describe())
-            .text(")");
+            .text(errno.name());
+        let description = if WORDS {
+            Some(errno.describe())
+        } else {
+            errno.plain_description()
+        };
+        if let Some(text) = description {
+            w.text(" (").text(text).text(")");
+        }
         if !self.tags_tried.is_empty() {
             w.put(" sec_tags_tried=");
             put_tags(w, &self.tags_tried);
@@ -79,23 +250,29 @@ impl Diag {
             w.text(" detail=\"").text(&self.detail).text("\"");
         }
         if let Some(c) = self.check.as_ref() {
-            w.text(" check=").text(c.check()).text(" refused=\"");
-            c.write_text(w);
-            w.put("\" hint: the image was downloaded and its hash is right, but it must not be installed on this device; nothing was scheduled");
+            w.text(" check=").text(c.check()).text(" refused=");
+            if WORDS {
+                w.put("\"");
+                c.write_form(w, Form::Words);
+                w.put("\"");
+            } else {
+                c.write_form(w, Form::Compact);
+            }
+            w.put(CHECK_HINT);
             return;
         }
-        w.put(" hint: ");
         match self.note {
-            Some(n) => w.put(n),
-            None => self.write_hint(w, url, errno),
+            Some(h) => h.write::<WORDS>(w, url.host.as_str()),
+            None => self.write_hint::<WORDS>(w, url, errno),
         }
     }
 
-    fn write_hint(&self, w: &mut dyn Out, url: &Url, errno: Errno) {
+    fn write_hint<const WORDS: bool>(&self, w: &mut dyn Out, url: &Url, errno: Errno) {
         let host = url.host.as_str();
         let port = url.port;
-        let text = match (self.stage, errno) {
+        let said = match (self.stage, errno) {
             (Stage::Tls, Errno::ConnRefused) => {
+                w.put(HINT);
                 if self.tcp_probe == TcpProbe::PortOpen {
                     w.text("TCP to ").text(host).text(":").dec(port).text(" works but the TLS handshake was refused with sec_tag ");
                 } else {
@@ -106,48 +283,51 @@ impl Diag {
                 // port's "hostname mismatch" / "IP address mismatch").
                 if crate::url::find_sub(self.detail.as_str(), " mismatch").is_some() {
                     w.text(": the server's certificate is not issued for ").text(host);
-                    "; use the host name the certificate names, or a certificate that names this host"
+                    Said::Rest("; use the host name the certificate names, or a certificate that names this host")
                 } else {
-                    ": the CA stored under that tag does not validate the server's certificate chain; provision the server's root CA (Amazon Root CA 1 for S3) under the tag or add a fallback tag"
+                    Said::Rest(": the CA stored under that tag does not validate the server's certificate chain; provision the server's root CA (Amazon Root CA 1 for S3) under the tag or add a fallback tag")
                 }
             }
-            (Stage::Tls, Errno::Inval) => "an https URL needs a sec_tag holding the server's root CA",
-            (Stage::Tls, Errno::NotSup) => "this platform cannot check an IP address against the server's certificate: use the host name in the URL (CONFIG_FOTA_RS_ALLOW_TLS_IP_LITERAL allows it unchecked)",
+            (Stage::Tls, Errno::Inval) => Said::Words("an https URL needs a sec_tag holding the server's root CA"),
+            (Stage::Tls, Errno::NotSup) => Said::Words("this platform cannot check an IP address against the server's certificate: use the host name in the URL (CONFIG_FOTA_RS_ALLOW_TLS_IP_LITERAL allows it unchecked)"),
             (Stage::Connect, Errno::ConnRefused) => {
-                w.text("nothing accepts TCP connections on ").text(host).text(":").dec(port);
+                w.text(HINT).text("nothing accepts TCP connections on ").text(host).text(":").dec(port);
                 if self.tcp_probe == TcpProbe::Refused {
                     w.put(" (checked with a plain TCP connect)");
                 }
-                ", so this is not a certificate problem: check the URL's port and the server"
+                Said::Rest(", so this is not a certificate problem: check the URL's port and the server")
             }
             (Stage::Dns, _) => {
-                w.put(host);
-                " did not resolve: check the host name, the PDN and that the network is up"
+                w.text(HINT).text(host);
+                Said::Rest(" did not resolve: check the host name, the PDN and that the network is up")
             }
-            (Stage::Url, Errno::NameTooLong) => "the URL is longer than CONFIG_FOTA_RS_URL_MAX_LEN / the host longer than CONFIG_FOTA_RS_HOST_MAX_LEN; raise the limit",
-            (Stage::Url, _) => "the URL is malformed (only http and https; no spaces or control characters)",
-            (_, Errno::TimedOut) => {
-                w.text("no data from ").text(host);
-                " within the socket timeout: check coverage, or raise the timeout"
-            }
-            (_, Errno::ConnReset) => "the connection kept dropping and the retries ran out: check coverage, or raise the retry count",
-            (Stage::Image, Errno::Access) => "the running image is not confirmed, so the secondary slot holds the previous image, MCUboot's only way back; confirm the running image first (boot_write_img_confirmed), or allow the overwrite (CONFIG_FOTA_RS_ALLOW_UNCONFIRMED_OVERWRITE); the slot was not touched",
-            (_, Errno::Access) => "the server refused access: a pre-signed URL may have expired; request a new one",
-            (_, Errno::NoEnt) => "the file is not on the server: check the path",
-            (_, Errno::Range) => "the server did not honour the byte range asked for (or the file changed during the download)",
-            (_, Errno::TooBig) if self.stage == Stage::Http => "the response head is larger than the 2 KiB receive buffer",
-            (Stage::Http, Errno::Again) => "the server kept answering 5xx; try again later",
-            (_, Errno::FileTooBig) => "the image is larger than the secondary slot minus MCUboot's trailer: build a smaller image or enlarge the slot",
-            (_, Errno::IlSeq) => "the image failed verification (SHA-256, TLVs or length): it was corrupted in transit or is not a signed MCUboot image; nothing was scheduled",
-            (_, Errno::NoExec) => "the image type is not the one expected by the caller",
-            (_, Errno::NotSup) if self.stage == Stage::Image => "this device cannot install this image type: MCUboot images go to the secondary slot, modem deltas need the platform's modem target, full modem images an external-flash target",
-            (Stage::Flash, _) => "writing the update target failed (MCUboot secondary slot, or the modem's DFU area for modem deltas): check the flash partition or the modem",
-            (Stage::Schedule, _) => "the image is in flash and verified, but marking it for MCUboot failed",
-            (_, Errno::Canceled) => "the download was cancelled",
-            (_, Errno::BadMsg) => "the server's response was malformed or unexpected",
-            _ => "see the log for details",
+            (Stage::Url, Errno::NameTooLong) => Said::Code(Hint::UrlTooLong),
+            (Stage::Url, _) => Said::Code(Hint::UrlMalformed),
+            (_, Errno::TimedOut) => Said::Code(Hint::NoData),
+            (_, Errno::ConnReset) => Said::Code(Hint::ConnDropped),
+            (Stage::Image, Errno::Access) => Said::Words("the running image is not confirmed, so the secondary slot holds the previous image, MCUboot's only way back; confirm the running image first (boot_write_img_confirmed), or allow the overwrite (CONFIG_FOTA_RS_ALLOW_UNCONFIRMED_OVERWRITE); the slot was not touched"),
+            (_, Errno::Access) => Said::Words("the server refused access: a pre-signed URL may have expired; request a new one"),
+            (_, Errno::NoEnt) => Said::Words("the file is not on the server: check the path"),
+            (_, Errno::Range) => Said::Words("the server did not honour the byte range asked for (or the file changed during the download)"),
+            (Stage::Http, Errno::TooBig) => Said::Code(Hint::HeadTooBig),
+            (Stage::Http, Errno::Again) => Said::Code(Hint::ServerBusy),
+            (_, Errno::FileTooBig) => Said::Words("the image is larger than the secondary slot minus MCUboot's trailer: build a smaller image or enlarge the slot"),
+            (_, Errno::IlSeq) => Said::Words("the image failed verification (SHA-256, TLVs or length): it was corrupted in transit or is not a signed MCUboot image; nothing was scheduled"),
+            (_, Errno::NoExec) => Said::Words("the image type is not the one expected by the caller"),
+            (Stage::Image, Errno::NotSup) => Said::Words("this device cannot install this image type: MCUboot images go to the secondary slot, modem deltas need the platform's modem target, full modem images an external-flash target"),
+            (Stage::Flash, _) => Said::Code(Hint::Flash),
+            (Stage::Schedule, _) => Said::Code(Hint::Schedule),
+            (_, Errno::Canceled) => Said::Code(Hint::Cancelled),
+            (_, Errno::BadMsg) => Said::Code(Hint::BadResponse),
+            _ => Said::Code(Hint::SeeLog),
         };
-        w.put(text);
+        match said {
+            Said::Words(text) => {
+                w.text(HINT).text(text);
+            }
+            Said::Rest(text) => w.put(text),
+            Said::Code(hint) => hint.write::<WORDS>(w, host),
+        }
     }
 }
 
@@ -167,6 +347,106 @@ pub fn put_tags(w: &mut dyn Out, tags: &[i32]) {
             w.put(",");
         }
         w.signed(*t);
+    }
+}
+
+/// Rewrites the compact parts of `line` ([`Form::Compact`], what a build
+/// without `log-text` writes) into the words a `log-text` build writes for
+/// the same failure, and copies everything else unchanged:
+///
+/// - `error=NAME` not followed by a description gets ` (description)`;
+/// - a check refused as name and numbers (`refused=not_newer image=1.2.0+0
+///   running=1.3.0+0`) becomes its sentence (`refused="image version ..."`
+///   in the failure line, unquoted in the `Upgrade refused` record);
+/// - `hint=#N` (with ` host=H` for the hints that name it) becomes
+///   `hint: <words>`.
+///
+/// `line` may be a failure line alone or a log record holding one (the
+/// decoder passes each console line). A hint code counts only after an
+/// `error=`; a code this build does not know, or a `hint=#3` without its
+/// host, stays as written. The words come from the tables the device writes them from
+/// ([`Hint::words`], [`Errno::describe`], `CheckError`'s writer), so an
+/// expanded line equals the `log-text` line.
+#[cfg(any(test, feature = "log-text"))]
+pub fn expand_codes(line: &str, out: &mut dyn Out) {
+    let mut rest = line;
+    // The errno's description; a line without one is no failure line.
+    let failure_line = after_key(rest, "error=");
+    if let Some((head, tail)) = failure_line {
+        let end = tail.find(' ').unwrap_or(tail.len());
+        let (name, tail) = split(tail, end);
+        out.text(head).text(name);
+        if !tail.starts_with(" (") {
+            if let Some(e) = Errno::from_name(name) {
+                out.text(" (").text(e.describe()).text(")");
+            }
+        }
+        rest = tail;
+    }
+    // A refused check as its sentence.
+    if let Some((head, tail)) = after_key(rest, "refused=") {
+        if !tail.starts_with('"') {
+            let end = tail.find(" hint:").unwrap_or(tail.len());
+            let (compact, tail) = split(tail, end);
+            out.put(head);
+            match crate::checks::CheckError::parse_compact(compact) {
+                // The failure line quotes the sentence (its hint follows);
+                // the `Upgrade refused` record ends with it, unquoted.
+                Some(c) if tail.starts_with(" hint:") => {
+                    out.put("\"");
+                    c.write_form(out, Form::Words);
+                    out.put("\"");
+                }
+                Some(c) => c.write_form(out, Form::Words),
+                None => out.put(compact),
+            }
+            rest = tail;
+        }
+    }
+    // The hint code.
+    if let Some(at) = rest.rfind(" hint=#").filter(|_| failure_line.is_some()) {
+        let (head, code) = split(rest, at);
+        let code = code.get(" hint=#".len()..).unwrap_or("");
+        let end = code.find(' ').unwrap_or(code.len());
+        let (number, mut tail) = split(code, end);
+        let hint = number.parse().ok().and_then(Hint::from_code);
+        // The host of the hints that name it; without it the code stays.
+        let mut host = Some("");
+        if hint.is_some_and(Hint::names_host) {
+            host = tail.strip_prefix(" host=").map(|h| {
+                let end = h.find(' ').unwrap_or(h.len());
+                let (host, after) = split(h, end);
+                tail = after;
+                host
+            });
+        }
+        if let (Some(hint), Some(host)) = (hint, host) {
+            out.put(head);
+            hint.write::<true>(out, host);
+            rest = tail;
+        }
+    }
+    out.put(rest);
+}
+
+/// `s` cut at `i` (which `find` gave: a character boundary).
+#[cfg(any(test, feature = "log-text"))]
+fn split(s: &str, i: usize) -> (&str, &str) {
+    crate::url::cut(s, i, 0).unwrap_or((s, ""))
+}
+
+/// `(line up to and with key, what follows)` for the first `key` that
+/// starts a word.
+#[cfg(any(test, feature = "log-text"))]
+fn after_key<'a>(line: &'a str, key: &str) -> Option<(&'a str, &'a str)> {
+    let mut from = 0;
+    loop {
+        let at = from + line.get(from..)?.find(key)?;
+        let end = at + key.len();
+        if at == 0 || line.get(..at)?.ends_with(' ') {
+            return Some((line.get(..end)?, line.get(end..)?));
+        }
+        from = end;
     }
 }
 
@@ -220,6 +500,358 @@ mod tests {
         assert!(
             text.contains("CONFIG_FOTA_RS_ALLOW_TLS_IP_LITERAL"),
             "{text}"
+        );
+    }
+
+    use crate::checks::{CheckError, Malformed, Query};
+    use crate::version::Version;
+    use std::string::String;
+
+    fn url() -> Url {
+        Url::parse("https://fota.test:8443/app.bin", Limits::DEFAULT).unwrap()
+    }
+
+    fn line(d: &Diag, form: Form) -> String {
+        let mut out = String::new();
+        d.write_form(&mut out, &url(), form);
+        out
+    }
+
+    fn expanded(compact: &str) -> String {
+        let mut out = String::new();
+        expand_codes(compact, &mut out);
+        out
+    }
+
+    fn diag(stage: Stage, errno: Errno) -> Diag {
+        let mut d = Diag::new();
+        d.stage = stage;
+        d.errno = Some(errno);
+        d.offset = 4096;
+        d
+    }
+
+    /// One refusal of each kind, with numbers that differ from each other.
+    fn refusals() -> std::vec::Vec<CheckError> {
+        let v = |major, minor, revision, build| Version {
+            major,
+            minor,
+            revision,
+            build,
+        };
+        std::vec![
+            CheckError::Port {
+                query: Query::FlashRead,
+                errno: Errno::Io
+            },
+            CheckError::Port {
+                query: Query::DeviceLayout,
+                errno: Errno::Inval
+            },
+            CheckError::Port {
+                query: Query::RunningVersion,
+                errno: Errno::TimedOut
+            },
+            CheckError::Malformed(Malformed::Header),
+            CheckError::Malformed(Malformed::NoVectorTable),
+            CheckError::Malformed(Malformed::ProtectedTlvArea),
+            CheckError::Malformed(Malformed::TlvArea),
+            CheckError::Malformed(Malformed::NoHash),
+            CheckError::StackPointer {
+                sp: 0x3000_0000,
+                ram_start: 0x2000_0000,
+                ram_end: 0x2004_0000
+            },
+            CheckError::ResetNotThumb { reset: 0x0001_0400 },
+            CheckError::LinkedElsewhere {
+                reset: 0x0002_0a01,
+                code_start: 0x0001_0200,
+                code_end: 0x0001_4000,
+                linked_for: 0x0002_0200,
+                needed: 0x0001_0200,
+                primary_addr: 0x0001_0000,
+                hdr_size: 0x200
+            },
+            CheckError::NotNewer {
+                image: v(1, 2, 0, 0),
+                running: v(1, 3, 65535, 4_000_000_000)
+            },
+            CheckError::HashMismatch,
+            CheckError::Unsigned,
+            CheckError::WrongKey {
+                image_key: Some([0xde, 0xad, 0x00, 0x0f]),
+                key: [0x12, 0x34, 0x56, 0x78]
+            },
+            CheckError::WrongKey {
+                image_key: None,
+                key: [0, 0, 0, 1]
+            },
+            CheckError::BadSignature,
+            CheckError::BadKey,
+            CheckError::SignatureUnsupported,
+        ]
+    }
+
+    #[test]
+    fn hint_codes_are_stable_and_unique() {
+        for (i, h) in Hint::ALL.into_iter().enumerate() {
+            assert_eq!(usize::from(h.code()), i + 1, "{h:?}");
+            assert_eq!(Hint::from_code(u32::from(h.code())), Some(h));
+        }
+        assert_eq!(Hint::from_code(0), None);
+        assert_eq!(Hint::from_code(Hint::ALL.len() as u32 + 1), None);
+        // The numbers a decoder relies on: a change here breaks old lines.
+        assert_eq!(Hint::NoData.code(), 3);
+        assert_eq!(Hint::SeeLog.code(), 11);
+        assert_eq!(Hint::RetriesOut5xx.code(), 16);
+        // Each code has its own words (the table is by position).
+        for (h, says) in [
+            (Hint::UrlTooLong, "URL_MAX_LEN"),
+            (Hint::UrlMalformed, "the URL is malformed"),
+            (Hint::NoData, "no data from "),
+            (Hint::ConnDropped, "kept dropping"),
+            (Hint::HeadTooBig, "2 KiB receive buffer"),
+            (Hint::ServerBusy, "kept answering 5xx; try"),
+            (Hint::Flash, "writing the update target failed"),
+            (Hint::Schedule, "marking it for MCUboot failed"),
+            (Hint::Cancelled, "the download was cancelled"),
+            (Hint::BadResponse, "response was malformed"),
+            (Hint::SeeLog, "see the log"),
+            (Hint::RedirectsOff, "following redirects is off"),
+            (Hint::RedirectLoop, "a redirect loop?"),
+            (Hint::RedirectToHttp, "from https to http"),
+            (Hint::SizePastTrailer, "trailer start"),
+            (Hint::RetriesOut5xx, "the retries ran out; try again"),
+        ] {
+            assert!(h.words().0.contains(says), "{h:?}: {:?}", h.words());
+        }
+    }
+
+    /// Every stage and errno, with each engine note, with and without tags,
+    /// status and detail: the compact line expanded is the words line.
+    #[test]
+    fn every_compact_line_expands_to_the_log_text_line() {
+        let mut codes_seen = std::collections::BTreeSet::new();
+        let mut lines = 0;
+        let notes = core::iter::once(None).chain(Hint::ALL.into_iter().map(Some));
+        for note in notes {
+            for stage in Stage::ALL {
+                for code in 1..=Errno::Fault as i32 {
+                    for probe in [TcpProbe::NotDone, TcpProbe::PortOpen, TcpProbe::Refused] {
+                        let mut d = diag(stage, Errno::from_code(code));
+                        d.note = note;
+                        d.tcp_probe = probe;
+                        if probe == TcpProbe::PortOpen {
+                            d.tags_tried.push(1003).unwrap();
+                            d.tags_tried.push(-2).unwrap();
+                            d.http_status = 403;
+                            d.detail.push_str("hostname mismatch: fota.test").unwrap();
+                        }
+                        let compact = line(&d, Form::Compact);
+                        let words = line(&d, Form::Words);
+                        assert_eq!(expanded(&compact), words, "compact: {compact}");
+                        if let Some((_, n)) = compact.rsplit_once(" hint=#") {
+                            let n: u32 = n.split(' ').next().unwrap().parse().unwrap();
+                            codes_seen.insert(n);
+                            assert!(!compact.contains(" hint: "), "{compact}");
+                        } else {
+                            // No code: the hint is in the device's own words.
+                            fn hint(l: &str) -> Option<&str> {
+                                l.split_once(" hint: ").map(|(_, h)| h)
+                            }
+                            assert_eq!(hint(&compact), hint(&words));
+                            assert!(hint(&compact).is_some(), "{compact}");
+                        }
+                        lines += 1;
+                    }
+                }
+            }
+        }
+        let all: std::collections::BTreeSet<u32> =
+            Hint::ALL.into_iter().map(|h| u32::from(h.code())).collect();
+        assert_eq!(codes_seen, all, "a hint code is never written");
+        assert!(lines > 1000);
+    }
+
+    /// The failures people meet read the same without `log-text`: refused
+    /// TLS (both probe results, a name mismatch, no tag, an IP literal),
+    /// refused TCP, DNS, HTTP 4xx, image verification and the unconfirmed
+    /// slot.
+    #[test]
+    fn the_failures_people_meet_keep_their_words() {
+        let tls = |probe, detail: &str| {
+            let mut d = diag(Stage::Tls, Errno::ConnRefused);
+            d.tcp_probe = probe;
+            d.tags_tried.push(1003).unwrap();
+            d.detail.push_str(detail).unwrap();
+            d
+        };
+        let http = |errno, status| {
+            let mut d = diag(Stage::Http, errno);
+            d.http_status = status;
+            d
+        };
+        let cases = [
+            (tls(TcpProbe::PortOpen, "certificate verify failed"),
+             "stage=tls error=ECONNREFUSED (connection refused) sec_tags_tried=1003 offset=4096 detail=\"certificate verify failed\" hint: TCP to fota.test:8443 works but the TLS handshake was refused with sec_tag 1003: the CA stored under that tag does not validate the server's certificate chain; provision the server's root CA (Amazon Root CA 1 for S3) under the tag or add a fallback tag"),
+            (tls(TcpProbe::NotDone, ""),
+             "stage=tls error=ECONNREFUSED (connection refused) sec_tags_tried=1003 offset=4096 hint: the TLS handshake with fota.test:8443 was refused with sec_tag 1003: the CA stored under that tag does not validate the server's certificate chain; provision the server's root CA (Amazon Root CA 1 for S3) under the tag or add a fallback tag"),
+            (tls(TcpProbe::PortOpen, "hostname mismatch: fota.test"),
+             "stage=tls error=ECONNREFUSED (connection refused) sec_tags_tried=1003 offset=4096 detail=\"hostname mismatch: fota.test\" hint: TCP to fota.test:8443 works but the TLS handshake was refused with sec_tag 1003: the server's certificate is not issued for fota.test; use the host name the certificate names, or a certificate that names this host"),
+            (diag(Stage::Tls, Errno::Inval),
+             "stage=tls error=EINVAL (invalid argument) offset=4096 hint: an https URL needs a sec_tag holding the server's root CA"),
+            (diag(Stage::Tls, Errno::NotSup),
+             "stage=tls error=ENOTSUP (not supported) offset=4096 hint: this platform cannot check an IP address against the server's certificate: use the host name in the URL (CONFIG_FOTA_RS_ALLOW_TLS_IP_LITERAL allows it unchecked)"),
+            ({ let mut d = diag(Stage::Connect, Errno::ConnRefused); d.tcp_probe = TcpProbe::Refused; d },
+             "stage=connect error=ECONNREFUSED (connection refused) offset=4096 hint: nothing accepts TCP connections on fota.test:8443 (checked with a plain TCP connect), so this is not a certificate problem: check the URL's port and the server"),
+            (diag(Stage::Dns, Errno::HostUnreach),
+             "stage=dns error=EHOSTUNREACH (host name did not resolve) offset=4096 hint: fota.test did not resolve: check the host name, the PDN and that the network is up"),
+            (http(Errno::Access, 403),
+             "stage=http error=EACCES (access denied) http_status=403 offset=4096 hint: the server refused access: a pre-signed URL may have expired; request a new one"),
+            (http(Errno::NoEnt, 404),
+             "stage=http error=ENOENT (not found) http_status=404 offset=4096 hint: the file is not on the server: check the path"),
+            (http(Errno::Range, 416),
+             "stage=http error=ERANGE (response does not match the requested range) http_status=416 offset=4096 hint: the server did not honour the byte range asked for (or the file changed during the download)"),
+            (diag(Stage::Image, Errno::IlSeq),
+             "stage=image error=EILSEQ (image integrity check failed) offset=4096 hint: the image failed verification (SHA-256, TLVs or length): it was corrupted in transit or is not a signed MCUboot image; nothing was scheduled"),
+            (diag(Stage::Image, Errno::NoExec),
+             "stage=image error=ENOEXEC (image type does not match the expected type) offset=4096 hint: the image type is not the one expected by the caller"),
+            (diag(Stage::Image, Errno::FileTooBig),
+             "stage=image error=EFBIG (image larger than the slot) offset=4096 hint: the image is larger than the secondary slot minus MCUboot's trailer: build a smaller image or enlarge the slot"),
+            (diag(Stage::Image, Errno::NotSup),
+             "stage=image error=ENOTSUP (not supported) offset=4096 hint: this device cannot install this image type: MCUboot images go to the secondary slot, modem deltas need the platform's modem target, full modem images an external-flash target"),
+            (diag(Stage::Image, Errno::Access),
+             "stage=image error=EACCES (access denied) offset=4096 hint: the running image is not confirmed, so the secondary slot holds the previous image, MCUboot's only way back; confirm the running image first (boot_write_img_confirmed), or allow the overwrite (CONFIG_FOTA_RS_ALLOW_UNCONFIRMED_OVERWRITE); the slot was not touched"),
+        ];
+        for (d, want) in cases {
+            assert_eq!(line(&d, Form::Compact), want);
+            assert_eq!(line(&d, Form::Words), want);
+        }
+    }
+
+    /// docs/ncs-integration.md lists each code with the words it stands for.
+    #[test]
+    fn the_documented_hint_codes_are_the_table() {
+        let doc = include_str!("../docs/ncs-integration.md");
+        for h in Hint::ALL {
+            let (before, after) = h.words();
+            let after = after.map(|a| std::format!("<host>{a}")).unwrap_or_default();
+            let row = std::format!("| `hint=#{}` | {before}{after} |", h.code());
+            assert!(doc.contains(&row), "missing: {row}");
+        }
+        assert!(!doc.contains(&std::format!("`hint=#{}`", Hint::ALL.len() + 1)));
+    }
+
+    /// `write_text` (the log record, `fota_rs_diag_text`) writes the form
+    /// of the build's features.
+    #[test]
+    fn write_text_is_the_form_of_the_build() {
+        let want = if cfg!(feature = "log-text") {
+            Form::Words
+        } else {
+            Form::Compact
+        };
+        assert_eq!(FORM, want);
+        let d = diag(Stage::Http, Errno::BadMsg);
+        let mut text = String::new();
+        d.write_text(&mut text, &url());
+        assert_eq!(text, line(&d, want));
+        let mut c = String::new();
+        CheckError::HashMismatch.write_text(&mut c);
+        let mut w = String::new();
+        CheckError::HashMismatch.write_form(&mut w, want);
+        assert_eq!(c, w);
+    }
+
+    /// The other failures: errno name alone, the hint as its code (and
+    /// the host where the words name it).
+    #[test]
+    fn other_failures_are_codes() {
+        let mut d = diag(Stage::Http, Errno::TimedOut);
+        d.tags_tried.push(7).unwrap();
+        assert_eq!(
+            line(&d, Form::Compact),
+            "stage=http error=ETIMEDOUT sec_tags_tried=7 offset=4096 hint=#3 host=fota.test"
+        );
+        assert_eq!(
+            expanded(&line(&d, Form::Compact)),
+            "stage=http error=ETIMEDOUT (timed out) sec_tags_tried=7 offset=4096 hint: no data from fota.test within the socket timeout: check coverage, or raise the timeout"
+        );
+        let mut d = diag(Stage::Http, Errno::Again);
+        d.note = Some(Hint::RetriesOut5xx);
+        d.http_status = 503;
+        assert_eq!(
+            line(&d, Form::Compact),
+            "stage=http error=EAGAIN http_status=503 offset=4096 hint=#16"
+        );
+    }
+
+    /// A refused check: its name and numbers on the device, the sentence
+    /// back on the host, for every kind of refusal.
+    #[test]
+    fn refused_checks_are_name_and_numbers_and_expand_to_the_sentence() {
+        for c in refusals() {
+            let mut d = diag(Stage::Image, c.errno());
+            d.check.set(c);
+            let compact = line(&d, Form::Compact);
+            let words = line(&d, Form::Words);
+            assert_eq!(expanded(&compact), words, "compact: {compact}");
+            assert!(compact.ends_with(CHECK_HINT), "{compact}");
+            let mut refusal = String::new();
+            c.write_form(&mut refusal, Form::Compact);
+            assert_eq!(CheckError::parse_compact(&refusal), Some(c), "{refusal}");
+            assert!(
+                !refusal.contains('"') && !refusal.contains(':'),
+                "{refusal}"
+            );
+            // The `Upgrade refused` record: check and refusal, last on the line.
+            let mut sentence = String::new();
+            c.write_form(&mut sentence, Form::Words);
+            let record = |r: &str| std::format!("Upgrade refused check={} refused={r}", c.check());
+            assert_eq!(expanded(&record(&refusal)), record(&sentence));
+        }
+        let v = |minor| Version {
+            major: 1,
+            minor,
+            revision: 0,
+            build: 0,
+        };
+        let mut d = diag(Stage::Image, Errno::NoExec);
+        d.check.set(CheckError::NotNewer {
+            image: v(2),
+            running: v(3),
+        });
+        assert_eq!(
+            line(&d, Form::Compact),
+            std::format!("stage=image error=ENOEXEC (image type does not match the expected type) offset=4096 check=version refused=not_newer image=1.2.0+0 running=1.3.0+0{CHECK_HINT}")
+        );
+        let mut d = diag(Stage::Image, Errno::NoExec);
+        d.check.set(refusals()[10]);
+        assert_eq!(
+            line(&d, Form::Compact),
+            std::format!("stage=image error=ENOEXEC (image type does not match the expected type) offset=4096 check=layout refused=linked_elsewhere linked_for=0x00020200 needed=0x00010200 primary=0x00010000 header=0x00000200 reset=0x00020a01 code=0x00010200..0x00014000{CHECK_HINT}")
+        );
+    }
+
+    /// What is not a compact code stays as written: other records, unknown
+    /// codes, lines already in words, a failure line inside a record.
+    #[test]
+    fn expand_codes_leaves_the_rest_alone() {
+        for text in [
+            "",
+            "Downloading url=https://fota.test/app.bin",
+            "stage=http error=EFOO offset=0 hint=#99",
+            "stage=http error=EBADMSG (malformed or unexpected HTTP response) offset=0 hint: the server's response was malformed or unexpected",
+            "terror=EIO xhint=#3",
+            "not a failure line hint=#3 host=fota.test",
+            "stage=http error=ETIMEDOUT (timed out) offset=0 hint=#3",
+            "check=version refused=not_newer image=1.x running=2",
+        ] {
+            assert_eq!(expanded(text), text);
+        }
+        assert_eq!(
+            expanded("<err> fota_rs: #12 diag=stage=flash error=EIO offset=8 hint=#7 (end)"),
+            "<err> fota_rs: #12 diag=stage=flash error=EIO (flash or storage I/O error) offset=8 hint: writing the update target failed (MCUboot secondary slot, or the modem's DFU area for modem deltas): check the flash partition or the modem (end)"
         );
     }
 }

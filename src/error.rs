@@ -113,36 +113,60 @@ impl Errno {
         }
     }
 
-    /// Short description.
+    /// Short description ("connection refused").
     pub fn describe(self) -> &'static str {
+        self.description::<true>().unwrap_or("")
+    }
+
+    /// The description of the errnos of the failures people meet (refused
+    /// TLS or TCP, DNS, HTTP 4xx, image checks); None for the others. A
+    /// build without `log-text` writes only these, so the other words of
+    /// [`Errno::describe`] are not linked; `crate::diag::expand_codes` adds
+    /// them back on the host.
+    pub fn plain_description(self) -> Option<&'static str> {
+        self.description::<false>()
+    }
+
+    /// One table for both: `ALL` is a const parameter so that each build
+    /// links the part it uses, as one lookup.
+    fn description<const ALL: bool>(self) -> Option<&'static str> {
         use Errno::*;
-        match self {
+        let text = match self {
             Inval => "invalid argument",
+            HostUnreach => "host name did not resolve",
+            ConnRefused => "connection refused",
+            FileTooBig => "image larger than the slot",
+            NoEnt => "not found",
+            NotSup => "not supported",
+            Access => "access denied",
+            Range => "response does not match the requested range",
+            IlSeq => "image integrity check failed",
+            NoExec => "image type does not match the expected type",
+            _ if !ALL => return None,
             Already => "a download is already running",
             Again => "try again later",
             NameTooLong => "URL or host name longer than the configured limit",
-            HostUnreach => "host name did not resolve",
-            ConnRefused => "connection refused",
             ConnReset => "connection reset",
             TimedOut => "timed out",
             NotConn => "not connected",
             BadMsg => "malformed or unexpected HTTP response",
             TooBig => "response head larger than the receive buffer",
-            FileTooBig => "image larger than the slot",
             Io => "flash or storage I/O error",
-            NoEnt => "not found",
-            NotSup => "not supported",
             NoMem => "out of buffer space",
-            Access => "access denied",
-            Range => "response does not match the requested range",
             Canceled => "cancelled",
-            IlSeq => "image integrity check failed",
             MsgSize => "message too large for the transport",
             ConnAborted => "connection aborted",
             NetUnreach => "network unreachable",
-            NoExec => "image type does not match the expected type",
             Fault => "internal error",
-        }
+        };
+        Some(text)
+    }
+
+    /// The errno named `name` ("ECONNREFUSED"), for decoders.
+    pub fn from_name(name: &str) -> Option<Errno> {
+        (1..=Errno::Fault as i32)
+            .map(Errno::from_code)
+            .find(|e| e.name() == name)
     }
 
     /// Whether reconnecting and resuming can help.

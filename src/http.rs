@@ -30,9 +30,9 @@ pub struct ContentRange {
 pub struct Head {
     pub status: u16,
     pub content_length: Option<u64>,
+    /// `None` also for `bytes */total` (416 responses): that size is checked
+    /// but not kept, the engine has no use for it.
     pub content_range: Option<ContentRange>,
-    /// Total size from `Content-Range: bytes */total` (416 responses).
-    pub unsatisfied_total: Option<u64>,
     pub chunked: bool,
     /// The server will close the connection after this response.
     pub close: bool,
@@ -216,7 +216,6 @@ impl ResponseParser {
             status,
             content_length: None,
             content_range: None,
-            unsatisfied_total: None,
             chunked: false,
             close: raw.minor == 0,
             location: None,
@@ -232,9 +231,7 @@ impl ResponseParser {
                 }
                 head.content_length = Some(len);
             } else if eq_lower(name, b"content-range") {
-                let (range, unsatisfied) = parse_content_range(v)?;
-                head.content_range = range;
-                head.unsatisfied_total = unsatisfied;
+                head.content_range = parse_content_range(v)?;
             } else if eq_lower(name, b"transfer-encoding") {
                 // Only chunked (as the final coding) is understood.
                 let last = v.rsplit(|&b| b == b',').next().map(trim).unwrap_or(&[]);
@@ -474,8 +471,8 @@ fn split_while(s: &[u8], f: impl Fn(u8) -> bool) -> (&[u8], &[u8]) {
 
 /// The bytes before and after the first `sep`.
 fn split_once(s: &[u8], sep: u8) -> Option<(&[u8], &[u8])> {
-    let (a, b) = split_at(s, s.iter().position(|&b| b == sep)?);
-    Some((a, b.get(1..)?))
+    let i = s.iter().position(|&b| b == sep)?;
+    Some((s.get(..i)?, s.get(i + 1..)?))
 }
 
 fn clamp(avail: usize, remaining: u64) -> usize {
@@ -512,6 +509,8 @@ fn offset_in(outer: &[u8], inner: &[u8]) -> Option<usize> {
 
 /// Decimal digits only, no sign, no overflow.
 pub fn parse_u64(v: &[u8]) -> Option<u64> {
+    // 19 digits are below 10^19 < u64::MAX: no step can overflow, so no
+    // checked 64-bit multiply.
     if v.is_empty() || v.len() > 19 {
         return None;
     }
@@ -520,7 +519,7 @@ pub fn parse_u64(v: &[u8]) -> Option<u64> {
         if !b.is_ascii_digit() {
             return None;
         }
-        n = n.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+        n = n * 10 + u64::from(b - b'0');
     }
     Some(n)
 }
@@ -540,8 +539,9 @@ fn parse_chunk_size(line: &[u8]) -> Result<u64, Errno> {
     Ok(n)
 }
 
-/// `bytes first-last/total`, `bytes first-last/*`, or `bytes */total`.
-fn parse_content_range(v: &[u8]) -> Result<(Option<ContentRange>, Option<u64>), Errno> {
+/// `bytes first-last/total`, `bytes first-last/*`, or `bytes */total`
+/// (`None`).
+fn parse_content_range(v: &[u8]) -> Result<Option<ContentRange>, Errno> {
     let rest = v
         .strip_prefix(b"bytes ")
         .or_else(|| v.strip_prefix(b"bytes="))
@@ -553,7 +553,7 @@ fn parse_content_range(v: &[u8]) -> Result<(Option<ContentRange>, Option<u64>), 
         Some(parse_u64(total).ok_or(Errno::BadMsg)?)
     };
     if range == b"*" {
-        return Ok((None, total));
+        return Ok(None);
     }
     let (first, last) = split_once(range, b'-').ok_or(Errno::BadMsg)?;
     let first = parse_u64(first).ok_or(Errno::BadMsg)?;
@@ -561,7 +561,7 @@ fn parse_content_range(v: &[u8]) -> Result<(Option<ContentRange>, Option<u64>), 
     if last < first || total.is_some_and(|t| last >= t) {
         return Err(Errno::BadMsg);
     }
-    Ok((Some(ContentRange { first, last, total }), None))
+    Ok(Some(ContentRange { first, last, total }))
 }
 
 /// Requested byte range: `first..=last`, or `first..` when `last` is `None`.
@@ -747,23 +747,13 @@ mod tests {
     #[test]
     fn content_range_forms() {
         assert_eq!(
-            parse_content_range(b"bytes 0-9/10")
-                .unwrap()
-                .0
-                .unwrap()
-                .total,
+            parse_content_range(b"bytes 0-9/10").unwrap().unwrap().total,
             Some(10)
         );
+        assert_eq!(parse_content_range(b"bytes */1234"), Ok(None));
+        assert!(parse_content_range(b"bytes */12x4").is_err());
         assert_eq!(
-            parse_content_range(b"bytes */1234").unwrap(),
-            (None, Some(1234))
-        );
-        assert_eq!(
-            parse_content_range(b"bytes 5-9/*")
-                .unwrap()
-                .0
-                .unwrap()
-                .total,
+            parse_content_range(b"bytes 5-9/*").unwrap().unwrap().total,
             None
         );
         assert!(parse_content_range(b"bytes 9-5/10").is_err());

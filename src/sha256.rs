@@ -65,9 +65,7 @@ impl Sha256 {
         let mut data = data;
         if used > 0 {
             let free = BLOCK - used;
-            for (d, s) in self.buf.iter_mut().skip(used).zip(data) {
-                *d = *s;
-            }
+            crate::bytes::copy(self.buf.get_mut(used..).unwrap_or(&mut []), data);
             if data.len() < free {
                 return;
             }
@@ -80,9 +78,7 @@ impl Sha256 {
                 compress(&mut self.state, block);
             }
         }
-        for (d, s) in self.buf.iter_mut().zip(blocks.remainder()) {
-            *d = *s;
-        }
+        crate::bytes::copy(&mut self.buf, blocks.remainder());
     }
 
     /// The digest of everything passed to [`Sha256::update`].
@@ -103,9 +99,7 @@ impl Sha256 {
             self.buf = [0; BLOCK];
         }
         let bits = self.len.wrapping_mul(8).to_be_bytes();
-        for (d, s) in self.buf.iter_mut().skip(BLOCK - 8).zip(&bits) {
-            *d = *s;
-        }
+        crate::bytes::copy(self.buf.get_mut(BLOCK - 8..).unwrap_or(&mut []), &bits);
         compress(&mut self.state, &self.buf);
         let mut out = [0u8; 32];
         // (Not `zip`: zipping `ChunksExactMut` divides by its chunk size

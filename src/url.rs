@@ -37,10 +37,13 @@ pub(crate) fn cut(s: &str, i: usize, skip: usize) -> Option<(&str, &str)> {
 
 /// `s` after its first byte, when that byte is `b`.
 pub(crate) fn strip_byte(s: &str, b: u8) -> Option<&str> {
-    if s.as_bytes().first() == Some(&b) {
-        s.get(1..)
-    } else {
-        None
+    match s.as_bytes() {
+        [first, rest @ ..] if *first == b && b.is_ascii() => {
+            // SAFETY: what is cut off is one ASCII byte, a whole character,
+            // so the rest is UTF-8 (`str::get` checks that again, in code).
+            Some(unsafe { core::str::from_utf8_unchecked(rest) })
+        }
+        _ => None,
     }
 }
 
@@ -462,7 +465,7 @@ impl Url {
             }
             return self.replace(scheme, parts.host, parts.port, parts.rest, limits);
         }
-        if let Some(rest) = location.strip_prefix("//") {
+        if let Some(rest) = strip_byte(location, b'/').and_then(|r| strip_byte(r, b'/')) {
             let (parts, _) = parse_parts(rest)?;
             return self.replace(self.scheme, parts.host, parts.port, parts.rest, limits);
         }
@@ -474,8 +477,8 @@ impl Url {
         }
         // Relative reference: replace the last segment of the current path.
         let base_end = find_any(&self.path, b"?").unwrap_or(self.path.len());
-        let base = self.path.get(..base_end).unwrap_or("");
-        let dir_end = base.bytes().rposition(|b| b == b'/').map_or(0, |i| i + 1);
+        let base = self.path.as_bytes().get(..base_end).unwrap_or(&[]);
+        let dir_end = base.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
         if dir_end + location.len() > limits.path_max.min(PATH_CAP) {
             return Err(Errno::NameTooLong);
         }

@@ -680,3 +680,83 @@ fn log_ids_decode_to_the_words() {
     // refused, fallback works, verified, requested (and more at DBG).
     assert!(records >= 11, "{records} records");
 }
+
+/// A device build's failure lines (no `log-text`: hint codes, errnos by
+/// name, a refused check as name and numbers) through fota-rs-log give the
+/// words a `log-text` build writes for the same failure.
+#[test]
+fn fota_rs_log_expands_the_failure_line() {
+    use fota_rs::checks::CheckError;
+    use fota_rs::diag::{Diag, Form};
+    use fota_rs::error::{Errno, Stage};
+    use fota_rs::version::Version;
+    let url = fota_rs::url::Url::parse(
+        "https://fota.example.com/app.bin",
+        fota_rs::url::Limits::DEFAULT,
+    )
+    .unwrap();
+    let line = |d: &Diag, form| {
+        let mut s = String::new();
+        d.write_form(&mut s, &url, form);
+        s
+    };
+    let refusal = CheckError::NotNewer {
+        image: Version {
+            major: 1,
+            minor: 2,
+            revision: 0,
+            build: 0,
+        },
+        running: Version {
+            major: 1,
+            minor: 3,
+            revision: 0,
+            build: 0,
+        },
+    };
+    let mut timed_out = Diag::new();
+    timed_out.stage = Stage::Http;
+    timed_out.errno = Some(Errno::TimedOut);
+    timed_out.offset = 12288;
+    let mut flash = Diag::new();
+    flash.stage = Stage::Flash;
+    flash.errno = Some(Errno::Io);
+    let mut refused = Diag::new();
+    refused.stage = Stage::Image;
+    refused.errno = Some(refusal.errno());
+    refused.check.set(refusal);
+    let mut input = String::new();
+    let mut want = String::new();
+    for d in [&timed_out, &flash, &refused] {
+        let compact = line(d, Form::Compact);
+        assert!(compact.contains("hint=#") || compact.contains("refused=not_newer"));
+        input += &format!("[00:00:05.120,000] <err> fota_rs: #6 {compact}\n");
+        want += &format!(
+            "[00:00:05.120,000] <err> fota_rs: Download failed diag={}\n",
+            line(d, Form::Words)
+        );
+    }
+    let (mut compact, mut words) = (String::new(), String::new());
+    refusal.write_form(&mut compact, Form::Compact);
+    refusal.write_form(&mut words, Form::Words);
+    input += &format!("<err> fota_rs: #24 version {compact}\nnot a record hint=#3\n");
+    want += &format!(
+        "<err> fota_rs: Upgrade refused check=version refused={words}\nnot a record hint=#3\n"
+    );
+
+    let mut decoder = Command::new(env!("CARGO_BIN_EXE_fota-rs-log"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run fota-rs-log");
+    {
+        use std::io::Write;
+        let mut stdin = decoder.stdin.take().unwrap();
+        stdin.write_all(input.as_bytes()).unwrap();
+    }
+    let decoded = decoder.wait_with_output().unwrap();
+    assert!(decoded.status.success());
+    let decoded = String::from_utf8(decoded.stdout).unwrap();
+    assert_eq!(decoded, want);
+    assert!(decoded.contains("no data from fota.example.com within the socket timeout"));
+}

@@ -51,6 +51,7 @@ impl Engine {
     /// Connect with the active tags; on a refused handshake try each fallback
     /// tag in order; if none works, find out whether the port or the
     /// certificate was refused.
+    #[allow(clippy::manual_contains)] // on purpose: see the fallback loop
     pub(super) fn connect<P: Port>(&mut self, port: &mut P) -> Result<(), Error> {
         self.close(port);
         if !self.url.is_tls() {
@@ -89,7 +90,12 @@ impl Engine {
             }
         }
         let fallback = self.cfg.fallback_sec_tags.clone();
-        for &tag in fallback.iter().filter(|t| !first.contains(t)) {
+        // `iter().any`, here and in `note_tags`, not `<[i32]>::contains`:
+        // that is an unrolled search, about 190 bytes more on Cortex-M33.
+        for &tag in &fallback {
+            if first.iter().any(|&t| t == tag) {
+                continue;
+            }
             self.note_tags(&[tag]);
             crate::logging::debug!(TRYING_FALLBACK_TAG, sec_tag = tag);
             match self.try_connect(port, &[tag]) {
@@ -147,9 +153,10 @@ impl Engine {
         }
     }
 
+    #[allow(clippy::manual_contains)] // on purpose: see `connect`
     pub(super) fn note_tags(&mut self, tags: &[i32]) {
         for &t in tags {
-            if !self.diag.tags_tried.contains(&t) {
+            if !self.diag.tags_tried.iter().any(|&x| x == t) {
                 let _ = self.diag.tags_tried.push(t);
             }
         }

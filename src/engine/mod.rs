@@ -21,7 +21,7 @@ mod sink;
 #[cfg(test)]
 mod tests;
 
-use crate::diag::{Diag, MAX_TAGS};
+use crate::diag::{Diag, Hint, MAX_TAGS};
 use crate::error::{Errno, Error, Stage};
 use crate::image::{ImageSet, ImageType};
 use crate::mcuboot::PROGRESS_KEY;
@@ -535,7 +535,7 @@ impl Engine {
                 Ok(Outcome::RetryLater(ms)) => {
                     self.close(port);
                     if retries_left == 0 {
-                        self.diag.note = Some("the server kept answering 5xx and the retries ran out; try again later");
+                        self.diag.note = Some(Hint::RetriesOut5xx);
                         return Err(Error::new(Stage::Http, Errno::Again));
                     }
                     ms
@@ -658,6 +658,9 @@ impl Engine {
         })
     }
 
+    // One copy: inlined in `run_inner` and `exchange`, each had the port
+    // call's code.
+    #[inline(never)]
     fn past_deadline<P: Port>(&self, port: &mut P) -> bool {
         self.deadline.is_some_and(|d| port.uptime_ms() >= d)
     }

@@ -6,6 +6,7 @@ use super::{
     Engine, Notice, Outcome, FIT_GAVE_UP, FIT_MARGIN, MAX_BACKOFF_MS, PAIR_DEPTH, POLL_SLICE_MS,
     RX_BUF,
 };
+use crate::diag::Hint;
 use crate::error::{Errno, Error, Stage};
 use crate::http::{self, ContentRange, Event as HttpEvent, Head, Range, ResponseParser};
 use crate::port::{Handle, Port};
@@ -29,6 +30,25 @@ impl Asked {
             first: u64::from(self.first),
             last: (self.last != Asked::OPEN).then_some(u64::from(self.last)),
         })
+    }
+}
+
+/// What the end of a response needs from its head: kept instead of the
+/// whole head (about 80 bytes, copied at each step of `exchange`).
+#[derive(Clone, Copy)]
+pub(super) struct HeadEnd {
+    status: u16,
+    close: bool,
+    retry_after: Option<u32>,
+}
+
+impl HeadEnd {
+    fn of(hd: &Head) -> HeadEnd {
+        HeadEnd {
+            status: hd.status,
+            close: hd.close,
+            retry_after: hd.retry_after,
+        }
     }
 }
 
@@ -245,7 +265,7 @@ impl Engine {
             .ok_or(Error::new(Stage::Http, Errno::Fault))?
             .range();
         let mut parser = ResponseParser::new();
-        let mut head: Option<Head> = None;
+        let mut head: Option<HeadEnd> = None;
         let mut discard = false;
         let mut waited: u32 = 0;
         loop {
@@ -254,7 +274,7 @@ impl Engine {
                 .map_err(|e| Error::new(Stage::Http, e))?;
             match ev {
                 HttpEvent::Head(hd) => {
-                    head = Some(hd);
+                    head = Some(HeadEnd::of(&hd));
                     self.diag.http_status = hd.status;
                     if hd.status == 206 {
                         self.fit_response(used, hd.content_length);
@@ -392,12 +412,12 @@ impl Engine {
                 // None may be followed (max_redirects 0, or a build without
                 // them): the same answer either way.
                 if !cfg!(feature = "redirects") || self.cfg.max_redirects == 0 {
-                    self.diag.note = Some("the server redirects and following redirects is off (max_redirects 0, CONFIG_FOTA_RS_MAX_REDIRECTS=0)");
+                    self.diag.note = Some(Hint::RedirectsOff);
                     return Err(http(Errno::NotSup));
                 }
                 if self.redirects >= self.cfg.max_redirects {
                     crate::logging::error!(TOO_MANY_REDIRECTS, max = self.cfg.max_redirects);
-                    self.diag.note = Some("the server redirected more times than allowed (a redirect loop?); check the URL");
+                    self.diag.note = Some(Hint::RedirectLoop);
                     return Err(http(Errno::BadMsg));
                 }
                 let (s, e) = hd.location.ok_or(http(Errno::BadMsg))?;
@@ -407,7 +427,7 @@ impl Engine {
                 self.url.redirect(loc, self.cfg.limits).map_err(|e| {
                     if e == Errno::Access {
                         crate::logging::error!(HTTPS_TO_HTTP);
-                        self.diag.note = Some("the server redirected from https to http; refused to continue the download in clear text");
+                        self.diag.note = Some(Hint::RedirectToHttp);
                     }
                     http(e)
                 })?;
@@ -448,7 +468,7 @@ impl Engine {
                             size = t32,
                             written = w.written()
                         );
-                        self.diag.note = Some("the server announced a size past the slot's trailer start or below what it sent; refused");
+                        self.diag.note = Some(Hint::SizePastTrailer);
                         return Err(Error::new(Stage::Http, e));
                     }
                 }
@@ -461,7 +481,7 @@ impl Engine {
     pub(super) fn end_of_response<P: Port>(
         &mut self,
         port: &mut P,
-        hd: &Head,
+        hd: &HeadEnd,
         discard: bool,
     ) -> Result<Outcome, Error> {
         self.in_flight.pop_front();

@@ -66,8 +66,6 @@ pub(super) fn url_id(url: &Url) -> [u8; 8] {
     h.update(&url.port.to_le_bytes());
     h.update(path.as_bytes());
     let mut id = [0u8; 8];
-    for (i, d) in id.iter_mut().zip(h.finalize()) {
-        *i = d;
-    }
+    crate::bytes::copy(&mut id, &h.finalize());
     id
 }

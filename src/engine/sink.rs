@@ -113,8 +113,7 @@ impl Sink {
                     // Recorded before the first write, so a failing write
                     // still ends the modem's transfer.
                     self.delta = Some(d);
-                    let first = self.first;
-                    write_delta(port, d, 0, &first)?;
+                    write_delta(port, d, 0, &self.first)?;
                     write_delta(port, d, DETECT_LEN as u32, data)?;
                     self.offset += data.len() as u32;
                     return Ok(());
@@ -129,8 +128,7 @@ impl Sink {
             if let (Some(url_id), Some(total)) = (self.url_id, self.total) {
                 w.set_checkpoint(Checkpoint { url_id, total });
             }
-            let first = self.first;
-            w.write(port, &first).map_err(flash_or_image)?;
+            w.write(port, &self.first).map_err(flash_or_image)?;
             self.writer.set(w);
         }
         if let Some(w) = self.writer.as_mut() {

@@ -1271,7 +1271,7 @@ fn always_redirected(max_redirects: u8) -> (Error, Engine, Fake) {
 fn redirect_when_none_may_be_followed_is_not_supported_and_says_so() {
     let (err, e, f) = always_redirected(0);
     assert_eq!(err, Error::new(Stage::Http, Errno::NotSup));
-    let note = e.diag().note.unwrap_or("");
+    let note = e.diag().note.map_or("", |h| h.words().0);
     assert!(note.contains("CONFIG_FOTA_RS_MAX_REDIRECTS"), "{note}");
     assert_eq!(
         e.url.path.as_str(),
@@ -1286,7 +1286,7 @@ fn redirect_when_none_may_be_followed_is_not_supported_and_says_so() {
 fn redirects_past_the_limit_are_refused_before_the_url_changes() {
     let (err, e, f) = always_redirected(2);
     assert_eq!(err, Error::new(Stage::Http, Errno::BadMsg));
-    let note = e.diag().note.unwrap_or("");
+    let note = e.diag().note.map_or("", |h| h.words().0);
     assert!(note.contains("redirect loop"), "{note}");
     assert_eq!(
         f.connects.len(),
@@ -1453,7 +1453,11 @@ fn a_size_reaching_into_the_trailer_is_refused_and_the_trailer_stays_erased() {
         .run(&mut f, &AtomicBool::new(false), &mut |_| {})
         .unwrap_err();
     assert_eq!(err, Error::new(Stage::Http, Errno::FileTooBig));
-    assert!(e.diag().note.unwrap_or("").contains("trailer"));
+    assert!(e
+        .diag()
+        .note
+        .map_or("", |h| h.words().0)
+        .contains("trailer"));
     assert!(
         f.requests[1].contains("Range: bytes=5000-"),
         "{:?}",

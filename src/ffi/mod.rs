@@ -58,6 +58,8 @@ fn result(code: i32) -> Result<(), Errno> {
 }
 
 /// Copy `s` into `buf` with a terminating NUL; `None` when it does not fit.
+/// One copy for the four callers (inlined, each had its own).
+#[inline(never)]
 fn cstr<'b>(s: &str, buf: &'b mut [u8]) -> Option<&'b [u8]> {
     let n = s.len();
     if n >= buf.len() || crate::bytes::has(s.as_bytes(), 0) {

@@ -18,10 +18,13 @@ impl fota_rs::text::Out for Words {
     }
 }
 
-/// The failure line's codes in words (`hint=#N` in `Download failed`).
+/// The failure line's codes in words (`hint=#N`, a check's name and
+/// numbers, the errno descriptions a device build leaves out), in
+/// `Download failed` and `Upgrade refused` (src/diag.rs).
 fn expand_diag(line: String) -> String {
-    // the lead wires h-diag's expand_codes here
-    line
+    let mut words = Words(String::with_capacity(line.len() + 128));
+    fota_rs::diag::expand_codes(&line, &mut words);
+    words.0
 }
 
 /// One console line in words.
