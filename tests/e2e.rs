@@ -658,19 +658,7 @@ fn log_ids_decode_to_the_words() {
             raw.iter().all(|l| l.contains("fota_rs: #")),
             "not id lines: {raw:?}"
         );
-        let mut decoder = Command::new(env!("CARGO_BIN_EXE_fota-rs-log"))
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("run fota-rs-log");
-        {
-            use std::io::Write;
-            let mut stdin = decoder.stdin.take().unwrap();
-            stdin.write_all(ids.stderr().as_bytes()).unwrap();
-        }
-        let decoded = decoder.wait_with_output().unwrap();
-        assert!(decoded.status.success());
-        let decoded = String::from_utf8(decoded.stdout).unwrap();
+        let decoded = fota_rs_log(&ids.stderr());
         // Lines that are not records pass unchanged.
         assert_eq!(decoded.lines().count(), ids.stderr().lines().count());
         assert_eq!(record_lines(&decoded), words);
@@ -744,19 +732,24 @@ fn fota_rs_log_expands_the_failure_line() {
         "<err> fota_rs: Upgrade refused check=version refused={words}\nnot a record hint=#3\n"
     );
 
+    let decoded = fota_rs_log(&input);
+    assert_eq!(decoded, want);
+    assert!(decoded.contains("no data from fota.example.com within the socket timeout"));
+}
+
+/// Console text through the fota-rs-log binary; it must exit 0.
+fn fota_rs_log(input: &str) -> String {
+    use std::io::Write;
     let mut decoder = Command::new(env!("CARGO_BIN_EXE_fota-rs-log"))
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("run fota-rs-log");
     {
-        use std::io::Write;
         let mut stdin = decoder.stdin.take().unwrap();
         stdin.write_all(input.as_bytes()).unwrap();
     }
     let decoded = decoder.wait_with_output().unwrap();
     assert!(decoded.status.success());
-    let decoded = String::from_utf8(decoded.stdout).unwrap();
-    assert_eq!(decoded, want);
-    assert!(decoded.contains("no data from fota.example.com within the socket timeout"));
+    String::from_utf8(decoded.stdout).unwrap()
 }
