@@ -272,6 +272,20 @@ impl CheckError {
 }
 
 /// "major.minor.revision+build", as imgtool prints it.
+/// A version in a log record.
+impl crate::logging::Show for Version {
+    fn show(&self, out: &mut dyn Out) {
+        put_version(out, *self);
+    }
+}
+
+/// A refusal in a log record, in this build's form.
+impl crate::logging::Show for CheckError {
+    fn show(&self, out: &mut dyn Out) {
+        self.write_text(out);
+    }
+}
+
 pub(crate) fn put_version(w: &mut dyn Out, v: Version) {
     w.dec(v.major)
         .text(".")
@@ -971,9 +985,7 @@ pub fn check_signature<P: Port>(
     crate::bytes::copy(&mut key_prefix, &key_hash);
     match verdict {
         Some(true) => {
-            let mut key = crate::text::Line::<8>::line();
-            key.out().hex(&key_prefix);
-            crate::logging::info!(SIGNATURE_VERIFIED, key = key.as_str());
+            crate::logging::info!(SIGNATURE_VERIFIED, key = &crate::text::Hex(&key_prefix));
             Ok(())
         }
         Some(false) => Err(CheckError::BadSignature),

@@ -489,7 +489,7 @@ impl Url {
         push_str(&mut self.path, location, limits.path_max)
     }
 
-    /// The path with credential-bearing query parameters redacted, for logs
+    /// The URL with credential-bearing query parameters redacted, for logs
     /// and diagnostics (a pre-signed URL is a credential).
     pub fn write_redacted(&self, w: &mut dyn Out) {
         w.text(self.scheme.as_str()).text("://");
@@ -516,6 +516,13 @@ impl Url {
                 }
             }
         }
+    }
+}
+
+/// A URL in a log record is always redacted.
+impl crate::logging::Show for Url {
+    fn show(&self, out: &mut dyn Out) {
+        self.write_redacted(out);
     }
 }
 
