@@ -52,30 +52,6 @@ pub(crate) fn split_once_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
     cut(s, find_any(s, &[sep])?, 1)
 }
 
-/// The fields of `s` between `sep` bytes.
-pub(crate) fn fields(s: &str, sep: u8) -> Fields<'_> {
-    Fields { rest: Some(s), sep }
-}
-
-pub(crate) struct Fields<'a> {
-    rest: Option<&'a str>,
-    sep: u8,
-}
-
-impl<'a> Iterator for Fields<'a> {
-    type Item = &'a str;
-    fn next(&mut self) -> Option<&'a str> {
-        let s = self.rest.take()?;
-        match split_once_byte(s, self.sep) {
-            Some((field, rest)) => {
-                self.rest = Some(rest);
-                Some(field)
-            }
-            None => Some(s),
-        }
-    }
-}
-
 /// The one rule for "this host is an IP address, not a name" (an https
 /// connection to an address checks no name, so the rule is strict):
 ///
@@ -494,26 +470,32 @@ impl Url {
     pub fn write_redacted(&self, w: &mut dyn Out) {
         w.text(self.scheme.as_str()).text("://");
         self.write_authority(w);
-        let (path, query) = match split_once_byte(&self.path, b'?') {
+        let (path, mut query) = match split_once_byte(&self.path, b'?') {
             Some((path, query)) => (path, Some(query)),
             None => (self.path.as_str(), None),
         };
         w.put(path);
-        if let Some(q) = query {
-            w.put("?");
-            for (i, param) in fields(q, b'&').enumerate() {
-                if i > 0 {
-                    w.put("&");
+        let mut sep = "?";
+        while let Some(q) = query {
+            let param = match split_once_byte(q, b'&') {
+                Some((param, rest)) => {
+                    query = Some(rest);
+                    param
                 }
-                let (k, v) = match split_once_byte(param, b'=') {
-                    Some((k, v)) => (k, Some(v)),
-                    None => (param, None),
-                };
-                w.put(k);
-                if let Some(v) = v {
-                    w.text("=")
+                None => {
+                    query = None;
+                    q
+                }
+            };
+            w.put(sep);
+            sep = "&";
+            match split_once_byte(param, b'=') {
+                Some((k, v)) => {
+                    w.text(k)
+                        .text("=")
                         .text(if is_secret_param(k) { "REDACTED" } else { v });
                 }
+                None => w.put(param),
             }
         }
     }
