@@ -83,34 +83,7 @@ impl Errno {
 
     /// The same name as a C string.
     pub fn cname(self) -> &'static core::ffi::CStr {
-        use Errno::*;
-        match self {
-            Inval => c"EINVAL",
-            Already => c"EALREADY",
-            Again => c"EAGAIN",
-            NameTooLong => c"ENAMETOOLONG",
-            HostUnreach => c"EHOSTUNREACH",
-            ConnRefused => c"ECONNREFUSED",
-            ConnReset => c"ECONNRESET",
-            TimedOut => c"ETIMEDOUT",
-            NotConn => c"ENOTCONN",
-            BadMsg => c"EBADMSG",
-            TooBig => c"E2BIG",
-            FileTooBig => c"EFBIG",
-            Io => c"EIO",
-            NoEnt => c"ENOENT",
-            NotSup => c"ENOTSUP",
-            NoMem => c"ENOMEM",
-            Access => c"EACCES",
-            Range => c"ERANGE",
-            Canceled => c"ECANCELED",
-            IlSeq => c"EILSEQ",
-            MsgSize => c"EMSGSIZE",
-            ConnAborted => c"ECONNABORTED",
-            NetUnreach => c"ENETUNREACH",
-            NoExec => c"ENOEXEC",
-            Fault => c"EFAULT",
-        }
+        crate::text::nul_word(ERRNO_NAMES, (self as usize).wrapping_sub(1))
     }
 
     /// Short description ("connection refused").
@@ -203,6 +176,13 @@ impl embedded_io::Error for Errno {
     }
 }
 
+/// The names of the errnos in the order of their discriminants, from 1
+/// ([`crate::text::nul_word`]).
+const ERRNO_NAMES: &str = "EINVAL\0EALREADY\0EAGAIN\0ENAMETOOLONG\0EHOSTUNREACH\0\
+    ECONNREFUSED\0ECONNRESET\0ETIMEDOUT\0ENOTCONN\0EBADMSG\0E2BIG\0EFBIG\0EIO\0\
+    ENOENT\0ENOTSUP\0ENOMEM\0EACCES\0ERANGE\0ECANCELED\0EILSEQ\0EMSGSIZE\0\
+    ECONNABORTED\0ENETUNREACH\0ENOEXEC\0EFAULT\0";
+
 /// Where a download stopped. Discriminants equal `enum fota_rs_stage`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
@@ -232,17 +212,11 @@ impl Stage {
     ];
 
     pub fn cname(self) -> &'static core::ffi::CStr {
-        match self {
-            Stage::None => c"none",
-            Stage::Url => c"url",
-            Stage::Dns => c"dns",
-            Stage::Connect => c"connect",
-            Stage::Tls => c"tls",
-            Stage::Http => c"http",
-            Stage::Image => c"image",
-            Stage::Flash => c"flash",
-            Stage::Schedule => c"schedule",
-        }
+        // In the order of the discriminants ([`crate::text::nul_word`]).
+        crate::text::nul_word(
+            "none\0url\0dns\0connect\0tls\0http\0image\0flash\0schedule\0",
+            self as usize,
+        )
     }
 
     pub fn name(self) -> &'static str {
@@ -260,5 +234,45 @@ pub struct Error {
 impl Error {
     pub const fn new(stage: Stage, errno: Errno) -> Self {
         Error { stage, errno }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `enum NAME { PREFIX<word> = <n>, ... }` lines of a header.
+    fn header_names(header: &str, prefix: &str) -> std::vec::Vec<(std::string::String, i32)> {
+        header
+            .lines()
+            .filter_map(|l| {
+                let (name, n) = l.trim().trim_end_matches(',').split_once(" = ")?;
+                Some((name.strip_prefix(prefix)?.into(), n.parse().ok()?))
+            })
+            .collect()
+    }
+
+    /// The names come from one string each, in the order of the
+    /// discriminants: every errno and stage still has its own.
+    #[test]
+    fn names_follow_the_c_enums() {
+        let errnos = header_names(include_str!("../include/fota_rs/port.h"), "FOTA_RS_");
+        let errnos: std::vec::Vec<_> = errnos
+            .into_iter()
+            .filter(|(n, _)| n.starts_with('E'))
+            .collect();
+        assert_eq!(errnos.len(), Errno::Fault as usize);
+        for (name, n) in errnos {
+            let e = Errno::from_code(n);
+            assert_eq!(e as i32, n);
+            assert_eq!(e.name(), name);
+            assert_eq!(e.cname().to_str().unwrap(), name);
+        }
+        let stages = header_names(include_str!("../include/fota_rs.h"), "FOTA_RS_STAGE_");
+        assert_eq!(stages.len(), Stage::ALL.len());
+        for (name, n) in stages {
+            let s = Stage::ALL[n as usize];
+            assert_eq!(s.name(), name.to_lowercase());
+        }
     }
 }

@@ -83,6 +83,25 @@ pub fn ascii(bytes: &[u8]) -> Option<&str> {
     }
 }
 
+/// Word `i` (from 0) of `words`, NUL-terminated words in one string, as a
+/// C string; "" past the last. Name tables are written this way: one
+/// string costs no (pointer, length) pair per name, 8 bytes each in
+/// flash, and a name is found by a short scan.
+pub fn nul_word(words: &'static str, i: usize) -> &'static core::ffi::CStr {
+    let mut rest = words.as_bytes();
+    let mut left = i;
+    while let Some(end) = rest.iter().position(|&b| b == 0) {
+        let (word, tail) = rest.split_at(end + 1);
+        if left == 0 {
+            // SAFETY: `word` ends at its first NUL.
+            return unsafe { core::ffi::CStr::from_bytes_with_nul_unchecked(word) };
+        }
+        left -= 1;
+        rest = tail;
+    }
+    c""
+}
+
 /// One string, not a table of sixteen (128 bytes of pointers and lengths).
 const DIGITS: &[u8; 16] = b"0123456789abcdef";
 
