@@ -512,21 +512,20 @@ impl crate::logging::Show for Url {
 /// escapes decoded (a server decodes them too, so `X%2DAmz%2DSignature` is
 /// the signature), is one of `SECRET` in any case.
 fn is_secret_param(k: &str) -> bool {
-    const SECRET: [&str; 10] = [
-        "x-amz-signature",
-        "x-amz-credential",
-        "x-amz-security-token",
-        "x-goog-signature",
-        "x-goog-credential",
-        "signature",
-        "sig",
-        "token",
-        "access_token",
-        "awsaccesskeyid",
-    ];
-    SECRET
-        .iter()
-        .any(|s| eq_lower_decoded(k.as_bytes(), s.as_bytes()))
+    // One string of NUL-terminated names, not a table of ten (pointer,
+    // length) pairs.
+    const SECRET: &str = "x-amz-signature\0x-amz-credential\0x-amz-security-token\0\
+        x-goog-signature\0x-goog-credential\0signature\0sig\0token\0access_token\0\
+        awsaccesskeyid\0";
+    let mut rest = SECRET.as_bytes();
+    while let Some(end) = rest.iter().position(|&b| b == 0) {
+        let (name, tail) = rest.split_at(end);
+        if eq_lower_decoded(k.as_bytes(), name) {
+            return true;
+        }
+        rest = tail.get(1..).unwrap_or(&[]);
+    }
+    false
 }
 
 /// `s`, percent-decoded once, equals `lower` ignoring the case of `s`.
