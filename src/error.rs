@@ -78,7 +78,7 @@ impl Errno {
 
     /// The POSIX name the C layer turns this into (for messages).
     pub fn name(self) -> &'static str {
-        crate::text::ascii(self.cname().to_bytes()).unwrap_or("E?")
+        crate::text::word(ERRNO_NAMES, (self as usize).wrapping_sub(1))
     }
 
     /// The same name as a C string.
@@ -183,6 +183,9 @@ const ERRNO_NAMES: &str = "EINVAL\0EALREADY\0EAGAIN\0ENAMETOOLONG\0EHOSTUNREACH\
     ENOENT\0ENOTSUP\0ENOMEM\0EACCES\0ERANGE\0ECANCELED\0EILSEQ\0EMSGSIZE\0\
     ECONNABORTED\0ENETUNREACH\0ENOEXEC\0EFAULT\0";
 
+/// The names of the stages in the order of their discriminants.
+const STAGE_NAMES: &str = "none\0url\0dns\0connect\0tls\0http\0image\0flash\0schedule\0";
+
 /// Where a download stopped. Discriminants equal `enum fota_rs_stage`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
@@ -212,15 +215,11 @@ impl Stage {
     ];
 
     pub fn cname(self) -> &'static core::ffi::CStr {
-        // In the order of the discriminants ([`crate::text::nul_word`]).
-        crate::text::nul_word(
-            "none\0url\0dns\0connect\0tls\0http\0image\0flash\0schedule\0",
-            self as usize,
-        )
+        crate::text::nul_word(STAGE_NAMES, self as usize)
     }
 
     pub fn name(self) -> &'static str {
-        crate::text::ascii(self.cname().to_bytes()).unwrap_or("?")
+        crate::text::word(STAGE_NAMES, self as usize)
     }
 }
 

@@ -87,6 +87,7 @@ pub fn ascii(bytes: &[u8]) -> Option<&str> {
 /// C string; "" past the last. Name tables are written this way: one
 /// string costs no (pointer, length) pair per name, 8 bytes each in
 /// flash, and a name is found by a short scan.
+#[inline(never)]
 pub fn nul_word(words: &'static str, i: usize) -> &'static core::ffi::CStr {
     let mut rest = words.as_bytes();
     let mut left = i;
@@ -100,6 +101,14 @@ pub fn nul_word(words: &'static str, i: usize) -> &'static core::ffi::CStr {
         rest = tail;
     }
     c""
+}
+
+/// [`nul_word`] as a `str`, without its NUL.
+pub fn word(words: &'static str, i: usize) -> &'static str {
+    // SAFETY: the word is a piece of the `str` `words` that starts at its
+    // start or after a NUL and ends before a NUL: one-byte characters, so
+    // both ends are character boundaries and the piece is UTF-8.
+    unsafe { core::str::from_utf8_unchecked(nul_word(words, i).to_bytes()) }
 }
 
 /// One string, not a table of sixteen (128 bytes of pointers and lengths).
