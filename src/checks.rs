@@ -271,7 +271,6 @@ impl CheckError {
     }
 }
 
-/// "major.minor.revision+build", as imgtool prints it.
 /// A version in a log record.
 impl crate::logging::Show for Version {
     fn show(&self, out: &mut dyn Out) {
@@ -286,6 +285,7 @@ impl crate::logging::Show for CheckError {
     }
 }
 
+/// "major.minor.revision+build", as imgtool prints it.
 pub(crate) fn put_version(w: &mut dyn Out, v: Version) {
     w.dec(v.major)
         .text(".")
