@@ -100,39 +100,23 @@ impl Errno {
         self.description::<false>()
     }
 
-    /// One table for both: `ALL` is a const parameter so that each build
-    /// links the part it uses, as one lookup.
+    /// One lookup for both: `ALL` is a const parameter so that each build
+    /// links the part it uses. The words are two strings of NUL-terminated
+    /// descriptions ([`crate::text::word`]), each in the order of the
+    /// discriminants: those of [`PLAIN`], then the others. A `match` to
+    /// string literals became two tables of (pointer, length) per errno.
     fn description<const ALL: bool>(self) -> Option<&'static str> {
-        use Errno::*;
-        let text = match self {
-            Inval => "invalid argument",
-            HostUnreach => "host name did not resolve",
-            ConnRefused => "connection refused",
-            FileTooBig => "image larger than the slot",
-            NoEnt => "not found",
-            NotSup => "not supported",
-            Access => "access denied",
-            Range => "response does not match the requested range",
-            IlSeq => "image integrity check failed",
-            NoExec => "image type does not match the expected type",
-            _ if !ALL => return None,
-            Already => "a download is already running",
-            Again => "try again later",
-            NameTooLong => "URL or host name longer than the configured limit",
-            ConnReset => "connection reset",
-            TimedOut => "timed out",
-            NotConn => "not connected",
-            BadMsg => "malformed or unexpected HTTP response",
-            TooBig => "response head larger than the receive buffer",
-            Io => "flash or storage I/O error",
-            NoMem => "out of buffer space",
-            Canceled => "cancelled",
-            MsgSize => "message too large for the transport",
-            ConnAborted => "connection aborted",
-            NetUnreach => "network unreachable",
-            Fault => "internal error",
+        let bit = 1u32 << (self as u32);
+        let (words, group) = if PLAIN & bit != 0 {
+            (PLAIN_DESCRIPTIONS, PLAIN)
+        } else if ALL {
+            (OTHER_DESCRIPTIONS, !PLAIN)
+        } else {
+            return None;
         };
-        Some(text)
+        // The errnos of the same group before this one.
+        let i = (group & (bit - 1) & !1).count_ones();
+        Some(crate::text::word(words, i as usize))
     }
 
     /// The errno named `name` ("ECONNREFUSED"), for decoders.
@@ -175,6 +159,51 @@ impl embedded_io::Error for Errno {
         }
     }
 }
+
+/// The errnos of the failures people meet (refused TLS or TCP, DNS, HTTP
+/// 4xx, image checks), one bit each at its discriminant: their
+/// descriptions are in every build.
+const PLAIN: u32 = 1 << Errno::Inval as u32
+    | 1 << Errno::HostUnreach as u32
+    | 1 << Errno::ConnRefused as u32
+    | 1 << Errno::FileTooBig as u32
+    | 1 << Errno::NoEnt as u32
+    | 1 << Errno::NotSup as u32
+    | 1 << Errno::Access as u32
+    | 1 << Errno::Range as u32
+    | 1 << Errno::IlSeq as u32
+    | 1 << Errno::NoExec as u32;
+
+/// The descriptions of [`PLAIN`]'s errnos, in the order of their
+/// discriminants.
+const PLAIN_DESCRIPTIONS: &str = "invalid argument\0\
+    host name did not resolve\0\
+    connection refused\0\
+    image larger than the slot\0\
+    not found\0\
+    not supported\0\
+    access denied\0\
+    response does not match the requested range\0\
+    image integrity check failed\0\
+    image type does not match the expected type\0";
+
+/// The descriptions of the other errnos, in the order of their
+/// discriminants (`log-text` builds and host tools).
+const OTHER_DESCRIPTIONS: &str = "a download is already running\0\
+    try again later\0\
+    URL or host name longer than the configured limit\0\
+    connection reset\0\
+    timed out\0\
+    not connected\0\
+    malformed or unexpected HTTP response\0\
+    response head larger than the receive buffer\0\
+    flash or storage I/O error\0\
+    out of buffer space\0\
+    cancelled\0\
+    message too large for the transport\0\
+    connection aborted\0\
+    network unreachable\0\
+    internal error\0";
 
 /// The names of the errnos in the order of their discriminants, from 1
 /// ([`crate::text::nul_word`]).
@@ -249,6 +278,54 @@ mod tests {
                 Some((name.strip_prefix(prefix)?.into(), n.parse().ok()?))
             })
             .collect()
+    }
+
+    /// The descriptions come from two strings by position: each errno
+    /// keeps its own words, and a build without `log-text` has those of
+    /// the failures people meet only.
+    #[test]
+    fn each_errno_keeps_its_description() {
+        use Errno::*;
+        let words = [
+            (Inval, "invalid argument", true),
+            (Already, "a download is already running", false),
+            (Again, "try again later", false),
+            (
+                NameTooLong,
+                "URL or host name longer than the configured limit",
+                false,
+            ),
+            (HostUnreach, "host name did not resolve", true),
+            (ConnRefused, "connection refused", true),
+            (ConnReset, "connection reset", false),
+            (TimedOut, "timed out", false),
+            (NotConn, "not connected", false),
+            (BadMsg, "malformed or unexpected HTTP response", false),
+            (
+                TooBig,
+                "response head larger than the receive buffer",
+                false,
+            ),
+            (FileTooBig, "image larger than the slot", true),
+            (Io, "flash or storage I/O error", false),
+            (NoEnt, "not found", true),
+            (NotSup, "not supported", true),
+            (NoMem, "out of buffer space", false),
+            (Access, "access denied", true),
+            (Range, "response does not match the requested range", true),
+            (Canceled, "cancelled", false),
+            (IlSeq, "image integrity check failed", true),
+            (MsgSize, "message too large for the transport", false),
+            (ConnAborted, "connection aborted", false),
+            (NetUnreach, "network unreachable", false),
+            (NoExec, "image type does not match the expected type", true),
+            (Fault, "internal error", false),
+        ];
+        assert_eq!(words.len(), Fault as usize);
+        for (e, text, plain) in words {
+            assert_eq!(e.describe(), text);
+            assert_eq!(e.plain_description(), plain.then_some(text));
+        }
     }
 
     /// The names come from one string each, in the order of the
