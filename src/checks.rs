@@ -301,11 +301,11 @@ impl Query {
 
     /// The name in a compact refusal.
     pub fn name(self) -> &'static str {
-        match self {
-            Query::FlashRead => "flash_read",
-            Query::DeviceLayout => "device_layout",
-            Query::RunningVersion => "running_version",
-        }
+        // In the order of the variants ([`crate::text::word`]).
+        crate::text::word(
+            "flash_read\0device_layout\0running_version\0",
+            self as usize,
+        )
     }
 }
 
@@ -320,13 +320,11 @@ impl Malformed {
 
     /// The name in a compact refusal.
     pub fn name(self) -> &'static str {
-        match self {
-            Malformed::Header => "header",
-            Malformed::NoVectorTable => "no_vector_table",
-            Malformed::ProtectedTlvArea => "protected_tlv_area",
-            Malformed::TlvArea => "tlv_area",
-            Malformed::NoHash => "no_hash",
-        }
+        // In the order of the variants ([`crate::text::word`]).
+        crate::text::word(
+            "header\0no_vector_table\0protected_tlv_area\0tlv_area\0no_hash\0",
+            self as usize,
+        )
     }
 }
 
@@ -1570,6 +1568,25 @@ mod tests {
         long.extend_from_slice(&[0x11; 32]);
         long.extend_from_slice(&[0x02, 0x01, 0x07]);
         assert!(parse_der_signature(&long).is_none(), "33 significant bytes");
+    }
+
+    /// The names a compact refusal carries (docs/ncs-integration.md lists
+    /// them) come from one string each, by position.
+    #[test]
+    fn query_and_part_names_are_the_documented_ones() {
+        let queries: std::vec::Vec<_> = Query::ALL.iter().map(|q| q.name()).collect();
+        assert_eq!(queries, ["flash_read", "device_layout", "running_version"]);
+        let parts: std::vec::Vec<_> = Malformed::ALL.iter().map(|m| m.name()).collect();
+        assert_eq!(
+            parts,
+            [
+                "header",
+                "no_vector_table",
+                "protected_tlv_area",
+                "tlv_area",
+                "no_hash"
+            ]
+        );
     }
 
     #[test]
