@@ -348,20 +348,28 @@ impl CheckError {
 
     /// The name of the refusal in a compact line.
     fn name(&self) -> &'static str {
-        match self {
-            CheckError::Port { .. } => "port_query",
-            CheckError::Malformed(_) => "malformed",
-            CheckError::StackPointer { .. } => "stack_pointer",
-            CheckError::ResetNotThumb { .. } => "reset_not_thumb",
-            CheckError::LinkedElsewhere { .. } => "linked_elsewhere",
-            CheckError::NotNewer { .. } => "not_newer",
-            CheckError::HashMismatch => "hash_mismatch",
-            CheckError::Unsigned => "unsigned",
-            CheckError::WrongKey { .. } => "wrong_key",
-            CheckError::BadSignature => "bad_signature",
-            CheckError::BadKey => "bad_key",
-            CheckError::SignatureUnsupported => "signature_unsupported",
-        }
+        // Word n of one string ([`crate::text::word`]); n is the variant's
+        // place in the declaration, which the compiler reads off the tag.
+        let n = match self {
+            CheckError::Port { .. } => 0,
+            CheckError::Malformed(_) => 1,
+            CheckError::StackPointer { .. } => 2,
+            CheckError::ResetNotThumb { .. } => 3,
+            CheckError::LinkedElsewhere { .. } => 4,
+            CheckError::NotNewer { .. } => 5,
+            CheckError::HashMismatch => 6,
+            CheckError::Unsigned => 7,
+            CheckError::WrongKey { .. } => 8,
+            CheckError::BadSignature => 9,
+            CheckError::BadKey => 10,
+            CheckError::SignatureUnsupported => 11,
+        };
+        crate::text::word(
+            "port_query\0malformed\0stack_pointer\0reset_not_thumb\0linked_elsewhere\0\
+             not_newer\0hash_mismatch\0unsigned\0wrong_key\0bad_signature\0bad_key\0\
+             signature_unsupported\0",
+            n,
+        )
     }
 
     /// The name, then each number as ` key=value` (addresses in hex,
@@ -1587,6 +1595,76 @@ mod tests {
                 "no_hash"
             ]
         );
+    }
+
+    /// Each refusal's compact name, by position in one string, is the one
+    /// docs/ncs-integration.md documents and `parse_compact` reads.
+    #[test]
+    fn refusal_names_are_the_documented_ones() {
+        let v = Version {
+            major: 1,
+            minor: 0,
+            revision: 0,
+            build: 0,
+        };
+        let refusals = [
+            (
+                CheckError::Port {
+                    query: Query::FlashRead,
+                    errno: Errno::Io,
+                },
+                "port_query",
+            ),
+            (CheckError::Malformed(Malformed::NoHash), "malformed"),
+            (
+                CheckError::StackPointer {
+                    sp: 0,
+                    ram_start: 0,
+                    ram_end: 0,
+                },
+                "stack_pointer",
+            ),
+            (CheckError::ResetNotThumb { reset: 0 }, "reset_not_thumb"),
+            (
+                CheckError::LinkedElsewhere {
+                    reset: 0,
+                    code_start: 0,
+                    code_end: 0,
+                    linked_for: 0,
+                    needed: 0,
+                    primary_addr: 0,
+                    hdr_size: 0,
+                },
+                "linked_elsewhere",
+            ),
+            (
+                CheckError::NotNewer {
+                    image: v,
+                    running: v,
+                },
+                "not_newer",
+            ),
+            (CheckError::HashMismatch, "hash_mismatch"),
+            (CheckError::Unsigned, "unsigned"),
+            (
+                CheckError::WrongKey {
+                    image_key: None,
+                    key: [0; 4],
+                },
+                "wrong_key",
+            ),
+            (CheckError::BadSignature, "bad_signature"),
+            (CheckError::BadKey, "bad_key"),
+            (CheckError::SignatureUnsupported, "signature_unsupported"),
+        ];
+        let doc = include_str!("../docs/ncs-integration.md");
+        for (e, name) in refusals {
+            assert_eq!(e.name(), name);
+            assert!(doc.contains(&std::format!("`{name}`")), "{name}");
+            let mut compact = std::string::String::new();
+            e.write_form(&mut compact, crate::diag::Form::Compact);
+            assert_eq!(CheckError::parse_compact(&compact), Some(e), "{compact}");
+        }
     }
 
     #[test]
