@@ -378,7 +378,7 @@ impl CheckError {
         w.put(self.name());
         // The layout refusals are addresses only: one loop writes them
         // (a call per number instead of an inlined sequence each).
-        let (keys, addrs): (&[&str], [u32; 7]) = match *self {
+        let (keys, addrs): (&'static str, [u32; 7]) = match *self {
             CheckError::Port { query, errno } => {
                 w.text(" query=")
                     .text(query.name())
@@ -412,11 +412,8 @@ impl CheckError {
                 sp,
                 ram_start,
                 ram_end,
-            } => (
-                &[" sp=", " ram=", ".."],
-                [sp, ram_start, ram_end, 0, 0, 0, 0],
-            ),
-            CheckError::ResetNotThumb { reset } => (&[" reset="], [reset, 0, 0, 0, 0, 0, 0]),
+            } => (" sp=\0 ram=\0..\0", [sp, ram_start, ram_end, 0, 0, 0, 0]),
+            CheckError::ResetNotThumb { reset } => (" reset=\0", [reset, 0, 0, 0, 0, 0, 0]),
             CheckError::LinkedElsewhere {
                 reset,
                 code_start,
@@ -426,7 +423,7 @@ impl CheckError {
                 primary_addr,
                 hdr_size,
             } => (
-                &LINKED_ELSEWHERE_KEYS,
+                LINKED_ELSEWHERE_KEYS,
                 [
                     linked_for,
                     needed,
@@ -443,7 +440,13 @@ impl CheckError {
             | CheckError::BadKey
             | CheckError::SignatureUnsupported => return,
         };
-        for (key, addr) in keys.iter().zip(addrs) {
+        // The keys are NUL-terminated in one string ([`crate::text::word`]);
+        // the numbers after the last key are not written.
+        for (i, addr) in addrs.into_iter().enumerate() {
+            let key = crate::text::word(keys, i);
+            if key.is_empty() {
+                break;
+            }
             w.text(key).addr(addr);
         }
     }
@@ -628,15 +631,8 @@ impl CheckError {
 }
 
 /// The numbers of a compact [`CheckError::LinkedElsewhere`], in order.
-const LINKED_ELSEWHERE_KEYS: [&str; 7] = [
-    " linked_for=",
-    " needed=",
-    " primary=",
-    " header=",
-    " reset=",
-    " code=",
-    "..",
-];
+const LINKED_ELSEWHERE_KEYS: &str =
+    " linked_for=\0 needed=\0 primary=\0 header=\0 reset=\0 code=\0..\0";
 
 /// "0x0001a000" as written by `Out::addr`.
 #[cfg(any(test, feature = "log-text"))]
