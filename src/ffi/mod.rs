@@ -371,6 +371,8 @@ impl PortLogger {
 
     /// Renders one record (`crate::logging::write_record`) and hands it to
     /// the port, NUL-terminated at its length (the contract in port.h).
+    /// Inlined in its one caller, `logging::emit`.
+    #[inline(always)]
     pub fn log(&self, level: Level, id: u16, values: &[Arg<'_>]) {
         let table = self.table.load(Ordering::Acquire);
         if table.is_null() {
