@@ -785,11 +785,10 @@ extern "C" fn worker_entry(_arg: *mut c_void) {
             e.cause = Cause::of(err) as u8;
             e.error = err.errno.code();
             e.offset = engine.diag().offset;
-            if crate::logging::enabled(crate::logging::Level::Error) {
-                let mut line = crate::text::Line::<320>::line();
-                engine.diag().write_text(&mut line, engine.url());
-                crate::logging::error!(FAILED, diag = line.as_str());
-            }
+            crate::logging::error!(
+                FAILED,
+                diag = &crate::diag::Failure(engine.diag(), engine.url())
+            );
             e
         }
     };

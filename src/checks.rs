@@ -271,6 +271,20 @@ impl CheckError {
     }
 }
 
+/// A version in a log record.
+impl crate::logging::Show for Version {
+    fn show(&self, out: &mut dyn Out) {
+        put_version(out, *self);
+    }
+}
+
+/// A refusal in a log record, in this build's form.
+impl crate::logging::Show for CheckError {
+    fn show(&self, out: &mut dyn Out) {
+        self.write_text(out);
+    }
+}
+
 /// "major.minor.revision+build", as imgtool prints it.
 pub(crate) fn put_version(w: &mut dyn Out, v: Version) {
     w.dec(v.major)
@@ -287,11 +301,11 @@ impl Query {
 
     /// The name in a compact refusal.
     pub fn name(self) -> &'static str {
-        match self {
-            Query::FlashRead => "flash_read",
-            Query::DeviceLayout => "device_layout",
-            Query::RunningVersion => "running_version",
-        }
+        // In the order of the variants ([`crate::text::word`]).
+        crate::text::word(
+            "flash_read\0device_layout\0running_version\0",
+            self as usize,
+        )
     }
 }
 
@@ -306,13 +320,11 @@ impl Malformed {
 
     /// The name in a compact refusal.
     pub fn name(self) -> &'static str {
-        match self {
-            Malformed::Header => "header",
-            Malformed::NoVectorTable => "no_vector_table",
-            Malformed::ProtectedTlvArea => "protected_tlv_area",
-            Malformed::TlvArea => "tlv_area",
-            Malformed::NoHash => "no_hash",
-        }
+        // In the order of the variants ([`crate::text::word`]).
+        crate::text::word(
+            "header\0no_vector_table\0protected_tlv_area\0tlv_area\0no_hash\0",
+            self as usize,
+        )
     }
 }
 
@@ -336,20 +348,28 @@ impl CheckError {
 
     /// The name of the refusal in a compact line.
     fn name(&self) -> &'static str {
-        match self {
-            CheckError::Port { .. } => "port_query",
-            CheckError::Malformed(_) => "malformed",
-            CheckError::StackPointer { .. } => "stack_pointer",
-            CheckError::ResetNotThumb { .. } => "reset_not_thumb",
-            CheckError::LinkedElsewhere { .. } => "linked_elsewhere",
-            CheckError::NotNewer { .. } => "not_newer",
-            CheckError::HashMismatch => "hash_mismatch",
-            CheckError::Unsigned => "unsigned",
-            CheckError::WrongKey { .. } => "wrong_key",
-            CheckError::BadSignature => "bad_signature",
-            CheckError::BadKey => "bad_key",
-            CheckError::SignatureUnsupported => "signature_unsupported",
-        }
+        // Word n of one string ([`crate::text::word`]); n is the variant's
+        // place in the declaration, which the compiler reads off the tag.
+        let n = match self {
+            CheckError::Port { .. } => 0,
+            CheckError::Malformed(_) => 1,
+            CheckError::StackPointer { .. } => 2,
+            CheckError::ResetNotThumb { .. } => 3,
+            CheckError::LinkedElsewhere { .. } => 4,
+            CheckError::NotNewer { .. } => 5,
+            CheckError::HashMismatch => 6,
+            CheckError::Unsigned => 7,
+            CheckError::WrongKey { .. } => 8,
+            CheckError::BadSignature => 9,
+            CheckError::BadKey => 10,
+            CheckError::SignatureUnsupported => 11,
+        };
+        crate::text::word(
+            "port_query\0malformed\0stack_pointer\0reset_not_thumb\0linked_elsewhere\0\
+             not_newer\0hash_mismatch\0unsigned\0wrong_key\0bad_signature\0bad_key\0\
+             signature_unsupported\0",
+            n,
+        )
     }
 
     /// The name, then each number as ` key=value` (addresses in hex,
@@ -358,7 +378,7 @@ impl CheckError {
         w.put(self.name());
         // The layout refusals are addresses only: one loop writes them
         // (a call per number instead of an inlined sequence each).
-        let (keys, addrs): (&[&str], [u32; 7]) = match *self {
+        let (keys, addrs): (&'static str, [u32; 7]) = match *self {
             CheckError::Port { query, errno } => {
                 w.text(" query=")
                     .text(query.name())
@@ -392,11 +412,8 @@ impl CheckError {
                 sp,
                 ram_start,
                 ram_end,
-            } => (
-                &[" sp=", " ram=", ".."],
-                [sp, ram_start, ram_end, 0, 0, 0, 0],
-            ),
-            CheckError::ResetNotThumb { reset } => (&[" reset="], [reset, 0, 0, 0, 0, 0, 0]),
+            } => (" sp=\0 ram=\0..\0", [sp, ram_start, ram_end, 0, 0, 0, 0]),
+            CheckError::ResetNotThumb { reset } => (" reset=\0", [reset, 0, 0, 0, 0, 0, 0]),
             CheckError::LinkedElsewhere {
                 reset,
                 code_start,
@@ -406,7 +423,7 @@ impl CheckError {
                 primary_addr,
                 hdr_size,
             } => (
-                &LINKED_ELSEWHERE_KEYS,
+                LINKED_ELSEWHERE_KEYS,
                 [
                     linked_for,
                     needed,
@@ -423,7 +440,13 @@ impl CheckError {
             | CheckError::BadKey
             | CheckError::SignatureUnsupported => return,
         };
-        for (key, addr) in keys.iter().zip(addrs) {
+        // The keys are NUL-terminated in one string ([`crate::text::word`]);
+        // the numbers after the last key are not written.
+        for (i, addr) in addrs.into_iter().enumerate() {
+            let key = crate::text::word(keys, i);
+            if key.is_empty() {
+                break;
+            }
             w.text(key).addr(addr);
         }
     }
@@ -608,15 +631,8 @@ impl CheckError {
 }
 
 /// The numbers of a compact [`CheckError::LinkedElsewhere`], in order.
-const LINKED_ELSEWHERE_KEYS: [&str; 7] = [
-    " linked_for=",
-    " needed=",
-    " primary=",
-    " header=",
-    " reset=",
-    " code=",
-    "..",
-];
+const LINKED_ELSEWHERE_KEYS: &str =
+    " linked_for=\0 needed=\0 primary=\0 header=\0 reset=\0 code=\0..\0";
 
 /// "0x0001a000" as written by `Out::addr`.
 #[cfg(any(test, feature = "log-text"))]
@@ -971,9 +987,7 @@ pub fn check_signature<P: Port>(
     crate::bytes::copy(&mut key_prefix, &key_hash);
     match verdict {
         Some(true) => {
-            let mut key = crate::text::Line::<8>::line();
-            key.out().hex(&key_prefix);
-            crate::logging::info!(SIGNATURE_VERIFIED, key = key.as_str());
+            crate::logging::info!(SIGNATURE_VERIFIED, key = &crate::text::Hex(&key_prefix));
             Ok(())
         }
         Some(false) => Err(CheckError::BadSignature),
@@ -1558,6 +1572,95 @@ mod tests {
         long.extend_from_slice(&[0x11; 32]);
         long.extend_from_slice(&[0x02, 0x01, 0x07]);
         assert!(parse_der_signature(&long).is_none(), "33 significant bytes");
+    }
+
+    /// The names a compact refusal carries (docs/ncs-integration.md lists
+    /// them) come from one string each, by position.
+    #[test]
+    fn query_and_part_names_are_the_documented_ones() {
+        let queries: std::vec::Vec<_> = Query::ALL.iter().map(|q| q.name()).collect();
+        assert_eq!(queries, ["flash_read", "device_layout", "running_version"]);
+        let parts: std::vec::Vec<_> = Malformed::ALL.iter().map(|m| m.name()).collect();
+        assert_eq!(
+            parts,
+            [
+                "header",
+                "no_vector_table",
+                "protected_tlv_area",
+                "tlv_area",
+                "no_hash"
+            ]
+        );
+    }
+
+    /// Each refusal's compact name, by position in one string, is the one
+    /// docs/ncs-integration.md documents and `parse_compact` reads.
+    #[test]
+    fn refusal_names_are_the_documented_ones() {
+        let v = Version {
+            major: 1,
+            minor: 0,
+            revision: 0,
+            build: 0,
+        };
+        let refusals = [
+            (
+                CheckError::Port {
+                    query: Query::FlashRead,
+                    errno: Errno::Io,
+                },
+                "port_query",
+            ),
+            (CheckError::Malformed(Malformed::NoHash), "malformed"),
+            (
+                CheckError::StackPointer {
+                    sp: 0,
+                    ram_start: 0,
+                    ram_end: 0,
+                },
+                "stack_pointer",
+            ),
+            (CheckError::ResetNotThumb { reset: 0 }, "reset_not_thumb"),
+            (
+                CheckError::LinkedElsewhere {
+                    reset: 0,
+                    code_start: 0,
+                    code_end: 0,
+                    linked_for: 0,
+                    needed: 0,
+                    primary_addr: 0,
+                    hdr_size: 0,
+                },
+                "linked_elsewhere",
+            ),
+            (
+                CheckError::NotNewer {
+                    image: v,
+                    running: v,
+                },
+                "not_newer",
+            ),
+            (CheckError::HashMismatch, "hash_mismatch"),
+            (CheckError::Unsigned, "unsigned"),
+            (
+                CheckError::WrongKey {
+                    image_key: None,
+                    key: [0; 4],
+                },
+                "wrong_key",
+            ),
+            (CheckError::BadSignature, "bad_signature"),
+            (CheckError::BadKey, "bad_key"),
+            (CheckError::SignatureUnsupported, "signature_unsupported"),
+        ];
+        let doc = include_str!("../docs/ncs-integration.md");
+        for (e, name) in refusals {
+            assert_eq!(e.name(), name);
+            assert!(doc.contains(&std::format!("`{name}`")), "{name}");
+            let mut compact = std::string::String::new();
+            e.write_form(&mut compact, crate::diag::Form::Compact);
+            assert_eq!(CheckError::parse_compact(&compact), Some(e), "{compact}");
+        }
     }
 
     #[test]

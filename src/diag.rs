@@ -272,12 +272,13 @@ impl Diag {
         let port = url.port;
         let said = match (self.stage, errno) {
             (Stage::Tls, Errno::ConnRefused) => {
-                w.put(HINT);
-                if self.tcp_probe == TcpProbe::PortOpen {
-                    w.text("TCP to ").text(host).text(":").dec(port).text(" works but the TLS handshake was refused with sec_tag ");
+                // One sequence of calls for both wordings.
+                let (before, after) = if self.tcp_probe == TcpProbe::PortOpen {
+                    ("TCP to ", " works but the TLS handshake was refused with sec_tag ")
                 } else {
-                    w.text("the TLS handshake with ").text(host).text(":").dec(port).text(" was refused with sec_tag ");
-                }
+                    ("the TLS handshake with ", " was refused with sec_tag ")
+                };
+                w.text(HINT).text(before).text(host).text(":").dec(port).text(after);
                 put_tags(w, &self.tags_tried);
                 // Only a port that can tell says so in its detail (the host
                 // port's "hostname mismatch" / "IP address mismatch").
@@ -334,6 +335,24 @@ impl Diag {
 impl Default for Diag {
     fn default() -> Self {
         Diag::new()
+    }
+}
+
+/// A tag list in a log record, as [`put_tags`] writes it.
+pub struct Tags<'a>(pub &'a [i32]);
+
+impl crate::logging::Show for Tags<'_> {
+    fn show(&self, out: &mut dyn Out) {
+        put_tags(out, self.0);
+    }
+}
+
+/// The failure line in a log record ([`Diag::write_text`]).
+pub struct Failure<'a>(pub &'a Diag, pub &'a Url);
+
+impl crate::logging::Show for Failure<'_> {
+    fn show(&self, out: &mut dyn Out) {
+        self.0.write_text(out, self.1);
     }
 }
 

@@ -78,39 +78,12 @@ impl Errno {
 
     /// The POSIX name the C layer turns this into (for messages).
     pub fn name(self) -> &'static str {
-        crate::text::ascii(self.cname().to_bytes()).unwrap_or("E?")
+        crate::text::word(ERRNO_NAMES, (self as usize).wrapping_sub(1))
     }
 
     /// The same name as a C string.
     pub fn cname(self) -> &'static core::ffi::CStr {
-        use Errno::*;
-        match self {
-            Inval => c"EINVAL",
-            Already => c"EALREADY",
-            Again => c"EAGAIN",
-            NameTooLong => c"ENAMETOOLONG",
-            HostUnreach => c"EHOSTUNREACH",
-            ConnRefused => c"ECONNREFUSED",
-            ConnReset => c"ECONNRESET",
-            TimedOut => c"ETIMEDOUT",
-            NotConn => c"ENOTCONN",
-            BadMsg => c"EBADMSG",
-            TooBig => c"E2BIG",
-            FileTooBig => c"EFBIG",
-            Io => c"EIO",
-            NoEnt => c"ENOENT",
-            NotSup => c"ENOTSUP",
-            NoMem => c"ENOMEM",
-            Access => c"EACCES",
-            Range => c"ERANGE",
-            Canceled => c"ECANCELED",
-            IlSeq => c"EILSEQ",
-            MsgSize => c"EMSGSIZE",
-            ConnAborted => c"ECONNABORTED",
-            NetUnreach => c"ENETUNREACH",
-            NoExec => c"ENOEXEC",
-            Fault => c"EFAULT",
-        }
+        crate::text::nul_word(ERRNO_NAMES, (self as usize).wrapping_sub(1))
     }
 
     /// Short description ("connection refused").
@@ -127,39 +100,23 @@ impl Errno {
         self.description::<false>()
     }
 
-    /// One table for both: `ALL` is a const parameter so that each build
-    /// links the part it uses, as one lookup.
+    /// One lookup for both: `ALL` is a const parameter so that each build
+    /// links the part it uses. The words are two strings of NUL-terminated
+    /// descriptions ([`crate::text::word`]), each in the order of the
+    /// discriminants: those of [`PLAIN`], then the others. A `match` to
+    /// string literals became two tables of (pointer, length) per errno.
     fn description<const ALL: bool>(self) -> Option<&'static str> {
-        use Errno::*;
-        let text = match self {
-            Inval => "invalid argument",
-            HostUnreach => "host name did not resolve",
-            ConnRefused => "connection refused",
-            FileTooBig => "image larger than the slot",
-            NoEnt => "not found",
-            NotSup => "not supported",
-            Access => "access denied",
-            Range => "response does not match the requested range",
-            IlSeq => "image integrity check failed",
-            NoExec => "image type does not match the expected type",
-            _ if !ALL => return None,
-            Already => "a download is already running",
-            Again => "try again later",
-            NameTooLong => "URL or host name longer than the configured limit",
-            ConnReset => "connection reset",
-            TimedOut => "timed out",
-            NotConn => "not connected",
-            BadMsg => "malformed or unexpected HTTP response",
-            TooBig => "response head larger than the receive buffer",
-            Io => "flash or storage I/O error",
-            NoMem => "out of buffer space",
-            Canceled => "cancelled",
-            MsgSize => "message too large for the transport",
-            ConnAborted => "connection aborted",
-            NetUnreach => "network unreachable",
-            Fault => "internal error",
+        let bit = 1u32 << (self as u32);
+        let (words, group) = if PLAIN & bit != 0 {
+            (PLAIN_DESCRIPTIONS, PLAIN)
+        } else if ALL {
+            (OTHER_DESCRIPTIONS, !PLAIN)
+        } else {
+            return None;
         };
-        Some(text)
+        // The errnos of the same group before this one.
+        let i = (group & (bit - 1) & !1).count_ones();
+        Some(crate::text::word(words, i as usize))
     }
 
     /// The errno named `name` ("ECONNREFUSED"), for decoders.
@@ -203,6 +160,61 @@ impl embedded_io::Error for Errno {
     }
 }
 
+/// The errnos of the failures people meet (refused TLS or TCP, DNS, HTTP
+/// 4xx, image checks), one bit each at its discriminant: their
+/// descriptions are in every build.
+const PLAIN: u32 = 1 << Errno::Inval as u32
+    | 1 << Errno::HostUnreach as u32
+    | 1 << Errno::ConnRefused as u32
+    | 1 << Errno::FileTooBig as u32
+    | 1 << Errno::NoEnt as u32
+    | 1 << Errno::NotSup as u32
+    | 1 << Errno::Access as u32
+    | 1 << Errno::Range as u32
+    | 1 << Errno::IlSeq as u32
+    | 1 << Errno::NoExec as u32;
+
+/// The descriptions of [`PLAIN`]'s errnos, in the order of their
+/// discriminants.
+const PLAIN_DESCRIPTIONS: &str = "invalid argument\0\
+    host name did not resolve\0\
+    connection refused\0\
+    image larger than the slot\0\
+    not found\0\
+    not supported\0\
+    access denied\0\
+    response does not match the requested range\0\
+    image integrity check failed\0\
+    image type does not match the expected type\0";
+
+/// The descriptions of the other errnos, in the order of their
+/// discriminants (`log-text` builds and host tools).
+const OTHER_DESCRIPTIONS: &str = "a download is already running\0\
+    try again later\0\
+    URL or host name longer than the configured limit\0\
+    connection reset\0\
+    timed out\0\
+    not connected\0\
+    malformed or unexpected HTTP response\0\
+    response head larger than the receive buffer\0\
+    flash or storage I/O error\0\
+    out of buffer space\0\
+    cancelled\0\
+    message too large for the transport\0\
+    connection aborted\0\
+    network unreachable\0\
+    internal error\0";
+
+/// The names of the errnos in the order of their discriminants, from 1
+/// ([`crate::text::nul_word`]).
+const ERRNO_NAMES: &str = "EINVAL\0EALREADY\0EAGAIN\0ENAMETOOLONG\0EHOSTUNREACH\0\
+    ECONNREFUSED\0ECONNRESET\0ETIMEDOUT\0ENOTCONN\0EBADMSG\0E2BIG\0EFBIG\0EIO\0\
+    ENOENT\0ENOTSUP\0ENOMEM\0EACCES\0ERANGE\0ECANCELED\0EILSEQ\0EMSGSIZE\0\
+    ECONNABORTED\0ENETUNREACH\0ENOEXEC\0EFAULT\0";
+
+/// The names of the stages in the order of their discriminants.
+const STAGE_NAMES: &str = "none\0url\0dns\0connect\0tls\0http\0image\0flash\0schedule\0";
+
 /// Where a download stopped. Discriminants equal `enum fota_rs_stage`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
@@ -232,21 +244,11 @@ impl Stage {
     ];
 
     pub fn cname(self) -> &'static core::ffi::CStr {
-        match self {
-            Stage::None => c"none",
-            Stage::Url => c"url",
-            Stage::Dns => c"dns",
-            Stage::Connect => c"connect",
-            Stage::Tls => c"tls",
-            Stage::Http => c"http",
-            Stage::Image => c"image",
-            Stage::Flash => c"flash",
-            Stage::Schedule => c"schedule",
-        }
+        crate::text::nul_word(STAGE_NAMES, self as usize)
     }
 
     pub fn name(self) -> &'static str {
-        crate::text::ascii(self.cname().to_bytes()).unwrap_or("?")
+        crate::text::word(STAGE_NAMES, self as usize)
     }
 }
 
@@ -260,5 +262,93 @@ pub struct Error {
 impl Error {
     pub const fn new(stage: Stage, errno: Errno) -> Self {
         Error { stage, errno }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `enum NAME { PREFIX<word> = <n>, ... }` lines of a header.
+    fn header_names(header: &str, prefix: &str) -> std::vec::Vec<(std::string::String, i32)> {
+        header
+            .lines()
+            .filter_map(|l| {
+                let (name, n) = l.trim().trim_end_matches(',').split_once(" = ")?;
+                Some((name.strip_prefix(prefix)?.into(), n.parse().ok()?))
+            })
+            .collect()
+    }
+
+    /// The descriptions come from two strings by position: each errno
+    /// keeps its own words, and a build without `log-text` has those of
+    /// the failures people meet only.
+    #[test]
+    fn each_errno_keeps_its_description() {
+        use Errno::*;
+        let words = [
+            (Inval, "invalid argument", true),
+            (Already, "a download is already running", false),
+            (Again, "try again later", false),
+            (
+                NameTooLong,
+                "URL or host name longer than the configured limit",
+                false,
+            ),
+            (HostUnreach, "host name did not resolve", true),
+            (ConnRefused, "connection refused", true),
+            (ConnReset, "connection reset", false),
+            (TimedOut, "timed out", false),
+            (NotConn, "not connected", false),
+            (BadMsg, "malformed or unexpected HTTP response", false),
+            (
+                TooBig,
+                "response head larger than the receive buffer",
+                false,
+            ),
+            (FileTooBig, "image larger than the slot", true),
+            (Io, "flash or storage I/O error", false),
+            (NoEnt, "not found", true),
+            (NotSup, "not supported", true),
+            (NoMem, "out of buffer space", false),
+            (Access, "access denied", true),
+            (Range, "response does not match the requested range", true),
+            (Canceled, "cancelled", false),
+            (IlSeq, "image integrity check failed", true),
+            (MsgSize, "message too large for the transport", false),
+            (ConnAborted, "connection aborted", false),
+            (NetUnreach, "network unreachable", false),
+            (NoExec, "image type does not match the expected type", true),
+            (Fault, "internal error", false),
+        ];
+        assert_eq!(words.len(), Fault as usize);
+        for (e, text, plain) in words {
+            assert_eq!(e.describe(), text);
+            assert_eq!(e.plain_description(), plain.then_some(text));
+        }
+    }
+
+    /// The names come from one string each, in the order of the
+    /// discriminants: every errno and stage still has its own.
+    #[test]
+    fn names_follow_the_c_enums() {
+        let errnos = header_names(include_str!("../include/fota_rs/port.h"), "FOTA_RS_");
+        let errnos: std::vec::Vec<_> = errnos
+            .into_iter()
+            .filter(|(n, _)| n.starts_with('E'))
+            .collect();
+        assert_eq!(errnos.len(), Errno::Fault as usize);
+        for (name, n) in errnos {
+            let e = Errno::from_code(n);
+            assert_eq!(e as i32, n);
+            assert_eq!(e.name(), name);
+            assert_eq!(e.cname().to_str().unwrap(), name);
+        }
+        let stages = header_names(include_str!("../include/fota_rs.h"), "FOTA_RS_STAGE_");
+        assert_eq!(stages.len(), Stage::ALL.len());
+        for (name, n) in stages {
+            let s = Stage::ALL[n as usize];
+            assert_eq!(s.name(), name.to_lowercase());
+        }
     }
 }

@@ -113,6 +113,15 @@ pub enum Arg<'a> {
     Wide(u64),
     Int(i32),
     Str(&'a str),
+    /// A value that writes itself into the record's line (a redacted URL,
+    /// a tag list, the failure line): no text buffer of its own on the
+    /// call site's stack, and nothing written when the record is off.
+    Show(&'a dyn Show),
+}
+
+/// A record value written by its own writer ([`Arg::Show`]).
+pub trait Show {
+    fn show(&self, out: &mut dyn crate::text::Out);
 }
 
 impl Arg<'_> {
@@ -130,6 +139,7 @@ impl Arg<'_> {
                 out.signed(n);
             }
             Arg::Str(s) => out.put(s),
+            Arg::Show(v) => v.show(out),
         }
     }
 }
@@ -167,6 +177,12 @@ impl From<usize> for Arg<'_> {
 impl From<i32> for Arg<'_> {
     fn from(n: i32) -> Self {
         Arg::Int(n)
+    }
+}
+
+impl<'a, T: Show> From<&'a T> for Arg<'a> {
+    fn from(v: &'a T) -> Self {
+        Arg::Show(v)
     }
 }
 

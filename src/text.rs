@@ -61,6 +61,15 @@ impl dyn Out + '_ {
     }
 }
 
+/// Bytes as lowercase hex in a log record.
+pub struct Hex<'a>(pub &'a [u8]);
+
+impl crate::logging::Show for Hex<'_> {
+    fn show(&self, out: &mut dyn Out) {
+        out.hex(self.0);
+    }
+}
+
 /// `bytes` as a `str` when they are all ASCII (URLs, host names and the
 /// names here must be). Unlike `core::str::from_utf8` it links no UTF-8
 /// validator (360 bytes on Cortex-M33); a byte loop, not `<[u8]>::is_ascii`
@@ -72,6 +81,34 @@ pub fn ascii(bytes: &[u8]) -> Option<&str> {
     } else {
         None
     }
+}
+
+/// Word `i` (from 0) of `words`, NUL-terminated words in one string, as a
+/// C string; "" past the last. Name tables are written this way: one
+/// string costs no (pointer, length) pair per name, 8 bytes each in
+/// flash, and a name is found by a short scan.
+#[inline(never)]
+pub fn nul_word(words: &'static str, i: usize) -> &'static core::ffi::CStr {
+    let mut rest = words.as_bytes();
+    let mut left = i;
+    while let Some(end) = rest.iter().position(|&b| b == 0) {
+        let (word, tail) = rest.split_at(end + 1);
+        if left == 0 {
+            // SAFETY: `word` ends at its first NUL.
+            return unsafe { core::ffi::CStr::from_bytes_with_nul_unchecked(word) };
+        }
+        left -= 1;
+        rest = tail;
+    }
+    c""
+}
+
+/// [`nul_word`] as a `str`, without its NUL.
+pub fn word(words: &'static str, i: usize) -> &'static str {
+    // SAFETY: the word is a piece of the `str` `words` that starts at its
+    // start or after a NUL and ends before a NUL: one-byte characters, so
+    // both ends are character boundaries and the piece is UTF-8.
+    unsafe { core::str::from_utf8_unchecked(nul_word(words, i).to_bytes()) }
 }
 
 /// One string, not a table of sixteen (128 bytes of pointers and lengths).
@@ -110,7 +147,7 @@ fn put_dec(w: &mut (dyn Out + '_), n: u64) {
     }
 }
 
-/// Text into a buffer (a caller's slice, or an array of its own: [`Line`]):
+/// Text into a caller's buffer:
 /// keeps what fits (cut at a character boundary), counts the length the
 /// whole text needs, like snprintf.
 pub struct Text<B> {
@@ -119,23 +156,10 @@ pub struct Text<B> {
     needed: usize,
 }
 
-/// A text in a fixed array on the caller's stack (log values).
-pub type Line<const N: usize> = Text<[u8; N]>;
-
 impl<'a> Text<&'a mut [u8]> {
     pub fn new(buf: &'a mut [u8]) -> Self {
         Text {
             buf,
-            used: 0,
-            needed: 0,
-        }
-    }
-}
-
-impl<const N: usize> Text<[u8; N]> {
-    pub const fn line() -> Self {
-        Text {
-            buf: [0; N],
             used: 0,
             needed: 0,
         }
@@ -265,7 +289,8 @@ mod tests {
     #[test]
     fn empty_buffer() {
         let mut t = Text::new(&mut []);
-        let mut l = Line::<3>::line();
+        let mut b = [0u8; 3];
+        let mut l = Text::new(&mut b);
         l.out().text("abcd");
         assert_eq!((l.as_str(), l.needed()), ("abc", 4));
         t.out().text("x").dec(5u32);

@@ -52,30 +52,6 @@ pub(crate) fn split_once_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
     cut(s, find_any(s, &[sep])?, 1)
 }
 
-/// The fields of `s` between `sep` bytes.
-pub(crate) fn fields(s: &str, sep: u8) -> Fields<'_> {
-    Fields { rest: Some(s), sep }
-}
-
-pub(crate) struct Fields<'a> {
-    rest: Option<&'a str>,
-    sep: u8,
-}
-
-impl<'a> Iterator for Fields<'a> {
-    type Item = &'a str;
-    fn next(&mut self) -> Option<&'a str> {
-        let s = self.rest.take()?;
-        match split_once_byte(s, self.sep) {
-            Some((field, rest)) => {
-                self.rest = Some(rest);
-                Some(field)
-            }
-            None => Some(s),
-        }
-    }
-}
-
 /// The one rule for "this host is an IP address, not a name" (an https
 /// connection to an address checks no name, so the rule is strict):
 ///
@@ -489,33 +465,46 @@ impl Url {
         push_str(&mut self.path, location, limits.path_max)
     }
 
-    /// The path with credential-bearing query parameters redacted, for logs
+    /// The URL with credential-bearing query parameters redacted, for logs
     /// and diagnostics (a pre-signed URL is a credential).
     pub fn write_redacted(&self, w: &mut dyn Out) {
         w.text(self.scheme.as_str()).text("://");
         self.write_authority(w);
-        let (path, query) = match split_once_byte(&self.path, b'?') {
+        let (path, mut query) = match split_once_byte(&self.path, b'?') {
             Some((path, query)) => (path, Some(query)),
             None => (self.path.as_str(), None),
         };
         w.put(path);
-        if let Some(q) = query {
-            w.put("?");
-            for (i, param) in fields(q, b'&').enumerate() {
-                if i > 0 {
-                    w.put("&");
+        let mut sep = "?";
+        while let Some(q) = query {
+            let param = match split_once_byte(q, b'&') {
+                Some((param, rest)) => {
+                    query = Some(rest);
+                    param
                 }
-                let (k, v) = match split_once_byte(param, b'=') {
-                    Some((k, v)) => (k, Some(v)),
-                    None => (param, None),
-                };
-                w.put(k);
-                if let Some(v) = v {
-                    w.text("=")
+                None => {
+                    query = None;
+                    q
+                }
+            };
+            w.put(sep);
+            sep = "&";
+            match split_once_byte(param, b'=') {
+                Some((k, v)) => {
+                    w.text(k)
+                        .text("=")
                         .text(if is_secret_param(k) { "REDACTED" } else { v });
                 }
+                None => w.put(param),
             }
         }
+    }
+}
+
+/// A URL in a log record is always redacted.
+impl crate::logging::Show for Url {
+    fn show(&self, out: &mut dyn Out) {
+        self.write_redacted(out);
     }
 }
 
@@ -523,21 +512,20 @@ impl Url {
 /// escapes decoded (a server decodes them too, so `X%2DAmz%2DSignature` is
 /// the signature), is one of `SECRET` in any case.
 fn is_secret_param(k: &str) -> bool {
-    const SECRET: [&str; 10] = [
-        "x-amz-signature",
-        "x-amz-credential",
-        "x-amz-security-token",
-        "x-goog-signature",
-        "x-goog-credential",
-        "signature",
-        "sig",
-        "token",
-        "access_token",
-        "awsaccesskeyid",
-    ];
-    SECRET
-        .iter()
-        .any(|s| eq_lower_decoded(k.as_bytes(), s.as_bytes()))
+    // One string of NUL-terminated names, not a table of ten (pointer,
+    // length) pairs.
+    const SECRET: &str = "x-amz-signature\0x-amz-credential\0x-amz-security-token\0\
+        x-goog-signature\0x-goog-credential\0signature\0sig\0token\0access_token\0\
+        awsaccesskeyid\0";
+    let mut rest = SECRET.as_bytes();
+    while let Some(end) = rest.iter().position(|&b| b == 0) {
+        let (name, tail) = rest.split_at(end);
+        if eq_lower_decoded(k.as_bytes(), name) {
+            return true;
+        }
+        rest = tail.get(1..).unwrap_or(&[]);
+    }
+    false
 }
 
 /// `s`, percent-decoded once, equals `lower` ignoring the case of `s`.

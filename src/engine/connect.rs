@@ -4,10 +4,9 @@
 //! closed port.
 
 use super::Engine;
-use crate::diag::TcpProbe;
+use crate::diag::{Tags, TcpProbe};
 use crate::error::{Errno, Error, Stage};
 use crate::port::{ConnectError, ConnectParams, ConnectStage, Handle, Port, Tls};
-use crate::text::Line;
 
 impl Engine {
     pub(super) fn try_connect<P: Port>(
@@ -75,15 +74,11 @@ impl Engine {
                     return Ok(());
                 }
                 Err(e) if e.errno == Errno::ConnRefused && e.stage != ConnectStage::Tcp => {
-                    if crate::logging::enabled(crate::logging::Level::Warn) {
-                        let mut tags = Line::<48>::line();
-                        crate::diag::put_tags(&mut tags, &first);
-                        crate::logging::warn!(
-                            TLS_REFUSED_TAGS,
-                            sec_tags = tags.as_str(),
-                            detail = e.detail.as_str()
-                        );
-                    }
+                    crate::logging::warn!(
+                        TLS_REFUSED_TAGS,
+                        sec_tags = &Tags(&first),
+                        detail = e.detail.as_str()
+                    );
                     last_err = Some(e);
                 }
                 Err(e) => return Err(self.connect_error(&e)),
@@ -100,16 +95,12 @@ impl Engine {
             crate::logging::debug!(TRYING_FALLBACK_TAG, sec_tag = tag);
             match self.try_connect(port, &[tag]) {
                 Ok(h) => {
-                    if crate::logging::enabled(crate::logging::Level::Warn) {
-                        let mut refused = Line::<48>::line();
-                        crate::diag::put_tags(&mut refused, &first);
-                        crate::logging::warn!(
-                            FALLBACK_TAG_WORKS,
-                            sec_tag = tag,
-                            host = self.url.host.as_str(),
-                            refused = refused.as_str()
-                        );
-                    }
+                    crate::logging::warn!(
+                        FALLBACK_TAG_WORKS,
+                        sec_tag = tag,
+                        host = self.url.host.as_str(),
+                        refused = &Tags(&first)
+                    );
                     self.conn = Some(h);
                     self.tags.clear();
                     let _ = self.tags.push(tag);

@@ -26,7 +26,6 @@ use crate::error::{Errno, Error, Stage};
 use crate::image::{ImageSet, ImageType};
 use crate::mcuboot::PROGRESS_KEY;
 use crate::port::{Handle, Port};
-use crate::text::Line;
 use crate::url::{Limits, Url};
 use core::sync::atomic::{AtomicBool, Ordering};
 use pipeline::Asked;
@@ -393,7 +392,7 @@ impl Engine {
         if cfg!(any(feature = "progress-save", feature = "modem-delta")) {
             self.url_id = url_id(&self.url);
         }
-        crate::logging::info!(DOWNLOADING, url = redacted(&self.url).as_str());
+        crate::logging::info!(DOWNLOADING, url = &self.url);
         self.connect(port)
     }
 
@@ -528,7 +527,7 @@ impl Engine {
                 Ok(Outcome::Done) => break,
                 Ok(Outcome::Continue) => continue,
                 Ok(Outcome::Redirect) => {
-                    crate::logging::info!(REDIRECTED, url = redacted(&self.url).as_str());
+                    crate::logging::info!(REDIRECTED, url = &self.url);
                     self.close(port);
                     continue;
                 }
@@ -608,15 +607,11 @@ impl Engine {
             .ok_or(Error::new(Stage::Image, Errno::IlSeq))?;
         let verified = writer.finish(port, &mut self.rx).map_err(flash_or_image)?;
         // The version text only for the log record (not built with logs off).
-        if crate::logging::enabled(crate::logging::Level::Info) {
-            let mut version = Line::<24>::line();
-            crate::checks::put_version(&mut version, verified.header.version);
-            crate::logging::info!(
-                IMAGE_VERIFIED,
-                version = version.as_str(),
-                bytes = verified.image_len
-            );
-        }
+        crate::logging::info!(
+            IMAGE_VERIFIED,
+            version = &verified.header.version,
+            bytes = verified.image_len
+        );
         // An image MCUboot would reject at boot, or that would not start on
         // this device, is refused before anything is requested.
         let checked = if cfg!(feature = "image-checks") {
@@ -625,11 +620,7 @@ impl Engine {
             Ok(())
         };
         if let Err(e) = checked {
-            if crate::logging::enabled(crate::logging::Level::Error) {
-                let mut why = Line::<160>::line();
-                e.write_text(&mut why);
-                crate::logging::error!(UPGRADE_REFUSED, check = e.check(), refused = why.as_str());
-            }
+            crate::logging::error!(UPGRADE_REFUSED, check = e.check(), refused = &e);
             self.diag.check.set(e);
             return Err(Error::new(Stage::Image, e.errno()));
         }
@@ -705,13 +696,4 @@ fn select_b1_image<'a, P: Port>(port: &mut P, file: &'a str) -> Result<&'a str, 
             Err(Errno::NotSup)
         }
     }
-}
-
-/// The URL for a log record, credentials redacted (cut to fit a log line).
-fn redacted(url: &Url) -> Line<160> {
-    let mut line = Line::line();
-    if crate::logging::enabled(crate::logging::Level::Info) {
-        url.write_redacted(&mut line);
-    }
-    line
 }

@@ -371,6 +371,8 @@ impl PortLogger {
 
     /// Renders one record (`crate::logging::write_record`) and hands it to
     /// the port, NUL-terminated at its length (the contract in port.h).
+    /// Inlined in its one caller, `logging::emit`.
+    #[inline(always)]
     pub fn log(&self, level: Level, id: u16, values: &[Arg<'_>]) {
         let table = self.table.load(Ordering::Acquire);
         if table.is_null() {
@@ -382,16 +384,13 @@ impl PortLogger {
         let Some(f) = t.log else { return };
         // The line, and its NUL after the longest line.
         let mut buf = [0u8; LOG_LINE + 1];
-        let (body, mark) = buf.split_at_mut(LOG_LINE - 3);
-        let mut line = Text::new(body);
+        let mut line = Text::new(buf.get_mut(..LOG_LINE - 3).unwrap_or(&mut []));
         crate::logging::write_record(line.out(), id, values);
-        let mut len = line.len();
-        if !line.fits() {
-            // The line is cut: say so where the room for the mark is.
-            for (d, &m) in body.iter_mut().skip(len).chain(mark.iter_mut()).zip(b"...") {
-                *d = m;
-            }
-            len = (len + 3).min(LOG_LINE);
+        let (mut len, fits) = (line.len(), line.fits());
+        if !fits {
+            // The line is cut: say so in the room left for the mark.
+            crate::bytes::copy(buf.get_mut(len..).unwrap_or(&mut []), b"...");
+            len += 3;
         }
         // Zeroed already; written so the contract does not rest on that.
         if let Some(nul) = buf.get_mut(len) {
