@@ -72,6 +72,10 @@ struct Behaviour {
     /// The send call with this index (counted over all connections) fails
     /// with ECONNRESET, once.
     fail_send: Option<usize>,
+    /// Answers at most this many requests per connection, the last with
+    /// `Connection: close`, then closes (Apache's MaxKeepAliveRequests,
+    /// nginx's keepalive_requests).
+    keepalive_max: Option<usize>,
 }
 
 struct Fake {
@@ -111,6 +115,8 @@ struct Fake {
     /// when the last one was made.
     misfits: u32,
     misfit_at: usize,
+    /// Responses on the current connection (for `keepalive_max`).
+    answered_on_conn: usize,
 }
 
 impl Fake {
@@ -142,6 +148,7 @@ impl Fake {
             ranged_answers: 0,
             misfits: 0,
             misfit_at: 0,
+            answered_on_conn: 0,
         }
     }
 
@@ -197,7 +204,12 @@ impl Fake {
         if status == 206 {
             head += &std::format!("Content-Range: bytes {}-{}/{}\r\n", a, b, total);
         }
-        if self.b.close_each {
+        self.answered_on_conn += 1;
+        let last_on_conn = self
+            .b
+            .keepalive_max
+            .is_some_and(|max| self.answered_on_conn >= max);
+        if self.b.close_each || last_on_conn {
             head += "Connection: close\r\n";
         }
         let body = &self.file[a..=b];
@@ -255,7 +267,7 @@ impl Fake {
             bytes.extend_from_slice(body);
         }
         self.outbox.extend_from_slice(&bytes);
-        if self.b.close_each {
+        if self.b.close_each || last_on_conn {
             self.closed = true;
         }
     }
@@ -320,6 +332,7 @@ impl Port for Fake {
         self.outbox.clear();
         self.closed = false;
         self.rst = false;
+        self.answered_on_conn = 0;
         Ok(Handle(1))
     }
     fn send(&mut self, _: Handle, data: &[u8]) -> Result<usize, Errno> {
@@ -820,6 +833,29 @@ fn a_reset_with_pipelined_requests_in_flight_falls_back_to_depth_one() {
         "more than one request outstanding after the first reset"
     );
     assert_eq!(e.depth_cap, 1);
+}
+
+/// A server that ends keep-alive after a number of requests and says so
+/// (`Connection: close` on the last answer) drops the requests pipelined
+/// behind it: the engine asks them again on a new connection, still
+/// pipelined, since nothing went wrong with pipelining itself.
+#[test]
+fn an_announced_keep_alive_limit_keeps_the_pipeline() {
+    let img = image(40_000);
+    let mut f = Fake::new(
+        img.clone(),
+        Behaviour {
+            keepalive_max: Some(5),
+            ..tls()
+        },
+    );
+    let e = run_to_end(&mut f, Config::default());
+    check_slot(&f, &img);
+    assert_eq!(f.upgraded, Some(false));
+    // 20 ranges at 5 answers per connection.
+    assert!(f.connects.len() >= 4, "{} connections", f.connects.len());
+    assert!(f.max_burst > 1, "never pipelined");
+    assert!(e.depth_cap > 1, "fell back to one request at a time");
 }
 
 /// The requests each send of `f` carried (sends that carried none left
