@@ -637,6 +637,18 @@ static int32_t ssl_io_error(int e, int saved_errno)
 	}
 }
 
+/* Waits until the socket is ready for `want`: 0 when it is, else the error
+ * (ETIMEDOUT past the deadline), for host_send's and host_recv's retry loops. */
+static int32_t io_wait(int fd, short want, uint64_t deadline)
+{
+	int w = wait_fd(fd, want, deadline);
+
+	if (w == 0) {
+		return -FOTA_RS_ETIMEDOUT;
+	}
+	return w < 0 ? host_errno_to_fota(-w) : 0;
+}
+
 int32_t host_send(void *ctx, int32_t handle, const uint8_t *buf, size_t len)
 {
 	struct host_conn *c = conn_get(handle);
@@ -658,7 +670,7 @@ int32_t host_send(void *ctx, int32_t handle, const uint8_t *buf, size_t len)
 	deadline = deadline_after(c->io_timeout_ms);
 	for (;;) {
 		short want = POLLOUT;
-		int w;
+		int32_t w;
 
 		if (c->ssl != NULL) {
 			int r, e, saved;
@@ -692,12 +704,9 @@ int32_t host_send(void *ctx, int32_t handle, const uint8_t *buf, size_t len)
 				return host_errno_to_fota(errno);
 			}
 		}
-		w = wait_fd(c->fd, want, deadline);
-		if (w == 0) {
-			return -FOTA_RS_ETIMEDOUT;
-		}
-		if (w < 0) {
-			return host_errno_to_fota(-w);
+		w = io_wait(c->fd, want, deadline);
+		if (w != 0) {
+			return w;
 		}
 	}
 }
@@ -725,7 +734,7 @@ int32_t host_recv(void *ctx, int32_t handle, uint8_t *buf, size_t len,
 	 */
 	for (;;) {
 		short want = POLLIN;
-		int w;
+		int32_t w;
 
 		if (c->ssl != NULL) {
 			int r, e, saved;
@@ -756,12 +765,9 @@ int32_t host_recv(void *ctx, int32_t handle, uint8_t *buf, size_t len,
 				return host_errno_to_fota(errno);
 			}
 		}
-		w = wait_fd(c->fd, want, deadline);
-		if (w == 0) {
-			return -FOTA_RS_ETIMEDOUT;
-		}
-		if (w < 0) {
-			return host_errno_to_fota(-w);
+		w = io_wait(c->fd, want, deadline);
+		if (w != 0) {
+			return w;
 		}
 	}
 }
