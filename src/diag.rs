@@ -181,14 +181,113 @@ pub struct Diag {
     pub check: crate::zopt::ZeroOption<crate::checks::CheckError>,
 }
 
-/// A hint in words for the failures people meet, or a [`Hint`].
+/// The hint of a failure with no note: a [`Hint`] code, or the words of
+/// the failures people meet ([`SAID`]).
+#[derive(Clone, Copy)]
 enum Said {
-    /// Words still to follow " hint: ".
-    Words(&'static str),
-    /// The rest of words already begun (" hint: " and what names the host).
-    Rest(&'static str),
     Code(Hint),
+    /// Word `i` of [`SAID`].
+    Words(u8),
 }
+
+/// Matches every stage or errno in a [`RULES`] row.
+const ANY: u8 = 0xff;
+
+/// One row of [`RULES`], as three bytes: stage, errno, what is said (a
+/// [`Hint`] code below [`WORDS_FROM`], else [`WORDS_FROM`] plus the
+/// word's place in [`SAID`]).
+const fn rule(stage: Option<Stage>, errno: Option<Errno>, said: Said) -> [u8; 3] {
+    [
+        match stage {
+            Some(s) => s as u8,
+            None => ANY,
+        },
+        match errno {
+            Some(e) => e as i32 as u8,
+            None => ANY,
+        },
+        match said {
+            Said::Code(h) => h as u8,
+            Said::Words(i) => WORDS_FROM + i,
+        },
+    ]
+}
+
+/// The first said byte of a word of [`SAID`].
+const WORDS_FROM: u8 = 0x20;
+
+/// The hint by stage and errno, in the order the rules apply (the first
+/// row that matches; none: [`Hint::SeeLog`]). A table of three bytes a
+/// row and one string of words instead of a `match`: its decision tree
+/// and a string load per arm were about 200 bytes more flash.
+const RULES: [[u8; 3]; 23] = {
+    use Errno as E;
+    use Said::{Code, Words};
+    use Stage as S;
+    [
+        rule(Some(S::Tls), Some(E::ConnRefused), Words(TLS_REFUSED)),
+        rule(Some(S::Tls), Some(E::Inval), Words(8)), // needs a sec_tag
+        rule(Some(S::Tls), Some(E::NotSup), Words(9)), // cannot check an IP address
+        rule(
+            Some(S::Connect),
+            Some(E::ConnRefused),
+            Words(NOTHING_ACCEPTS),
+        ),
+        rule(Some(S::Dns), None, Words(7)), // did not resolve
+        rule(Some(S::Url), Some(E::NameTooLong), Code(Hint::UrlTooLong)),
+        rule(Some(S::Url), None, Code(Hint::UrlMalformed)),
+        rule(None, Some(E::TimedOut), Code(Hint::NoData)),
+        rule(None, Some(E::ConnReset), Code(Hint::ConnDropped)),
+        rule(Some(S::Image), Some(E::Access), Words(10)), // not confirmed
+        rule(None, Some(E::Access), Words(11)),           // refused access
+        rule(None, Some(E::NoEnt), Words(12)),            // not on the server
+        rule(None, Some(E::Range), Words(13)),            // byte range
+        rule(Some(S::Http), Some(E::TooBig), Code(Hint::HeadTooBig)),
+        rule(Some(S::Http), Some(E::Again), Code(Hint::ServerBusy)),
+        rule(None, Some(E::FileTooBig), Words(14)), // larger than the slot
+        rule(None, Some(E::IlSeq), Words(15)),      // failed verification
+        rule(None, Some(E::NoExec), Words(16)),     // not the type expected
+        rule(Some(S::Image), Some(E::NotSup), Words(17)), // cannot install this type
+        rule(Some(S::Flash), None, Code(Hint::Flash)),
+        rule(Some(S::Schedule), None, Code(Hint::Schedule)),
+        rule(None, Some(E::Canceled), Code(Hint::Cancelled)),
+        rule(None, Some(E::BadMsg), Code(Hint::BadResponse)),
+    ]
+};
+
+/// In a word of [`SAID`]: the URL's host, its port, the sec_tags tried.
+const HOST: u8 = 1;
+const PORT: u8 = 2;
+const TAGS: u8 = 3;
+
+/// The places in [`SAID`] of the words a refused TLS handshake or TCP
+/// connect begins with; what follows each depends on more than the rule.
+const TLS_REFUSED: u8 = 0;
+const NOTHING_ACCEPTS: u8 = 4;
+
+/// The hints in words, NUL-terminated ([`crate::text::word`]), with
+/// [`HOST`], [`PORT`] and [`TAGS`] where those go: a refused TLS handshake
+/// (0, or 1 when plain TCP to the port works; then 2, or 3 when the
+/// platform's detail names a mismatch), a refused TCP connect (4, 5 when
+/// a probe checked it, 6), then one word each.
+const SAID: &str = "the TLS handshake with \x01:\x02 was refused with sec_tag \x03\0\
+    TCP to \x01:\x02 works but the TLS handshake was refused with sec_tag \x03\0\
+    : the CA stored under that tag does not validate the server's certificate chain; provision the server's root CA (Amazon Root CA 1 for S3) under the tag or add a fallback tag\0\
+    : the server's certificate is not issued for \x01; use the host name the certificate names, or a certificate that names this host\0\
+    nothing accepts TCP connections on \x01:\x02\0\
+    \x20(checked with a plain TCP connect)\0\
+    , so this is not a certificate problem: check the URL's port and the server\0\
+    \x01 did not resolve: check the host name, the PDN and that the network is up\0\
+    an https URL needs a sec_tag holding the server's root CA\0\
+    this platform cannot check an IP address against the server's certificate: use the host name in the URL (CONFIG_FOTA_RS_ALLOW_TLS_IP_LITERAL allows it unchecked)\0\
+    the running image is not confirmed, so the secondary slot holds the previous image, MCUboot's only way back; confirm the running image first (boot_write_img_confirmed), or allow the overwrite (CONFIG_FOTA_RS_ALLOW_UNCONFIRMED_OVERWRITE); the slot was not touched\0\
+    the server refused access: a pre-signed URL may have expired; request a new one\0\
+    the file is not on the server: check the path\0\
+    the server did not honour the byte range asked for (or the file changed during the download)\0\
+    the image is larger than the secondary slot minus MCUboot's trailer: build a smaller image or enlarge the slot\0\
+    the image failed verification (SHA-256, TLVs or length): it was corrupted in transit or is not a signed MCUboot image; nothing was scheduled\0\
+    the image type is not the one expected by the caller\0\
+    this device cannot install this image type: MCUboot images go to the secondary slot, modem deltas need the platform's modem target, full modem images an external-flash target\0";
 
 impl Diag {
     pub const fn new() -> Diag {
@@ -268,67 +367,56 @@ impl Diag {
     }
 
     fn write_hint<const WORDS: bool>(&self, w: &mut dyn Out, url: &Url, errno: Errno) {
-        let host = url.host.as_str();
-        let port = url.port;
-        let said = match (self.stage, errno) {
-            (Stage::Tls, Errno::ConnRefused) => {
-                // One sequence of calls for both wordings.
-                let (before, after) = if self.tcp_probe == TcpProbe::PortOpen {
-                    ("TCP to ", " works but the TLS handshake was refused with sec_tag ")
-                } else {
-                    ("the TLS handshake with ", " was refused with sec_tag ")
-                };
-                w.text(HINT).text(before).text(host).text(":").dec(port).text(after);
-                put_tags(w, &self.tags_tried);
-                // Only a port that can tell says so in its detail (the host
-                // port's "hostname mismatch" / "IP address mismatch").
-                if crate::url::find_sub(self.detail.as_str(), " mismatch").is_some() {
-                    w.text(": the server's certificate is not issued for ").text(host);
-                    Said::Rest("; use the host name the certificate names, or a certificate that names this host")
-                } else {
-                    Said::Rest(": the CA stored under that tag does not validate the server's certificate chain; provision the server's root CA (Amazon Root CA 1 for S3) under the tag or add a fallback tag")
-                }
-            }
-            (Stage::Tls, Errno::Inval) => Said::Words("an https URL needs a sec_tag holding the server's root CA"),
-            (Stage::Tls, Errno::NotSup) => Said::Words("this platform cannot check an IP address against the server's certificate: use the host name in the URL (CONFIG_FOTA_RS_ALLOW_TLS_IP_LITERAL allows it unchecked)"),
-            (Stage::Connect, Errno::ConnRefused) => {
-                w.text(HINT).text("nothing accepts TCP connections on ").text(host).text(":").dec(port);
-                if self.tcp_probe == TcpProbe::Refused {
-                    w.put(" (checked with a plain TCP connect)");
-                }
-                Said::Rest(", so this is not a certificate problem: check the URL's port and the server")
-            }
-            (Stage::Dns, _) => {
-                w.text(HINT).text(host);
-                Said::Rest(" did not resolve: check the host name, the PDN and that the network is up")
-            }
-            (Stage::Url, Errno::NameTooLong) => Said::Code(Hint::UrlTooLong),
-            (Stage::Url, _) => Said::Code(Hint::UrlMalformed),
-            (_, Errno::TimedOut) => Said::Code(Hint::NoData),
-            (_, Errno::ConnReset) => Said::Code(Hint::ConnDropped),
-            (Stage::Image, Errno::Access) => Said::Words("the running image is not confirmed, so the secondary slot holds the previous image, MCUboot's only way back; confirm the running image first (boot_write_img_confirmed), or allow the overwrite (CONFIG_FOTA_RS_ALLOW_UNCONFIRMED_OVERWRITE); the slot was not touched"),
-            (_, Errno::Access) => Said::Words("the server refused access: a pre-signed URL may have expired; request a new one"),
-            (_, Errno::NoEnt) => Said::Words("the file is not on the server: check the path"),
-            (_, Errno::Range) => Said::Words("the server did not honour the byte range asked for (or the file changed during the download)"),
-            (Stage::Http, Errno::TooBig) => Said::Code(Hint::HeadTooBig),
-            (Stage::Http, Errno::Again) => Said::Code(Hint::ServerBusy),
-            (_, Errno::FileTooBig) => Said::Words("the image is larger than the secondary slot minus MCUboot's trailer: build a smaller image or enlarge the slot"),
-            (_, Errno::IlSeq) => Said::Words("the image failed verification (SHA-256, TLVs or length): it was corrupted in transit or is not a signed MCUboot image; nothing was scheduled"),
-            (_, Errno::NoExec) => Said::Words("the image type is not the one expected by the caller"),
-            (Stage::Image, Errno::NotSup) => Said::Words("this device cannot install this image type: MCUboot images go to the secondary slot, modem deltas need the platform's modem target, full modem images an external-flash target"),
-            (Stage::Flash, _) => Said::Code(Hint::Flash),
-            (Stage::Schedule, _) => Said::Code(Hint::Schedule),
-            (_, Errno::Canceled) => Said::Code(Hint::Cancelled),
-            (_, Errno::BadMsg) => Said::Code(Hint::BadResponse),
-            _ => Said::Code(Hint::SeeLog),
+        let (stage, errno) = (self.stage as u8, errno as i32 as u8);
+        let said = RULES
+            .iter()
+            .find(|[s, e, _]| (*s == ANY || *s == stage) && (*e == ANY || *e == errno))
+            .map_or(Hint::SeeLog as u8, |[_, _, said]| *said);
+        let Some(mut word) = said.checked_sub(WORDS_FROM) else {
+            let hint = Hint::ALL.get(usize::from(said).wrapping_sub(1));
+            return hint
+                .unwrap_or(&Hint::SeeLog)
+                .write::<WORDS>(w, url.host.as_str());
         };
-        match said {
-            Said::Words(text) => {
-                w.text(HINT).text(text);
+        w.put(HINT);
+        if word == TLS_REFUSED {
+            self.put_said(
+                w,
+                url,
+                word + u8::from(self.tcp_probe == TcpProbe::PortOpen),
+            );
+            // Only a port that can tell says so in its detail (the host
+            // port's "hostname mismatch" / "IP address mismatch").
+            let mismatch = crate::url::find_sub(self.detail.as_str(), " mismatch").is_some();
+            word = TLS_REFUSED + 2 + u8::from(mismatch);
+        } else if word == NOTHING_ACCEPTS {
+            self.put_said(w, url, word);
+            if self.tcp_probe == TcpProbe::Refused {
+                self.put_said(w, url, word + 1);
             }
-            Said::Rest(text) => w.put(text),
-            Said::Code(hint) => hint.write::<WORDS>(w, host),
+            word += 2;
         }
+        self.put_said(w, url, word);
+    }
+
+    /// Word `i` of [`SAID`], with the host, port and tags in their places.
+    fn put_said(&self, w: &mut dyn Out, url: &Url, i: u8) {
+        let mut rest = crate::text::word(SAID, usize::from(i));
+        while let Some(at) = rest.bytes().position(|b| b <= TAGS) {
+            let Some((text, tail)) = crate::url::cut(rest, at, 1) else {
+                return;
+            };
+            w.put(text);
+            match rest.as_bytes().get(at) {
+                Some(&HOST) => w.put(url.host.as_str()),
+                Some(&PORT) => {
+                    w.dec(url.port);
+                }
+                _ => put_tags(w, &self.tags_tried),
+            }
+            rest = tail;
+        }
+        w.put(rest);
     }
 }
 
@@ -746,6 +834,28 @@ mod tests {
             assert_eq!(line(&d, Form::Compact), want);
             assert_eq!(line(&d, Form::Words), want);
         }
+    }
+
+    /// Every word a rule names is in [`SAID`], and every word there is
+    /// said (the words of a refused TLS handshake or TCP connect follow
+    /// their first).
+    #[test]
+    fn the_rules_name_the_words() {
+        let count = (0..)
+            .find(|&i| crate::text::word(SAID, i).is_empty())
+            .unwrap();
+        let mut said = std::vec![false; count];
+        for i in 0..=NOTHING_ACCEPTS + 2 {
+            said[usize::from(i)] = true;
+        }
+        for [_, _, s] in RULES {
+            match s.checked_sub(WORDS_FROM) {
+                Some(i) => said[usize::from(i)] = true,
+                None => assert!((1..=Hint::ALL.len() as u8).contains(&s)),
+            }
+        }
+        assert!(said.iter().all(|&s| s), "{said:?}");
+        assert!(!SAID.bytes().any(|b| (TAGS + 1..b' ').contains(&b)));
     }
 
     /// docs/ncs-integration.md lists each code with the words it stands for.
