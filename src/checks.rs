@@ -442,7 +442,7 @@ impl CheckError {
         };
         // The keys are NUL-terminated in one string ([`crate::text::word`]);
         // the numbers after the last key are not written.
-        for (i, addr) in addrs.into_iter().enumerate() {
+        for (i, &addr) in addrs.iter().enumerate() {
             let key = crate::text::word(keys, i);
             if key.is_empty() {
                 break;
