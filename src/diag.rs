@@ -255,10 +255,9 @@ const RULES: [[u8; 3]; 23] = {
     ]
 };
 
-/// In a word of [`SAID`]: the URL's host, its port, the sec_tags tried.
-const HOST: u8 = 1;
-const PORT: u8 = 2;
-const TAGS: u8 = 3;
+/// Where a word of [`SAID`] names the URL's host, then its port, then
+/// the sec_tags tried (the words name them in this order).
+const SLOT: u8 = 1;
 
 /// The places in [`SAID`] of the words a refused TLS handshake or TCP
 /// connect begins with; what follows each depends on more than the rule.
@@ -266,15 +265,15 @@ const TLS_REFUSED: u8 = 0;
 const NOTHING_ACCEPTS: u8 = 4;
 
 /// The hints in words, NUL-terminated ([`crate::text::word`]), with
-/// [`HOST`], [`PORT`] and [`TAGS`] where those go: a refused TLS handshake
+/// a [`SLOT`] where the host, port or tags go: a refused TLS handshake
 /// (0, or 1 when plain TCP to the port works; then 2, or 3 when the
 /// platform's detail names a mismatch), a refused TCP connect (4, 5 when
 /// a probe checked it, 6), then one word each.
-const SAID: &str = "the TLS handshake with \x01:\x02 was refused with sec_tag \x03\0\
-    TCP to \x01:\x02 works but the TLS handshake was refused with sec_tag \x03\0\
+const SAID: &str = "the TLS handshake with \x01:\x01 was refused with sec_tag \x01\0\
+    TCP to \x01:\x01 works but the TLS handshake was refused with sec_tag \x01\0\
     : the CA stored under that tag does not validate the server's certificate chain; provision the server's root CA (Amazon Root CA 1 for S3) under the tag or add a fallback tag\0\
     : the server's certificate is not issued for \x01; use the host name the certificate names, or a certificate that names this host\0\
-    nothing accepts TCP connections on \x01:\x02\0\
+    nothing accepts TCP connections on \x01:\x01\0\
     \x20(checked with a plain TCP connect)\0\
     , so this is not a certificate problem: check the URL's port and the server\0\
     \x01 did not resolve: check the host name, the PDN and that the network is up\0\
@@ -402,18 +401,17 @@ impl Diag {
     /// Word `i` of [`SAID`], with the host, port and tags in their places.
     fn put_said(&self, w: &mut dyn Out, url: &Url, i: u8) {
         let mut rest = crate::text::word(SAID, usize::from(i));
-        while let Some(at) = rest.bytes().position(|b| b <= TAGS) {
-            let Some((text, tail)) = crate::url::cut(rest, at, 1) else {
-                return;
-            };
+        let mut slot = 0;
+        while let Some((text, tail)) = crate::url::split_once_byte(rest, SLOT) {
             w.put(text);
-            match rest.as_bytes().get(at) {
-                Some(&HOST) => w.put(url.host.as_str()),
-                Some(&PORT) => {
+            match slot {
+                0 => w.put(url.host.as_str()),
+                1 => {
                     w.dec(url.port);
                 }
                 _ => put_tags(w, &self.tags_tried),
             }
+            slot += 1;
             rest = tail;
         }
         w.put(rest);
@@ -855,7 +853,7 @@ mod tests {
             }
         }
         assert!(said.iter().all(|&s| s), "{said:?}");
-        assert!(!SAID.bytes().any(|b| (TAGS + 1..b' ').contains(&b)));
+        assert!(!SAID.bytes().any(|b| (SLOT + 1..b' ').contains(&b)));
     }
 
     /// docs/ncs-integration.md lists each code with the words it stands for.
