@@ -271,20 +271,6 @@ impl CheckError {
     }
 }
 
-/// A version in a log record.
-impl crate::logging::Show for Version {
-    fn show(&self, out: &mut dyn Out) {
-        put_version(out, *self);
-    }
-}
-
-/// A refusal in a log record, in this build's form.
-impl crate::logging::Show for CheckError {
-    fn show(&self, out: &mut dyn Out) {
-        self.write_text(out);
-    }
-}
-
 /// "major.minor.revision+build", as imgtool prints it.
 pub(crate) fn put_version(w: &mut dyn Out, v: Version) {
     w.dec(v.major)

@@ -424,23 +424,13 @@ impl Default for Diag {
     }
 }
 
-/// A tag list in a log record, as [`put_tags`] writes it.
+/// A tag list in a log record, as [`put_tags`] writes it
+/// ([`crate::logging::Arg::Tags`]).
 pub struct Tags<'a>(pub &'a [i32]);
 
-impl crate::logging::Show for Tags<'_> {
-    fn show(&self, out: &mut dyn Out) {
-        put_tags(out, self.0);
-    }
-}
-
-/// The failure line in a log record ([`Diag::write_text`]).
+/// The failure line in a log record ([`Diag::write_text`],
+/// [`crate::logging::Arg::Failure`]).
 pub struct Failure<'a>(pub &'a Diag, pub &'a Url);
-
-impl crate::logging::Show for Failure<'_> {
-    fn show(&self, out: &mut dyn Out) {
-        self.0.write_text(out, self.1);
-    }
-}
 
 /// Writes a tag list as "1003,1004" ("none" when empty).
 pub fn put_tags(w: &mut dyn Out, tags: &[i32]) {

@@ -113,20 +113,27 @@ pub enum Arg<'a> {
     Wide(u64),
     Int(i32),
     Str(&'a str),
-    /// A value that writes itself into the record's line (a redacted URL,
-    /// a tag list, the failure line): no text buffer of its own on the
-    /// call site's stack, and nothing written when the record is off.
-    Show(&'a dyn Show),
-}
-
-/// A record value written by its own writer ([`Arg::Show`]).
-pub trait Show {
-    fn show(&self, out: &mut dyn crate::text::Out);
+    // The values below write themselves into the record's line: no text
+    // buffer of their own on the call site's stack, and nothing written
+    // when the record is off. Variants rather than a `dyn` writer: no
+    // vtable and no forwarding function per kind, and a site stores no
+    // vtable pointer.
+    /// A URL, redacted ([`crate::url::Url::write_redacted`]).
+    Url(&'a crate::url::Url),
+    /// A tag list ([`crate::diag::put_tags`]).
+    Tags(&'a [i32]),
+    Version(crate::version::Version),
+    /// A refused check, in this build's form.
+    Refusal(&'a crate::checks::CheckError),
+    /// The failure line ([`crate::diag::Diag::write_text`]).
+    Failure(&'a crate::diag::Diag, &'a crate::url::Url),
+    /// Bytes in lowercase hex.
+    Hex(&'a [u8]),
 }
 
 impl Arg<'_> {
     /// Writes the value: a number in decimal (beyond 32 bits in hex, see
-    /// `text`), a string as it is.
+    /// `text`), a string as it is, the others by their writers.
     pub fn write(&self, out: &mut dyn crate::text::Out) {
         match *self {
             Arg::Num(n) => {
@@ -139,7 +146,14 @@ impl Arg<'_> {
                 out.signed(n);
             }
             Arg::Str(s) => out.put(s),
-            Arg::Show(v) => v.show(out),
+            Arg::Url(u) => u.write_redacted(out),
+            Arg::Tags(t) => crate::diag::put_tags(out, t),
+            Arg::Version(v) => crate::checks::put_version(out, v),
+            Arg::Refusal(c) => c.write_text(out),
+            Arg::Failure(d, u) => d.write_text(out, u),
+            Arg::Hex(b) => {
+                out.hex(b);
+            }
         }
     }
 }
@@ -180,9 +194,39 @@ impl From<i32> for Arg<'_> {
     }
 }
 
-impl<'a, T: Show> From<&'a T> for Arg<'a> {
-    fn from(v: &'a T) -> Self {
-        Arg::Show(v)
+impl<'a> From<&'a crate::url::Url> for Arg<'a> {
+    fn from(u: &'a crate::url::Url) -> Self {
+        Arg::Url(u)
+    }
+}
+
+impl<'a, 'b: 'a> From<&'a crate::diag::Tags<'b>> for Arg<'a> {
+    fn from(t: &'a crate::diag::Tags<'b>) -> Self {
+        Arg::Tags(t.0)
+    }
+}
+
+impl From<&crate::version::Version> for Arg<'_> {
+    fn from(v: &crate::version::Version) -> Self {
+        Arg::Version(*v)
+    }
+}
+
+impl<'a> From<&'a crate::checks::CheckError> for Arg<'a> {
+    fn from(c: &'a crate::checks::CheckError) -> Self {
+        Arg::Refusal(c)
+    }
+}
+
+impl<'a, 'b: 'a> From<&'a crate::diag::Failure<'b>> for Arg<'a> {
+    fn from(f: &'a crate::diag::Failure<'b>) -> Self {
+        Arg::Failure(f.0, f.1)
+    }
+}
+
+impl<'a, 'b: 'a> From<&'a crate::text::Hex<'b>> for Arg<'a> {
+    fn from(h: &'a crate::text::Hex<'b>) -> Self {
+        Arg::Hex(h.0)
     }
 }
 

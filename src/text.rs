@@ -61,14 +61,8 @@ impl dyn Out + '_ {
     }
 }
 
-/// Bytes as lowercase hex in a log record.
+/// Bytes as lowercase hex in a log record ([`crate::logging::Arg::Hex`]).
 pub struct Hex<'a>(pub &'a [u8]);
-
-impl crate::logging::Show for Hex<'_> {
-    fn show(&self, out: &mut dyn Out) {
-        out.hex(self.0);
-    }
-}
 
 /// `bytes` as a `str` when they are all ASCII (URLs, host names and the
 /// names here must be). Unlike `core::str::from_utf8` it links no UTF-8

@@ -501,13 +501,6 @@ impl Url {
     }
 }
 
-/// A URL in a log record is always redacted.
-impl crate::logging::Show for Url {
-    fn show(&self, out: &mut dyn Out) {
-        self.write_redacted(out);
-    }
-}
-
 /// Whether query parameter `k` carries a credential: its name, with `%XX`
 /// escapes decoded (a server decodes them too, so `X%2DAmz%2DSignature` is
 /// the signature), is one of `SECRET` in any case.
