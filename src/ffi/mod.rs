@@ -389,8 +389,11 @@ impl PortLogger {
         let (mut len, fits) = (line.len(), line.fits());
         if !fits {
             // The line is cut: say so in the room left for the mark.
-            crate::bytes::copy(buf.get_mut(len..).unwrap_or(&mut []), b"...");
-            len += 3;
+            let mark = buf.get_mut(len..len + 3).map(<&mut [u8; 3]>::try_from);
+            if let Some(Ok(mark)) = mark {
+                *mark = *b"...";
+                len += 3;
+            }
         }
         // Zeroed already; written so the contract does not rest on that.
         if let Some(nul) = buf.get_mut(len) {
