@@ -143,14 +143,15 @@ fn put_dec(w: &mut (dyn Out + '_), n: u64) {
 
 /// Text into a caller's buffer:
 /// keeps what fits (cut at a character boundary), counts the length the
-/// whole text needs, like snprintf.
-pub struct Text<B> {
-    buf: B,
+/// whole text needs, like snprintf. One type (a slice, not a generic
+/// buffer): one `put` in flash.
+pub struct Text<'a> {
+    buf: &'a mut [u8],
     used: usize,
     needed: usize,
 }
 
-impl<'a> Text<&'a mut [u8]> {
+impl<'a> Text<'a> {
     pub fn new(buf: &'a mut [u8]) -> Self {
         Text {
             buf,
@@ -158,12 +159,10 @@ impl<'a> Text<&'a mut [u8]> {
             needed: 0,
         }
     }
-}
 
-impl<B: AsRef<[u8]>> Text<B> {
     /// The text kept.
     pub fn as_str(&self) -> &str {
-        let kept = self.buf.as_ref().get(..self.used).unwrap_or(&[]);
+        let kept = self.buf.get(..self.used).unwrap_or(&[]);
         // SAFETY: only whole `&str`s and their prefixes cut at a character
         // boundary are ever copied into `buf[..used]` (see `put`), so the
         // bytes are UTF-8.
@@ -190,27 +189,22 @@ impl<B: AsRef<[u8]>> Text<B> {
     }
 }
 
-impl<B: AsMut<[u8]>> Out for Text<B> {
+impl Out for Text<'_> {
     fn put(&mut self, s: &str) {
-        put_cut(self.buf.as_mut(), &mut self.used, &mut self.needed, s);
+        self.needed = self.needed.saturating_add(s.len());
+        if self.used + s.len() != self.needed {
+            // Already cut: later pieces would make a text with a hole.
+            return;
+        }
+        let room = self.buf.len().saturating_sub(self.used);
+        let mut n = room.min(s.len());
+        while !s.is_char_boundary(n) {
+            n -= 1;
+        }
+        let piece = s.as_bytes().get(..n).unwrap_or(&[]);
+        crate::bytes::copy(self.buf.get_mut(self.used..).unwrap_or(&mut []), piece);
+        self.used += n;
     }
-}
-
-/// [`Text::put`], one copy for every buffer size.
-fn put_cut(buf: &mut [u8], used: &mut usize, needed: &mut usize, s: &str) {
-    *needed = needed.saturating_add(s.len());
-    if *used + s.len() != *needed {
-        // Already cut: later pieces would make a text with a hole.
-        return;
-    }
-    let room = buf.len().saturating_sub(*used);
-    let mut n = room.min(s.len());
-    while !s.is_char_boundary(n) {
-        n -= 1;
-    }
-    let piece = s.as_bytes().get(..n).unwrap_or(&[]);
-    crate::bytes::copy(buf.get_mut(*used..).unwrap_or(&mut []), piece);
-    *used += n;
 }
 
 /// Hosted builds (tests, the simulator) collect text in a `String`.
