@@ -98,7 +98,7 @@ records! {
 
 /// Compile-time check of a call site against its entry (`record!` calls
 /// it in a `const`): the level it logs at and the names of its values.
-pub const fn check(record: &Record, level: Level, keys: &[&str]) {
+pub(crate) const fn check(record: &Record, level: Level, keys: &[&str]) {
     assert!(
         record.level as u8 == level as u8,
         "record logged at another level than its entry"
