@@ -98,37 +98,54 @@ impl Hint {
 
     /// Whether the words name the host (the compact line then carries it).
     pub fn names_host(self) -> bool {
-        self == Hint::NoData
+        code_names_host(self.code())
     }
 
     /// The words, the one table both the device (`log-text`) and
     /// [`expand_codes`] write: `(before, Some(after))` puts the host
     /// between the two.
     pub fn words(self) -> (&'static str, Option<&'static str>) {
-        let text = HINT_WORDS
-            .get(usize::from(self.code()).wrapping_sub(1))
-            .copied()
-            .unwrap_or("");
-        if self.names_host() {
-            (text, Some(NO_DATA_AFTER_HOST))
-        } else {
-            (text, None)
-        }
+        code_words(self.code())
     }
 
     /// ` hint: <words>` or ` hint=#N[ host=H]`.
     fn write<const WORDS: bool>(self, w: &mut dyn Out, host: &str) {
-        if WORDS {
-            let (before, after) = self.words();
-            w.text(HINT).text(before);
-            if let Some(after) = after {
-                w.text(host).text(after);
-            }
-        } else {
-            w.text(" hint=#").dec(self.code());
-            if self.names_host() {
-                w.text(" host=").text(host);
-            }
+        write_hint_code::<WORDS>(self.code(), w, host);
+    }
+}
+
+// The hints by their code (what a [`RULES`] row holds): no table from
+// code to [`Hint`] in flash.
+
+fn code_names_host(code: u8) -> bool {
+    code == Hint::NoData.code()
+}
+
+/// [`Hint::words`] of the hint with this code.
+fn code_words(code: u8) -> (&'static str, Option<&'static str>) {
+    let text = HINT_WORDS
+        .get(usize::from(code).wrapping_sub(1))
+        .copied()
+        .unwrap_or("");
+    if code_names_host(code) {
+        (text, Some(NO_DATA_AFTER_HOST))
+    } else {
+        (text, None)
+    }
+}
+
+/// [`Hint::write`] of the hint with this code.
+fn write_hint_code<const WORDS: bool>(code: u8, w: &mut dyn Out, host: &str) {
+    if WORDS {
+        let (before, after) = code_words(code);
+        w.text(HINT).text(before);
+        if let Some(after) = after {
+            w.text(host).text(after);
+        }
+    } else {
+        w.text(" hint=#").dec(code);
+        if code_names_host(code) {
+            w.text(" host=").text(host);
         }
     }
 }
@@ -372,10 +389,7 @@ impl Diag {
             .find(|[s, e, _]| (*s == ANY || *s == stage) && (*e == ANY || *e == errno))
             .map_or(Hint::SeeLog as u8, |[_, _, said]| *said);
         let Some(mut word) = said.checked_sub(WORDS_FROM) else {
-            let hint = Hint::ALL.get(usize::from(said).wrapping_sub(1));
-            return hint
-                .unwrap_or(&Hint::SeeLog)
-                .write::<WORDS>(w, url.host.as_str());
+            return write_hint_code::<WORDS>(said, w, url.host.as_str());
         };
         w.put(HINT);
         if word == TLS_REFUSED {
