@@ -531,19 +531,25 @@ fn is_secret_param(k: &str) -> bool {
 /// `s`, percent-decoded once, equals `lower` ignoring the case of `s`.
 /// A `%` not followed by two hex digits stands for itself.
 fn eq_lower_decoded(s: &[u8], lower: &[u8]) -> bool {
-    let hex = |b: Option<&u8>| b.and_then(|&b| char::from(b).to_digit(16));
     let mut want = lower.iter();
     let mut i = 0;
     while let Some(&b) = s.get(i) {
-        let (byte, used) = match (b, hex(s.get(i + 1)), hex(s.get(i + 2))) {
-            // Two hex digits: at most 0xff, so the cast keeps the value.
-            (b'%', Some(h), Some(l)) => ((h * 16 + l) as u8, 3),
-            _ => (b, 1),
-        };
+        i += 1;
+        let mut byte = b;
+        if b == b'%' {
+            // One loop over the two digits, not a decoder for each.
+            let pair = s.get(i..i + 2).and_then(|p| {
+                p.iter()
+                    .try_fold(0, |v, &d| Some(v * 16 + char::from(d).to_digit(16)?))
+            });
+            if let Some(v) = pair {
+                // Two hex digits: at most 0xff, so the cast keeps the value.
+                (byte, i) = (v as u8, i + 2);
+            }
+        }
         if want.next() != Some(&byte.to_ascii_lowercase()) {
             return false;
         }
-        i += used;
     }
     want.next().is_none()
 }
