@@ -297,17 +297,6 @@ fn parse_parts(s: &str) -> Result<(Parts<'_>, bool), Errno> {
     ))
 }
 
-fn push_str<const N: usize>(
-    dst: &mut heapless::String<N>,
-    s: &str,
-    max: usize,
-) -> Result<(), Errno> {
-    if dst.len() + s.len() > max.min(N) {
-        return Err(Errno::NameTooLong);
-    }
-    dst.push_str(s).map_err(|_| Errno::NameTooLong)
-}
-
 impl Url {
     /// Build the URL from the two strings an NCS caller passes.
     ///
@@ -369,17 +358,17 @@ impl Url {
         path: &str,
         limits: Limits,
     ) -> Result<(), Errno> {
-        let slash = usize::from(strip_byte(path, b'/').is_none());
-        if host.len() > limits.host_max.min(HOST_CAP)
-            || path.len() + slash > limits.path_max.min(PATH_CAP)
-        {
+        if host.len() > limits.host_max.min(HOST_CAP) {
             return Err(Errno::NameTooLong);
         }
+        // Checks its length before it changes anything.
+        self.set_path(0, strip_byte(path, b'/').is_none(), path, limits)?;
         self.scheme = scheme;
         self.port = port.unwrap_or(scheme.default_port());
         self.host.clear();
-        push_str(&mut self.host, host, limits.host_max)?;
-        self.set_path(path, limits)
+        // Fits: checked above.
+        let _ = self.host.push_str(host);
+        Ok(())
     }
 
     /// Parse one absolute URL.
@@ -387,23 +376,34 @@ impl Url {
         check_bytes(s)?;
         let (parts, _) = parse_parts(s)?;
         let scheme = parts.scheme.ok_or(Errno::Inval)?;
-        let mut url = Url {
-            scheme,
-            host: heapless::String::new(),
-            port: parts.port.unwrap_or(scheme.default_port()),
-            path: heapless::String::new(),
-        };
-        push_str(&mut url.host, parts.host, limits.host_max)?;
-        url.set_path(parts.rest, limits)?;
+        let mut url = Url::EMPTY;
+        url.replace(scheme, parts.host, parts.port, parts.rest, limits)?;
         Ok(url)
     }
 
-    fn set_path(&mut self, path: &str, limits: Limits) -> Result<(), Errno> {
-        self.path.clear();
-        if strip_byte(path, b'/').is_none() {
-            push_str(&mut self.path, "/", limits.path_max)?;
+    /// The path becomes its first `keep` bytes (0, or up to a '/'), a '/'
+    /// when `slash`, and `add`; an error, and no change, when that is longer
+    /// than the limit.
+    fn set_path(
+        &mut self,
+        keep: usize,
+        slash: bool,
+        add: &str,
+        limits: Limits,
+    ) -> Result<(), Errno> {
+        if keep + usize::from(slash) + add.len() > limits.path_max.min(PATH_CAP) {
+            return Err(Errno::NameTooLong);
         }
-        push_str(&mut self.path, path, limits.path_max)
+        // heapless's `String::truncate` would assert a character boundary.
+        // SAFETY: `keep` is 0 or just after a '/', a one-byte character, so
+        // what is kept is UTF-8.
+        unsafe { self.path.as_mut_vec() }.truncate(keep);
+        // Both fit: checked above.
+        if slash {
+            let _ = self.path.push_str("/");
+        }
+        let _ = self.path.push_str(add);
+        Ok(())
     }
 
     pub fn is_tls(&self) -> bool {
@@ -433,36 +433,31 @@ impl Url {
     /// rest of the download in clear text.
     pub fn redirect(&mut self, location: &str, limits: Limits) -> Result<(), Errno> {
         check_bytes(location)?;
-        if find_sub(location, "://").is_some() && strip_byte(location, b'/').is_none() {
-            let (parts, _) = parse_parts(location)?;
-            let scheme = parts.scheme.ok_or(Errno::Inval)?;
-            if self.scheme == Scheme::Https && scheme == Scheme::Http {
-                return Err(Errno::Access);
+        let absolute = strip_byte(location, b'/');
+        // What names a host: the whole location, or what follows "//" (the
+        // scheme stays).
+        let (text, inherit) = match absolute.and_then(|r| strip_byte(r, b'/')) {
+            Some(rest) => (rest, Some(self.scheme)),
+            None if absolute.is_none() && find_sub(location, "://").is_some() => (location, None),
+            None => {
+                // A path: an absolute one replaces the whole path, a relative
+                // one the last segment of the current path.
+                let keep = if absolute.is_some() {
+                    0
+                } else {
+                    let base_end = find_any(&self.path, b"?").unwrap_or(self.path.len());
+                    let base = self.path.as_bytes().get(..base_end).unwrap_or(&[]);
+                    base.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1)
+                };
+                return self.set_path(keep, false, location, limits);
             }
-            return self.replace(scheme, parts.host, parts.port, parts.rest, limits);
+        };
+        let (parts, _) = parse_parts(text)?;
+        let scheme = inherit.or(parts.scheme).ok_or(Errno::Inval)?;
+        if self.scheme == Scheme::Https && scheme == Scheme::Http {
+            return Err(Errno::Access);
         }
-        if let Some(rest) = strip_byte(location, b'/').and_then(|r| strip_byte(r, b'/')) {
-            let (parts, _) = parse_parts(rest)?;
-            return self.replace(self.scheme, parts.host, parts.port, parts.rest, limits);
-        }
-        if strip_byte(location, b'/').is_some() {
-            if location.len() > limits.path_max.min(PATH_CAP) {
-                return Err(Errno::NameTooLong);
-            }
-            return self.set_path(location, limits);
-        }
-        // Relative reference: replace the last segment of the current path.
-        let base_end = find_any(&self.path, b"?").unwrap_or(self.path.len());
-        let base = self.path.as_bytes().get(..base_end).unwrap_or(&[]);
-        let dir_end = base.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
-        if dir_end + location.len() > limits.path_max.min(PATH_CAP) {
-            return Err(Errno::NameTooLong);
-        }
-        // The path is ASCII (`check_bytes`), so any length is a character
-        // boundary; heapless's `String::truncate` would assert that.
-        // SAFETY: cutting ASCII bytes leaves valid UTF-8.
-        unsafe { self.path.as_mut_vec() }.truncate(dir_end);
-        push_str(&mut self.path, location, limits.path_max)
+        self.replace(scheme, parts.host, parts.port, parts.rest, limits)
     }
 
     /// The URL with credential-bearing query parameters redacted, for logs
@@ -732,6 +727,43 @@ mod tests {
         assert_eq!(
             u.redirect("http://c.test/y", l()).unwrap_err(),
             Errno::Access
+        );
+    }
+
+    #[test]
+    fn a_redirect_that_does_not_fit_changes_nothing() {
+        let limits = Limits {
+            host_max: 10,
+            path_max: 20,
+        };
+        let mut u = Url::parse("https://a.test/d/e/f.bin?q=1", limits).unwrap();
+        for (location, err) in [
+            ("0123456789abcdef", Errno::NameTooLong),
+            ("/0123456789abcdefghij", Errno::NameTooLong),
+            ("//b.test/0123456789abcdefghij", Errno::NameTooLong),
+            ("//b0123456789.test/x", Errno::NameTooLong),
+            ("https://b0123456789.test/x", Errno::NameTooLong),
+            ("https://b.test/0123456789abcdefghij", Errno::NameTooLong),
+            ("ftp://b.test/x", Errno::NotSup),
+            ("//b.test:0/x", Errno::Inval),
+            ("http://b.test/x", Errno::Access),
+        ] {
+            assert_eq!(u.redirect(location, limits).unwrap_err(), err, "{location}");
+            assert_eq!(
+                (u.scheme, u.host.as_str(), u.port, u.path.as_str()),
+                (Scheme::Https, "a.test", 443, "/d/e/f.bin?q=1"),
+                "{location}"
+            );
+        }
+        // At the limit: 20 bytes of path, 10 of host.
+        u.redirect("0123456789abcdef", Limits::DEFAULT).unwrap();
+        assert_eq!(u.path.as_str(), "/d/e/0123456789abcdef");
+        u.redirect("/0123456789abcdefghi", limits).unwrap();
+        assert_eq!(u.path.as_str(), "/0123456789abcdefghi");
+        u.redirect("//b012345678:8443/x", limits).unwrap();
+        assert_eq!(
+            (u.scheme, u.host.as_str(), u.port, u.path.as_str()),
+            (Scheme::Https, "b012345678", 8443, "/x")
         );
     }
 
