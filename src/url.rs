@@ -265,7 +265,7 @@ fn valid_host(h: &str, ipv6: bool) -> bool {
 
 /// Parse "[scheme://]host[:port][/path][?query]". The host ends at the first of
 /// ':', '/', '?' (so a ':' in the query cannot be taken for a port).
-fn parse_parts(s: &str) -> Result<(Parts<'_>, bool), Errno> {
+fn parse_parts(s: &str) -> Result<Parts<'_>, Errno> {
     let (scheme, rest) = split_scheme(s)?;
     let (host, ipv6, after_host) = if let Some(r) = strip_byte(rest, b'[') {
         let (host, after) = split_once_byte(r, b']').ok_or(Errno::Inval)?;
@@ -286,15 +286,12 @@ fn parse_parts(s: &str) -> Result<(Parts<'_>, bool), Errno> {
         }
         None => (None, after_host),
     };
-    Ok((
-        Parts {
-            scheme,
-            host,
-            port,
-            rest,
-        },
-        ipv6,
-    ))
+    Ok(Parts {
+        scheme,
+        host,
+        port,
+        rest,
+    })
 }
 
 impl Url {
@@ -333,7 +330,7 @@ impl Url {
     ) -> Result<(), Errno> {
         check_bytes(host)?;
         check_bytes(file)?;
-        let (parts, _) = parse_parts(host)?;
+        let parts = parse_parts(host)?;
         let scheme = parts.scheme.unwrap_or(if tls_default {
             Scheme::Https
         } else {
@@ -342,7 +339,7 @@ impl Url {
         // A file that is a full URL (Memfault passes the pre-signed URL as both
         // arguments) contributes only its path and query.
         let path = if find_sub(file, "://").is_some() {
-            parse_parts(file)?.0.rest
+            parse_parts(file)?.rest
         } else {
             file
         };
@@ -374,7 +371,7 @@ impl Url {
     /// Parse one absolute URL.
     pub fn parse(s: &str, limits: Limits) -> Result<Url, Errno> {
         check_bytes(s)?;
-        let (parts, _) = parse_parts(s)?;
+        let parts = parse_parts(s)?;
         let scheme = parts.scheme.ok_or(Errno::Inval)?;
         let mut url = Url::EMPTY;
         url.replace(scheme, parts.host, parts.port, parts.rest, limits)?;
@@ -452,7 +449,7 @@ impl Url {
                 return self.set_path(keep, false, location, limits);
             }
         };
-        let (parts, _) = parse_parts(text)?;
+        let parts = parse_parts(text)?;
         let scheme = inherit.or(parts.scheme).ok_or(Errno::Inval)?;
         if self.scheme == Scheme::Https && scheme == Scheme::Http {
             return Err(Errno::Access);
