@@ -469,25 +469,18 @@ impl Url {
         w.put(path);
         let mut sep = "?";
         while let Some(q) = query {
-            let param = match split_once_byte(q, b'&') {
-                Some((param, rest)) => {
-                    query = Some(rest);
-                    param
-                }
-                None => {
-                    query = None;
-                    q
-                }
+            let (param, rest) = match split_once_byte(q, b'&') {
+                Some((param, rest)) => (param, Some(rest)),
+                None => (q, None),
             };
+            query = rest;
             w.put(sep);
             sep = "&";
             match split_once_byte(param, b'=') {
-                Some((k, v)) => {
-                    w.text(k)
-                        .text("=")
-                        .text(if is_secret_param(k) { "REDACTED" } else { v });
+                Some((k, _)) if is_secret_param(k) => {
+                    w.text(k).text("=REDACTED");
                 }
-                None => w.put(param),
+                _ => w.put(param),
             }
         }
     }
