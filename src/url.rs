@@ -233,33 +233,13 @@ fn split_scheme(s: &str) -> Result<(Option<Scheme>, &str), Errno> {
     }
 }
 
-fn parse_port(s: &str) -> Result<Option<u16>, Errno> {
-    if s.is_empty() {
-        return Ok(None);
-    }
-    if s.len() > 5 || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Errno::Inval);
-    }
-    let mut v: u32 = 0;
-    for b in s.bytes() {
-        v = v * 10 + u32::from(b - b'0');
-    }
-    if v == 0 || v > 65535 {
-        return Err(Errno::Inval);
-    }
-    Ok(Some(v as u16))
-}
-
-fn valid_host(h: &str, ipv6: bool) -> bool {
-    if h.is_empty() {
-        return false;
-    }
+/// Whether `b` can be part of a host: a name's letters, digits, '-', '.',
+/// '_', or, between brackets (IPv6), hex digits, ':' and '.'.
+fn host_byte(b: u8, ipv6: bool) -> bool {
     if ipv6 {
-        h.bytes()
-            .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        b.is_ascii_hexdigit() || b == b':' || b == b'.'
     } else {
-        h.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_')
+        b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_'
     }
 }
 
@@ -267,30 +247,55 @@ fn valid_host(h: &str, ipv6: bool) -> bool {
 /// ':', '/', '?' (so a ':' in the query cannot be taken for a port).
 fn parse_parts(s: &str) -> Result<Parts<'_>, Errno> {
     let (scheme, rest) = split_scheme(s)?;
-    let (host, ipv6, after_host) = if let Some(r) = strip_byte(rest, b'[') {
-        let (host, after) = split_once_byte(r, b']').ok_or(Errno::Inval)?;
-        (host, true, after)
-    } else {
-        let end = find_any(rest, b":/?").unwrap_or(rest.len());
-        let (host, after) = cut(rest, end, 0).ok_or(Errno::Inval)?;
-        (host, false, after)
-    };
-    if !valid_host(host, ipv6) {
+    // One pass over the bytes: the host, ']' after an IPv6 one, the port's
+    // digits, then the path must start at '/', '?' or the end.
+    let b = rest.as_bytes();
+    let ipv6 = b.first() == Some(&b'[');
+    let start = usize::from(ipv6);
+    let mut i = start;
+    while b.get(i).is_some_and(|&c| host_byte(c, ipv6)) {
+        i += 1;
+    }
+    let host_end = i;
+    if ipv6 {
+        if b.get(i) != Some(&b']') {
+            return Err(Errno::Inval);
+        }
+        i += 1;
+    }
+    let path_starts = |i: usize| !matches!(b.get(i), Some(&c) if c != b'/' && c != b'?');
+    let mut port = None;
+    if b.get(i) == Some(&b':') {
+        i += 1;
+        let (digits, mut v) = (i, 0u32);
+        while let Some(d) = b.get(i).filter(|d| d.is_ascii_digit()) {
+            // Wraps only past 5 digits, refused below.
+            v = v.wrapping_mul(10).wrapping_add(u32::from(d - b'0'));
+            i += 1;
+        }
+        if !path_starts(i) || i - digits > 5 || (i > digits && !(1..=65535).contains(&v)) {
+            return Err(Errno::Inval);
+        }
+        // Below 65536: the cast keeps the value.
+        port = Some(v as u16).filter(|_| i > digits);
+    } else if !ipv6 && !path_starts(i) {
         return Err(Errno::Inval);
     }
-    let (port, rest) = match strip_byte(after_host, b':') {
-        Some(p) => {
-            let end = find_any(p, b"/?").unwrap_or(p.len());
-            let (port, rest) = cut(p, end, 0).ok_or(Errno::Inval)?;
-            (parse_port(port)?, rest)
-        }
-        None => (None, after_host),
+    if host_end == start {
+        return Err(Errno::Inval);
+    }
+    // SAFETY: `start`, `host_end` and `i` are 0, the end of `rest`, or next
+    // to an ASCII byte (one taken by `host_byte`, '[', ']', ':' or a digit),
+    // so character boundaries of `rest`: the pieces are UTF-8.
+    let piece = |from: usize, to: usize| {
+        b.get(from..to)
+            .map_or("", |p| unsafe { core::str::from_utf8_unchecked(p) })
     };
     Ok(Parts {
         scheme,
-        host,
+        host: piece(start, host_end),
         port,
-        rest,
+        rest: piece(i, b.len()),
     })
 }
 
