@@ -408,6 +408,11 @@ impl Url {
         Ok(())
     }
 
+    /// The path without its query.
+    pub fn path_only(&self) -> &str {
+        split_once_byte(&self.path, b'?').map_or(self.path.as_str(), |(p, _)| p)
+    }
+
     pub fn is_tls(&self) -> bool {
         self.scheme == Scheme::Https
     }
@@ -447,8 +452,7 @@ impl Url {
                 let keep = if absolute.is_some() {
                     0
                 } else {
-                    let base_end = find_any(&self.path, b"?").unwrap_or(self.path.len());
-                    let base = self.path.as_bytes().get(..base_end).unwrap_or(&[]);
+                    let base = self.path_only().as_bytes();
                     base.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1)
                 };
                 return self.set_path(keep, false, location, limits);
