@@ -299,6 +299,25 @@ fn parse_parts(s: &str) -> Result<Parts<'_>, Errno> {
     })
 }
 
+/// Appends `s` to `dst` when it fits (the callers have checked that it
+/// does): a memcpy, where heapless's `push_str` is a byte loop for each
+/// capacity.
+fn append<const N: usize>(dst: &mut heapless::String<N>, s: &str) {
+    // SAFETY: the bytes of the `str` `s` are appended whole or not at all,
+    // so `dst` stays UTF-8.
+    let v = unsafe { dst.as_mut_vec() };
+    let len = v.len();
+    if s.len() <= N - len {
+        // SAFETY: `len + s.len() <= N`, so the copy stays within the
+        // buffer, whose first `len + s.len()` bytes are then written; `s`
+        // cannot overlap `dst`, borrowed `&mut`.
+        unsafe {
+            core::ptr::copy_nonoverlapping(s.as_ptr(), v.as_mut_ptr().add(len), s.len());
+            v.set_len(len + s.len());
+        }
+    }
+}
+
 impl Url {
     /// Build the URL from the two strings an NCS caller passes.
     ///
@@ -369,7 +388,7 @@ impl Url {
         self.port = port.unwrap_or(scheme.default_port());
         self.host.clear();
         // Fits: checked above.
-        let _ = self.host.push_str(host);
+        append(&mut self.host, host);
         Ok(())
     }
 
@@ -402,9 +421,9 @@ impl Url {
         unsafe { self.path.as_mut_vec() }.truncate(keep);
         // Both fit: checked above.
         if slash {
-            let _ = self.path.push_str("/");
+            append(&mut self.path, "/");
         }
-        let _ = self.path.push_str(add);
+        append(&mut self.path, add);
         Ok(())
     }
 
