@@ -104,7 +104,7 @@ fn is_ipv4(b: &[u8]) -> bool {
 fn is_ipv6(b: &[u8]) -> bool {
     let (mut groups, mut gap) = (0u32, false);
     let mut i = 0;
-    if b.starts_with(b"::") {
+    if let [b':', b':', ..] = b {
         (gap, i) = (true, 2);
     }
     while i < b.len() {
