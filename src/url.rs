@@ -104,7 +104,7 @@ fn is_ipv4(b: &[u8]) -> bool {
 fn is_ipv6(b: &[u8]) -> bool {
     let (mut groups, mut gap) = (0u32, false);
     let mut i = 0;
-    if b.starts_with(b"::") {
+    if let [b':', b':', ..] = b {
         (gap, i) = (true, 2);
     }
     while i < b.len() {
@@ -233,79 +233,89 @@ fn split_scheme(s: &str) -> Result<(Option<Scheme>, &str), Errno> {
     }
 }
 
-fn parse_port(s: &str) -> Result<Option<u16>, Errno> {
-    if s.is_empty() {
-        return Ok(None);
-    }
-    if s.len() > 5 || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Errno::Inval);
-    }
-    let mut v: u32 = 0;
-    for b in s.bytes() {
-        v = v * 10 + u32::from(b - b'0');
-    }
-    if v == 0 || v > 65535 {
-        return Err(Errno::Inval);
-    }
-    Ok(Some(v as u16))
-}
-
-fn valid_host(h: &str, ipv6: bool) -> bool {
-    if h.is_empty() {
-        return false;
-    }
+/// Whether `b` can be part of a host: a name's letters, digits, '-', '.',
+/// '_', or, between brackets (IPv6), hex digits, ':' and '.'.
+fn host_byte(b: u8, ipv6: bool) -> bool {
     if ipv6 {
-        h.bytes()
-            .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        b.is_ascii_hexdigit() || b == b':' || b == b'.'
     } else {
-        h.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_')
+        b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_'
     }
 }
 
 /// Parse "[scheme://]host[:port][/path][?query]". The host ends at the first of
 /// ':', '/', '?' (so a ':' in the query cannot be taken for a port).
-fn parse_parts(s: &str) -> Result<(Parts<'_>, bool), Errno> {
+fn parse_parts(s: &str) -> Result<Parts<'_>, Errno> {
     let (scheme, rest) = split_scheme(s)?;
-    let (host, ipv6, after_host) = if let Some(r) = strip_byte(rest, b'[') {
-        let (host, after) = split_once_byte(r, b']').ok_or(Errno::Inval)?;
-        (host, true, after)
-    } else {
-        let end = find_any(rest, b":/?").unwrap_or(rest.len());
-        let (host, after) = cut(rest, end, 0).ok_or(Errno::Inval)?;
-        (host, false, after)
-    };
-    if !valid_host(host, ipv6) {
+    // One pass over the bytes: the host, ']' after an IPv6 one, the port's
+    // digits, then the path must start at '/', '?' or the end.
+    let b = rest.as_bytes();
+    let ipv6 = b.first() == Some(&b'[');
+    let start = usize::from(ipv6);
+    let mut i = start;
+    while b.get(i).is_some_and(|&c| host_byte(c, ipv6)) {
+        i += 1;
+    }
+    let host_end = i;
+    if ipv6 {
+        if b.get(i) != Some(&b']') {
+            return Err(Errno::Inval);
+        }
+        i += 1;
+    }
+    let path_starts = |i: usize| !matches!(b.get(i), Some(&c) if c != b'/' && c != b'?');
+    let mut port = None;
+    if b.get(i) == Some(&b':') {
+        i += 1;
+        let (digits, mut v) = (i, 0u32);
+        while let Some(d) = b.get(i).filter(|d| d.is_ascii_digit()) {
+            // Wraps only past 5 digits, refused below.
+            v = v.wrapping_mul(10).wrapping_add(u32::from(d - b'0'));
+            i += 1;
+        }
+        if !path_starts(i) || i - digits > 5 || (i > digits && !(1..=65535).contains(&v)) {
+            return Err(Errno::Inval);
+        }
+        // Below 65536: the cast keeps the value.
+        port = Some(v as u16).filter(|_| i > digits);
+    } else if !ipv6 && !path_starts(i) {
         return Err(Errno::Inval);
     }
-    let (port, rest) = match strip_byte(after_host, b':') {
-        Some(p) => {
-            let end = find_any(p, b"/?").unwrap_or(p.len());
-            let (port, rest) = cut(p, end, 0).ok_or(Errno::Inval)?;
-            (parse_port(port)?, rest)
-        }
-        None => (None, after_host),
+    if host_end == start {
+        return Err(Errno::Inval);
+    }
+    // SAFETY: `start`, `host_end` and `i` are 0, the end of `rest`, or next
+    // to an ASCII byte (one taken by `host_byte`, '[', ']', ':' or a digit),
+    // so character boundaries of `rest`: the pieces are UTF-8.
+    let piece = |from: usize, to: usize| {
+        b.get(from..to)
+            .map_or("", |p| unsafe { core::str::from_utf8_unchecked(p) })
     };
-    Ok((
-        Parts {
-            scheme,
-            host,
-            port,
-            rest,
-        },
-        ipv6,
-    ))
+    Ok(Parts {
+        scheme,
+        host: piece(start, host_end),
+        port,
+        rest: piece(i, b.len()),
+    })
 }
 
-fn push_str<const N: usize>(
-    dst: &mut heapless::String<N>,
-    s: &str,
-    max: usize,
-) -> Result<(), Errno> {
-    if dst.len() + s.len() > max.min(N) {
-        return Err(Errno::NameTooLong);
+/// Appends `s` to `dst` when it fits (the callers have checked that it
+/// does): a memcpy, where heapless's `push_str` is a byte loop for each
+/// capacity.
+fn append<const N: usize>(dst: &mut heapless::String<N>, s: &str) {
+    // SAFETY: the bytes of the `str` `s` are appended whole or not at all,
+    // so `dst` stays UTF-8.
+    let v = unsafe { dst.as_mut_vec() };
+    let len = v.len();
+    if s.len() <= N - len {
+        // SAFETY: `len + s.len() <= N`, so the copy stays within the
+        // buffer, whose first `len + s.len()` bytes are then written; `s`
+        // cannot overlap `dst`, borrowed `&mut`.
+        unsafe {
+            core::ptr::copy_nonoverlapping(s.as_ptr(), v.as_mut_ptr().add(len), s.len());
+            v.set_len(len + s.len());
+        }
     }
-    dst.push_str(s).map_err(|_| Errno::NameTooLong)
 }
 
 impl Url {
@@ -344,7 +354,7 @@ impl Url {
     ) -> Result<(), Errno> {
         check_bytes(host)?;
         check_bytes(file)?;
-        let (parts, _) = parse_parts(host)?;
+        let parts = parse_parts(host)?;
         let scheme = parts.scheme.unwrap_or(if tls_default {
             Scheme::Https
         } else {
@@ -353,7 +363,7 @@ impl Url {
         // A file that is a full URL (Memfault passes the pre-signed URL as both
         // arguments) contributes only its path and query.
         let path = if find_sub(file, "://").is_some() {
-            parse_parts(file)?.0.rest
+            parse_parts(file)?.rest
         } else {
             file
         };
@@ -369,41 +379,57 @@ impl Url {
         path: &str,
         limits: Limits,
     ) -> Result<(), Errno> {
-        let slash = usize::from(strip_byte(path, b'/').is_none());
-        if host.len() > limits.host_max.min(HOST_CAP)
-            || path.len() + slash > limits.path_max.min(PATH_CAP)
-        {
+        if host.len() > limits.host_max.min(HOST_CAP) {
             return Err(Errno::NameTooLong);
         }
+        // Checks its length before it changes anything.
+        self.set_path(0, strip_byte(path, b'/').is_none(), path, limits)?;
         self.scheme = scheme;
         self.port = port.unwrap_or(scheme.default_port());
         self.host.clear();
-        push_str(&mut self.host, host, limits.host_max)?;
-        self.set_path(path, limits)
+        // Fits: checked above.
+        append(&mut self.host, host);
+        Ok(())
     }
 
     /// Parse one absolute URL.
     pub fn parse(s: &str, limits: Limits) -> Result<Url, Errno> {
         check_bytes(s)?;
-        let (parts, _) = parse_parts(s)?;
+        let parts = parse_parts(s)?;
         let scheme = parts.scheme.ok_or(Errno::Inval)?;
-        let mut url = Url {
-            scheme,
-            host: heapless::String::new(),
-            port: parts.port.unwrap_or(scheme.default_port()),
-            path: heapless::String::new(),
-        };
-        push_str(&mut url.host, parts.host, limits.host_max)?;
-        url.set_path(parts.rest, limits)?;
+        let mut url = Url::EMPTY;
+        url.replace(scheme, parts.host, parts.port, parts.rest, limits)?;
         Ok(url)
     }
 
-    fn set_path(&mut self, path: &str, limits: Limits) -> Result<(), Errno> {
-        self.path.clear();
-        if strip_byte(path, b'/').is_none() {
-            push_str(&mut self.path, "/", limits.path_max)?;
+    /// The path becomes its first `keep` bytes (0, or up to a '/'), a '/'
+    /// when `slash`, and `add`; an error, and no change, when that is longer
+    /// than the limit.
+    fn set_path(
+        &mut self,
+        keep: usize,
+        slash: bool,
+        add: &str,
+        limits: Limits,
+    ) -> Result<(), Errno> {
+        if keep + usize::from(slash) + add.len() > limits.path_max.min(PATH_CAP) {
+            return Err(Errno::NameTooLong);
         }
-        push_str(&mut self.path, path, limits.path_max)
+        // heapless's `String::truncate` would assert a character boundary.
+        // SAFETY: `keep` is 0 or just after a '/', a one-byte character, so
+        // what is kept is UTF-8.
+        unsafe { self.path.as_mut_vec() }.truncate(keep);
+        // Both fit: checked above.
+        if slash {
+            append(&mut self.path, "/");
+        }
+        append(&mut self.path, add);
+        Ok(())
+    }
+
+    /// The path without its query.
+    pub fn path_only(&self) -> &str {
+        split_once_byte(&self.path, b'?').map_or(self.path.as_str(), |(p, _)| p)
     }
 
     pub fn is_tls(&self) -> bool {
@@ -433,36 +459,30 @@ impl Url {
     /// rest of the download in clear text.
     pub fn redirect(&mut self, location: &str, limits: Limits) -> Result<(), Errno> {
         check_bytes(location)?;
-        if find_sub(location, "://").is_some() && strip_byte(location, b'/').is_none() {
-            let (parts, _) = parse_parts(location)?;
-            let scheme = parts.scheme.ok_or(Errno::Inval)?;
-            if self.scheme == Scheme::Https && scheme == Scheme::Http {
-                return Err(Errno::Access);
+        let absolute = strip_byte(location, b'/');
+        // What names a host: the whole location, or what follows "//" (the
+        // scheme stays).
+        let (text, inherit) = match absolute.and_then(|r| strip_byte(r, b'/')) {
+            Some(rest) => (rest, Some(self.scheme)),
+            None if absolute.is_none() && find_sub(location, "://").is_some() => (location, None),
+            None => {
+                // A path: an absolute one replaces the whole path, a relative
+                // one the last segment of the current path.
+                let keep = if absolute.is_some() {
+                    0
+                } else {
+                    let base = self.path_only().as_bytes();
+                    base.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1)
+                };
+                return self.set_path(keep, false, location, limits);
             }
-            return self.replace(scheme, parts.host, parts.port, parts.rest, limits);
+        };
+        let parts = parse_parts(text)?;
+        let scheme = inherit.or(parts.scheme).ok_or(Errno::Inval)?;
+        if self.scheme == Scheme::Https && scheme == Scheme::Http {
+            return Err(Errno::Access);
         }
-        if let Some(rest) = strip_byte(location, b'/').and_then(|r| strip_byte(r, b'/')) {
-            let (parts, _) = parse_parts(rest)?;
-            return self.replace(self.scheme, parts.host, parts.port, parts.rest, limits);
-        }
-        if strip_byte(location, b'/').is_some() {
-            if location.len() > limits.path_max.min(PATH_CAP) {
-                return Err(Errno::NameTooLong);
-            }
-            return self.set_path(location, limits);
-        }
-        // Relative reference: replace the last segment of the current path.
-        let base_end = find_any(&self.path, b"?").unwrap_or(self.path.len());
-        let base = self.path.as_bytes().get(..base_end).unwrap_or(&[]);
-        let dir_end = base.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
-        if dir_end + location.len() > limits.path_max.min(PATH_CAP) {
-            return Err(Errno::NameTooLong);
-        }
-        // The path is ASCII (`check_bytes`), so any length is a character
-        // boundary; heapless's `String::truncate` would assert that.
-        // SAFETY: cutting ASCII bytes leaves valid UTF-8.
-        unsafe { self.path.as_mut_vec() }.truncate(dir_end);
-        push_str(&mut self.path, location, limits.path_max)
+        self.replace(scheme, parts.host, parts.port, parts.rest, limits)
     }
 
     /// The URL with credential-bearing query parameters redacted, for logs
@@ -477,25 +497,18 @@ impl Url {
         w.put(path);
         let mut sep = "?";
         while let Some(q) = query {
-            let param = match split_once_byte(q, b'&') {
-                Some((param, rest)) => {
-                    query = Some(rest);
-                    param
-                }
-                None => {
-                    query = None;
-                    q
-                }
+            let (param, rest) = match split_once_byte(q, b'&') {
+                Some((param, rest)) => (param, Some(rest)),
+                None => (q, None),
             };
+            query = rest;
             w.put(sep);
             sep = "&";
             match split_once_byte(param, b'=') {
-                Some((k, v)) => {
-                    w.text(k)
-                        .text("=")
-                        .text(if is_secret_param(k) { "REDACTED" } else { v });
+                Some((k, _)) if is_secret_param(k) => {
+                    w.text(k).text("=REDACTED");
                 }
-                None => w.put(param),
+                _ => w.put(param),
             }
         }
     }
@@ -524,19 +537,25 @@ fn is_secret_param(k: &str) -> bool {
 /// `s`, percent-decoded once, equals `lower` ignoring the case of `s`.
 /// A `%` not followed by two hex digits stands for itself.
 fn eq_lower_decoded(s: &[u8], lower: &[u8]) -> bool {
-    let hex = |b: Option<&u8>| b.and_then(|&b| char::from(b).to_digit(16));
     let mut want = lower.iter();
     let mut i = 0;
     while let Some(&b) = s.get(i) {
-        let (byte, used) = match (b, hex(s.get(i + 1)), hex(s.get(i + 2))) {
-            // Two hex digits: at most 0xff, so the cast keeps the value.
-            (b'%', Some(h), Some(l)) => ((h * 16 + l) as u8, 3),
-            _ => (b, 1),
-        };
+        i += 1;
+        let mut byte = b;
+        if b == b'%' {
+            // One loop over the two digits, not a decoder for each.
+            let pair = s.get(i..i + 2).and_then(|p| {
+                p.iter()
+                    .try_fold(0, |v, &d| Some(v * 16 + char::from(d).to_digit(16)?))
+            });
+            if let Some(v) = pair {
+                // Two hex digits: at most 0xff, so the cast keeps the value.
+                (byte, i) = (v as u8, i + 2);
+            }
+        }
         if want.next() != Some(&byte.to_ascii_lowercase()) {
             return false;
         }
-        i += used;
     }
     want.next().is_none()
 }
@@ -719,6 +738,43 @@ mod tests {
         assert_eq!(
             u.redirect("http://c.test/y", l()).unwrap_err(),
             Errno::Access
+        );
+    }
+
+    #[test]
+    fn a_redirect_that_does_not_fit_changes_nothing() {
+        let limits = Limits {
+            host_max: 10,
+            path_max: 20,
+        };
+        let mut u = Url::parse("https://a.test/d/e/f.bin?q=1", limits).unwrap();
+        for (location, err) in [
+            ("0123456789abcdef", Errno::NameTooLong),
+            ("/0123456789abcdefghij", Errno::NameTooLong),
+            ("//b.test/0123456789abcdefghij", Errno::NameTooLong),
+            ("//b0123456789.test/x", Errno::NameTooLong),
+            ("https://b0123456789.test/x", Errno::NameTooLong),
+            ("https://b.test/0123456789abcdefghij", Errno::NameTooLong),
+            ("ftp://b.test/x", Errno::NotSup),
+            ("//b.test:0/x", Errno::Inval),
+            ("http://b.test/x", Errno::Access),
+        ] {
+            assert_eq!(u.redirect(location, limits).unwrap_err(), err, "{location}");
+            assert_eq!(
+                (u.scheme, u.host.as_str(), u.port, u.path.as_str()),
+                (Scheme::Https, "a.test", 443, "/d/e/f.bin?q=1"),
+                "{location}"
+            );
+        }
+        // At the limit: 20 bytes of path, 10 of host.
+        u.redirect("0123456789abcdef", Limits::DEFAULT).unwrap();
+        assert_eq!(u.path.as_str(), "/d/e/0123456789abcdef");
+        u.redirect("/0123456789abcdefghi", limits).unwrap();
+        assert_eq!(u.path.as_str(), "/0123456789abcdefghi");
+        u.redirect("//b012345678:8443/x", limits).unwrap();
+        assert_eq!(
+            (u.scheme, u.host.as_str(), u.port, u.path.as_str()),
+            (Scheme::Https, "b012345678", 8443, "/x")
         );
     }
 

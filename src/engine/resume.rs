@@ -59,13 +59,35 @@ impl Engine {
 /// Identity of a download for saved progress: the URL without its query
 /// (pre-signed URLs carry a fresh signature on every release query).
 pub(super) fn url_id(url: &Url) -> [u8; 8] {
-    let path = crate::url::split_once_byte(&url.path, b'?').map_or(url.path.as_str(), |(p, _)| p);
     let mut h = crate::sha256::Sha256::new();
     h.update(url.scheme.as_str().as_bytes());
     h.update(url.host.as_bytes());
     h.update(&url.port.to_le_bytes());
-    h.update(path.as_bytes());
+    h.update(url.path_only().as_bytes());
     let mut id = [0u8; 8];
     crate::bytes::copy(&mut id, &h.finalize());
     id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_id;
+    use crate::url::{Limits, Url};
+
+    #[test]
+    fn url_id_is_the_hash_of_the_url_without_its_query() {
+        let id = |s| url_id(&Url::parse(s, Limits::DEFAULT).unwrap());
+        let mut h = crate::sha256::Sha256::new();
+        for part in [&b"https"[..], b"h.test", &8443u16.to_le_bytes(), b"/d.bin"] {
+            h.update(part);
+        }
+        let want = h.finalize();
+        assert_eq!(id("https://h.test:8443/d.bin"), want[..8]);
+        assert_eq!(
+            id("https://h.test:8443/d.bin?X-Amz-Signature=1&a=b"),
+            want[..8]
+        );
+        assert_ne!(id("https://h.test:8443/e.bin"), want[..8]);
+        assert_ne!(id("http://h.test:8443/d.bin"), want[..8]);
+    }
 }
