@@ -28,7 +28,7 @@ use crate::mcuboot::PROGRESS_KEY;
 use crate::port::{Handle, Port};
 use crate::url::{Limits, Url};
 use core::sync::atomic::{AtomicBool, Ordering};
-use pipeline::Asked;
+use pipeline::InFlight;
 use resume::url_id;
 use sink::{flash_or_image, Sink};
 
@@ -251,7 +251,7 @@ pub struct Engine {
     /// Ask for ranges (TLS fragments); false once a server answered 200.
     ranged: bool,
     /// Requests sent on this connection whose responses have not ended, in order.
-    in_flight: heapless::Deque<Asked, MAX_PIPELINE>,
+    in_flight: InFlight,
     /// First byte not yet asked for.
     next_request: u32,
     /// Most requests in flight for this server (1 once it mishandled
@@ -299,7 +299,7 @@ impl Engine {
             pdn_id: 0,
             frag_size: 0,
             ranged: false,
-            in_flight: heapless::Deque::new(),
+            in_flight: InFlight::new(),
             next_request: 0,
             depth_cap: 0,
             fit_head: 0,

@@ -3,8 +3,8 @@
 //! responses parsed and checked against what was asked, and the end of each.
 
 use super::{
-    Engine, Notice, Outcome, FIT_GAVE_UP, FIT_MARGIN, MAX_BACKOFF_MS, PAIR_DEPTH, POLL_SLICE_MS,
-    RX_BUF,
+    Engine, Notice, Outcome, FIT_GAVE_UP, FIT_MARGIN, MAX_BACKOFF_MS, MAX_PIPELINE, PAIR_DEPTH,
+    POLL_SLICE_MS, RX_BUF,
 };
 use crate::diag::Hint;
 use crate::error::{Errno, Error, Stage};
@@ -30,6 +30,73 @@ impl Asked {
             first: u64::from(self.first),
             last: (self.last != Asked::OPEN).then_some(u64::from(self.last)),
         })
+    }
+}
+
+/// The requests in flight on one connection, oldest first: a ring with a
+/// byte each for the oldest's place and the count. heapless::Deque's
+/// word-sized indices and full flag made each length a computation of its
+/// own, inlined at every one of its dozen uses.
+pub(super) struct InFlight {
+    asked: [Asked; MAX_PIPELINE],
+    head: u8,
+    len: u8,
+}
+
+impl InFlight {
+    pub(super) const fn new() -> InFlight {
+        InFlight {
+            asked: [Asked { first: 0, last: 0 }; MAX_PIPELINE],
+            head: 0,
+            len: 0,
+        }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The oldest request, whose response comes next.
+    fn front(&self) -> Option<Asked> {
+        if self.is_empty() {
+            return None;
+        }
+        self.asked.get(usize::from(self.head) % MAX_PIPELINE).copied()
+    }
+
+    fn push_back(&mut self, a: Asked) -> Result<(), ()> {
+        let len = self.len();
+        let at = (usize::from(self.head) + len) % MAX_PIPELINE;
+        match self.asked.get_mut(at) {
+            Some(slot) if len < MAX_PIPELINE => {
+                *slot = a;
+                self.len += 1;
+                Ok(())
+            }
+            _ => Err(()),
+        }
+    }
+
+    fn pop_front(&mut self) {
+        if !self.is_empty() {
+            self.head = (self.head + 1) % MAX_PIPELINE as u8;
+            self.len -= 1;
+        }
+    }
+
+    /// Forget the requests after the first `n`.
+    fn truncate(&mut self, n: usize) {
+        if n < self.len() {
+            self.len = n as u8;
+        }
+    }
+
+    pub(super) fn clear(&mut self) {
+        self.len = 0;
     }
 }
 
@@ -234,9 +301,7 @@ impl Engine {
             }
         };
         // None of this send counts as asked.
-        while self.in_flight.len() > asked {
-            self.in_flight.pop_back();
-        }
+        self.in_flight.truncate(asked);
         self.next_request = next;
         if self.in_flight.is_empty() {
             return Err(Error::new(Stage::Http, errno));
