@@ -51,6 +51,8 @@ pub const FIT_MARGIN: u32 = 32;
 const FIT_GAVE_UP: u16 = u16::MAX;
 /// Upper bound for one backoff sleep.
 const MAX_BACKOFF_MS: u32 = 30_000;
+// `Outcome::RetryLater` holds a wait of at most this in 16 bits.
+const _: () = assert!(MAX_BACKOFF_MS <= u16::MAX as u32);
 
 /// Settings (from Kconfig on Zephyr, flags in fota-sim).
 #[derive(Clone, Debug)]
@@ -237,8 +239,10 @@ enum Outcome {
     Continue,
     /// Follow the new URL (already stored).
     Redirect,
-    /// Server asked to come back later (5xx), after this many ms.
-    RetryLater(u32),
+    /// Server asked to come back later (5xx), after this many ms (at most
+    /// `MAX_BACKOFF_MS`). 16 bits: the result of an exchange then fits two
+    /// registers (8 bytes) instead of going through memory.
+    RetryLater(u16),
 }
 
 /// The engine. One download at a time.
@@ -537,7 +541,7 @@ impl Engine {
                         self.diag.note = Some(Hint::RetriesOut5xx);
                         return Err(Error::new(Stage::Http, Errno::Again));
                     }
-                    ms
+                    u32::from(ms)
                 }
                 Err(e) if e.errno == Errno::Range && self.pipeline_broken => {
                     self.pipeline_broken = false;

@@ -562,7 +562,7 @@ impl Engine {
                     .unwrap_or(self.cfg.retry_backoff_ms)
                     .min(MAX_BACKOFF_MS);
                 crate::logging::warn!(SERVER_BUSY, status = hd.status, retry_ms = ms);
-                return Ok(Outcome::RetryLater(ms));
+                return Ok(Outcome::RetryLater(ms as u16));
             }
             _ => {}
         }
