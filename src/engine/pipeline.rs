@@ -334,17 +334,21 @@ impl Engine {
         let mut discard = false;
         let mut waited: u32 = 0;
         loop {
-            let (used, ev) = parser
-                .advance(self.rx.get(..self.filled).unwrap_or(&[]))
-                .map_err(|e| Error::new(Stage::Http, e))?;
-            match ev {
-                HttpEvent::Head(hd) => {
-                    head = Some(HeadEnd::of(&hd));
+            // The event is read where the parser put it: moved out (the
+            // head is about 80 bytes) it was copied at every step.
+            let step = parser.advance(self.rx.get(..self.filled).unwrap_or(&[]));
+            let (used, ev) = match &step {
+                Ok((used, ev)) => (*used, ev),
+                Err(e) => return Err(Error::new(Stage::Http, *e)),
+            };
+            match *ev {
+                HttpEvent::Head(ref hd) => {
+                    head = Some(HeadEnd::of(hd));
                     self.diag.http_status = hd.status;
                     if hd.status == 206 {
                         self.fit_response(used, hd.content_length);
                     }
-                    discard = self.check_head(&hd, range)?;
+                    discard = self.check_head(hd, range)?;
                 }
                 HttpEvent::Body { start, end } => {
                     if !discard {
