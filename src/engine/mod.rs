@@ -609,7 +609,11 @@ impl Engine {
             .writer
             .as_mut()
             .ok_or(Error::new(Stage::Image, Errno::IlSeq))?;
-        let verified = writer.finish(port, &mut self.rx).map_err(flash_or_image)?;
+        let verified = writer.finish(port, &mut self.rx);
+        let verified = match &verified {
+            Ok(v) => v,
+            Err(e) => return Err(flash_or_image(*e)),
+        };
         // The version text only for the log record (not built with logs off).
         crate::logging::info!(
             IMAGE_VERIFIED,
