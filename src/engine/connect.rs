@@ -55,21 +55,24 @@ impl Engine {
         self.close(port);
         if !self.url.is_tls() {
             let r = self.try_connect(port, &[]);
-            return match r {
+            return match &r {
                 Ok(h) => {
-                    self.conn = Some(h);
+                    self.conn = Some(*h);
                     Ok(())
                 }
-                Err(e) => Err(self.connect_error(&e)),
+                Err(e) => Err(self.connect_error(e)),
             };
         }
         let first = self.tags.clone();
-        let mut last_err = None;
+        // The last attempt's result, read in place: a `ConnectError` is
+        // over 100 bytes, and each move of one was a copy.
+        let mut last = None;
         if !first.is_empty() {
             self.note_tags(&first);
-            match self.try_connect(port, &first) {
+            let r = last.insert(self.try_connect(port, &first));
+            match r {
                 Ok(h) => {
-                    self.conn = Some(h);
+                    self.conn = Some(*h);
                     self.diag.working_tag = first.first().copied();
                     return Ok(());
                 }
@@ -79,9 +82,8 @@ impl Engine {
                         sec_tags = &Tags(&first),
                         detail = e.detail.as_str()
                     );
-                    last_err = Some(e);
                 }
-                Err(e) => return Err(self.connect_error(&e)),
+                Err(e) => return Err(self.connect_error(e)),
             }
         }
         let fallback = self.cfg.fallback_sec_tags.clone();
@@ -93,8 +95,10 @@ impl Engine {
             }
             self.note_tags(&[tag]);
             crate::logging::debug!(TRYING_FALLBACK_TAG, sec_tag = tag);
-            match self.try_connect(port, &[tag]) {
+            let r = last.insert(self.try_connect(port, &[tag]));
+            match r {
                 Ok(h) => {
+                    let h = *h;
                     crate::logging::warn!(
                         FALLBACK_TAG_WORKS,
                         sec_tag = tag,
@@ -113,19 +117,18 @@ impl Engine {
                         sec_tag = tag,
                         detail = e.detail.as_str()
                     );
-                    last_err = Some(e);
                 }
-                Err(e) => return Err(self.connect_error(&e)),
+                Err(e) => return Err(self.connect_error(e)),
             }
         }
-        let Some(e) = last_err else {
+        let Some(Err(e)) = &last else {
             // https with no tag at all: nothing to verify the server with.
             crate::logging::error!(NO_SEC_TAG);
             return Err(self.fail(Error::new(Stage::Tls, Errno::Inval)));
         };
         // The modem reports a refused certificate and a refused port alike;
         // one plain TCP connect tells them apart.
-        let err = self.connect_error(&e);
+        let err = self.connect_error(e);
         let saved = self.url.scheme;
         self.url.scheme = crate::url::Scheme::Http;
         let probe = self.try_connect(port, &[]);
