@@ -240,8 +240,8 @@ enum Outcome {
     /// Follow the new URL (already stored).
     Redirect,
     /// Server asked to come back later (5xx), after this many ms (at most
-    /// `MAX_BACKOFF_MS`). 16 bits: the result of an exchange then fits two
-    /// registers (8 bytes) instead of going through memory.
+    /// `MAX_BACKOFF_MS`). 16 bits: the result of an exchange is then 8
+    /// bytes, not 12, less to store at each of its return sites.
     RetryLater(u16),
 }
 
