@@ -4,13 +4,13 @@
 //! closed port.
 
 use super::Engine;
-use crate::diag::{Tags, TcpProbe};
+use crate::diag::{Tags, TcpProbe, MAX_TAGS};
 use crate::error::{Errno, Error, Stage};
 use crate::port::{ConnectError, ConnectParams, ConnectStage, Handle, Port, Tls};
 
 impl Engine {
     pub(super) fn try_connect<P: Port>(
-        &mut self,
+        &self,
         port: &mut P,
         tags: &[i32],
     ) -> Result<Handle, ConnectError> {
@@ -63,37 +63,40 @@ impl Engine {
                 Err(e) => Err(self.connect_error(e)),
             };
         }
-        let first = self.tags.clone();
-        // The last attempt's result, read in place: a `ConnectError` is
-        // over 100 bytes, and each move of one was a copy.
+        // The request's tags and the fallback tags are read in place (no
+        // copies): `self.tags` changes only once a fallback tag works.
+        // The last attempt's result, read in place too: a `ConnectError`
+        // is over 100 bytes, and each move of one was a copy.
         let mut last = None;
-        if !first.is_empty() {
-            self.note_tags(&first);
-            let r = last.insert(self.try_connect(port, &first));
+        if !self.tags.is_empty() {
+            note_tags(&mut self.diag.tags_tried, &self.tags);
+            let r = last.insert(self.try_connect(port, &self.tags));
             match r {
                 Ok(h) => {
                     self.conn = Some(*h);
-                    self.diag.working_tag = first.first().copied();
+                    self.diag.working_tag = self.tags.first().copied();
                     return Ok(());
                 }
                 Err(e) if e.errno == Errno::ConnRefused && e.stage != ConnectStage::Tcp => {
                     crate::logging::warn!(
                         TLS_REFUSED_TAGS,
-                        sec_tags = &Tags(&first),
+                        sec_tags = &Tags(&self.tags),
                         detail = e.detail.as_str()
                     );
                 }
                 Err(e) => return Err(self.connect_error(e)),
             }
         }
-        let fallback = self.cfg.fallback_sec_tags.clone();
         // `iter().any`, here and in `note_tags`, not `<[i32]>::contains`:
         // that is an unrolled search, about 190 bytes more on Cortex-M33.
-        for &tag in &fallback {
-            if first.iter().any(|&t| t == tag) {
+        for i in 0..self.cfg.fallback_sec_tags.len() {
+            let Some(&tag) = self.cfg.fallback_sec_tags.get(i) else {
+                break;
+            };
+            if self.tags.iter().any(|&t| t == tag) {
                 continue;
             }
-            self.note_tags(&[tag]);
+            note_tags(&mut self.diag.tags_tried, &[tag]);
             crate::logging::debug!(TRYING_FALLBACK_TAG, sec_tag = tag);
             let r = last.insert(self.try_connect(port, &[tag]));
             match r {
@@ -103,7 +106,7 @@ impl Engine {
                         FALLBACK_TAG_WORKS,
                         sec_tag = tag,
                         host = self.url.host.as_str(),
-                        refused = &Tags(&first)
+                        refused = &Tags(&self.tags)
                     );
                     self.conn = Some(h);
                     self.tags.clear();
@@ -147,12 +150,14 @@ impl Engine {
         }
     }
 
-    #[allow(clippy::manual_contains)] // on purpose: see `connect`
-    pub(super) fn note_tags(&mut self, tags: &[i32]) {
-        for &t in tags {
-            if !self.diag.tags_tried.iter().any(|&x| x == t) {
-                let _ = self.diag.tags_tried.push(t);
-            }
+}
+
+/// Add `tags` to the diagnostics' tags tried, each once.
+#[allow(clippy::manual_contains)] // on purpose: see `connect`
+fn note_tags(tried: &mut heapless::Vec<i32, MAX_TAGS>, tags: &[i32]) {
+    for &t in tags {
+        if !tried.iter().any(|&x| x == t) {
+            let _ = tried.push(t);
         }
     }
 }
