@@ -449,10 +449,12 @@ impl Engine {
         cancel: &AtomicBool,
         emit: &mut dyn FnMut(Notice),
     ) -> Result<Finished, Error> {
-        let geo = port
-            .flash_geometry()
-            .map_err(|e| Error::new(Stage::Flash, e))?;
-        self.sink.geo = geo;
+        let geo = port.flash_geometry();
+        let geo = match &geo {
+            Ok(g) => g,
+            Err(e) => return Err(Error::new(Stage::Flash, *e)),
+        };
+        self.sink.geo = *geo;
         self.sink.download_id = self.url_id;
         // After a test swap, until the running image confirms itself, the
         // slot holds the previous image: MCUboot's only way back. Nothing
@@ -461,7 +463,7 @@ impl Engine {
             !self.cfg.allow_unconfirmed_overwrite && port.running_confirmed() == Ok(false);
         if !self.sink.keep_slot {
             // No stale upgrade request may survive into a half-written slot.
-            crate::mcuboot::clear_trailer(port, &geo, &mut self.rx)
+            crate::mcuboot::clear_trailer(port, geo, &mut self.rx)
                 .map_err(|e| Error::new(Stage::Flash, e))?;
             if self.cfg.saves_progress() {
                 self.sink.url_id = Some(self.url_id);
@@ -560,7 +562,7 @@ impl Engine {
                     let _ = port.kv_delete(PROGRESS_KEY);
                     let url_id = self.sink.url_id;
                     self.sink = Sink::new(self.sink.expected);
-                    self.sink.geo = geo;
+                    self.sink.geo = *geo;
                     self.sink.url_id = url_id;
                     self.ranged = true;
                     continue;
