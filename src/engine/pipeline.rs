@@ -333,7 +333,7 @@ impl Engine {
         let mut head: Option<HeadEnd> = None;
         let mut discard = false;
         let mut waited: u32 = 0;
-        loop {
+        let hd = loop {
             // The event is read where the parser put it: moved out (the
             // head is about 80 bytes) it was copied at every step.
             let step = parser.advance(self.rx.get(..self.filled).unwrap_or(&[]));
@@ -370,8 +370,7 @@ impl Engine {
                 }
                 HttpEvent::End => {
                     self.consume(used);
-                    let hd = head.ok_or(Error::new(Stage::Http, Errno::BadMsg))?;
-                    return self.end_of_response(port, &hd, discard);
+                    break head.ok_or(Error::new(Stage::Http, Errno::BadMsg))?;
                 }
                 HttpEvent::NeedMore if used > 0 => {}
                 HttpEvent::NeedMore => {
@@ -395,7 +394,7 @@ impl Engine {
                             parser.eof().map_err(|e| Error::new(Stage::Http, e))?;
                             let hd = head.ok_or(Error::new(Stage::Http, Errno::ConnReset))?;
                             self.close(port);
-                            return self.end_of_response(port, &hd, discard);
+                            break hd;
                         }
                         Ok(n) => {
                             self.filled += n;
@@ -415,7 +414,10 @@ impl Engine {
                 }
             }
             self.consume(used);
-        }
+        };
+        // Both ends of a response (its last byte, the peer's close) in
+        // one place.
+        self.end_of_response(port, &hd, discard)
     }
 
     pub(super) fn consume(&mut self, n: usize) {
