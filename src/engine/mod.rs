@@ -422,25 +422,26 @@ impl Engine {
     ) -> Result<Finished, Error> {
         let r = self.run_inner(port, cancel, emit);
         self.close(port);
-        if r.is_err() && self.sink.delta().is_some() {
+        // `r` is returned as it came (re-wrapping it copied the result).
+        let failed = r.as_ref().err().copied();
+        if failed.is_some() && self.sink.delta().is_some() {
             // Keep what the modem holds for a later attempt, without applying it.
             let _ = port.modem_delta_done(false);
         }
-        if r.is_err() && self.sink.writer.is_some() {
+        if failed.is_some() && self.sink.writer.is_some() {
             // Whatever failed, MCUboot finds no upgrade request in the slot.
-            let geo = self.sink.geo;
-            let _ = crate::mcuboot::clear_trailer(port, &geo, &mut self.rx);
+            let _ = crate::mcuboot::clear_trailer(port, &self.sink.geo, &mut self.rx);
         }
         // Saved progress outlives only failures that a later attempt can
         // continue from: the network's.
-        let keep = matches!(&r, Err(e) if e.errno.is_transient() || e.errno == Errno::Again);
+        let keep = matches!(failed, Some(e) if e.errno.is_transient() || e.errno == Errno::Again);
         if self.cfg.saves_progress() && !keep {
             let _ = port.kv_delete(PROGRESS_KEY);
         }
-        match r {
-            Ok(v) => Ok(v),
-            Err(e) => Err(self.fail(e)),
+        if let Some(e) = failed {
+            self.fail(e);
         }
+        r
     }
 
     fn run_inner<P: Port>(
