@@ -637,8 +637,7 @@ impl Engine {
         }
         // The upgrade request goes to an erased trailer only. The download
         // never writes there: bytes found there fail it (and are erased).
-        let geo = self.sink.geo;
-        match crate::mcuboot::clear_trailer(port, &geo, &mut self.rx) {
+        match crate::mcuboot::clear_trailer(port, &self.sink.geo, &mut self.rx) {
             Ok(false) => {}
             Ok(true) => return Err(Error::new(Stage::Schedule, Errno::Io)),
             Err(e) => return Err(Error::new(Stage::Flash, e)),
