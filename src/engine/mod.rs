@@ -246,24 +246,18 @@ enum Outcome {
 }
 
 /// The engine. One download at a time.
+///
+/// In this order (`repr(C)`): the fields read at every step first, where
+/// Thumb-2's 16-bit loads and stores reach them from `self` (bytes up to
+/// offset 31, words up to 124); Rust's own order put them past the 2 KiB
+/// receive buffer, each access a 32-bit instruction.
+#[repr(C)]
 pub struct Engine {
-    cfg: Config,
-    url: Url,
-    tags: heapless::Vec<i32, MAX_TAGS>,
-    pdn_id: u8,
-    frag_size: u32,
     /// Ask for ranges (TLS fragments); false once a server answered 200.
     ranged: bool,
-    /// Requests sent on this connection whose responses have not ended, in order.
-    in_flight: InFlight,
-    /// First byte not yet asked for.
-    next_request: u32,
     /// Most requests in flight for this server (1 once it mishandled
     /// pipelined requests).
     depth_cap: u8,
-    /// With `frag_fit`: the longest response head seen in this download (0:
-    /// none yet; `FIT_GAVE_UP` after a failure).
-    fit_head: u16,
     /// Set when a response did not match its pipelined request.
     pipeline_broken: bool,
     /// A send on this connection failed: read what already arrived, send no more.
@@ -271,17 +265,29 @@ pub struct Engine {
     /// The start of the next request (request line and Host) went out while
     /// the first response was awaited; its end (Range, blank line) follows.
     next_started: bool,
+    /// Redirects followed in this download (`check_head` alone counts them).
+    redirects: u8,
+    /// With `frag_fit`: the longest response head seen in this download (0:
+    /// none yet; `FIT_GAVE_UP` after a failure).
+    fit_head: u16,
+    filled: usize,
+    /// First byte not yet asked for.
+    next_request: u32,
+    frag_size: u32,
+    /// Requests sent on this connection whose responses have not ended, in order.
+    in_flight: InFlight,
     /// Uptime (ms) by which the download must be complete.
     deadline: Option<u64>,
     conn: Option<Handle>,
-    rx: [u8; RX_BUF],
-    filled: usize,
-    sink: Sink,
-    diag: Diag,
+    tags: heapless::Vec<i32, MAX_TAGS>,
     /// Identity of the requested URL (before redirects) for saved progress.
     url_id: [u8; 8],
-    /// Redirects followed in this download (`check_head` alone counts them).
-    redirects: u8,
+    pdn_id: u8,
+    cfg: Config,
+    sink: Sink,
+    diag: Diag,
+    url: Url,
+    rx: [u8; RX_BUF],
 }
 
 impl Engine {

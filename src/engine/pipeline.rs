@@ -37,10 +37,12 @@ impl Asked {
 /// byte each for the oldest's place and the count. heapless::Deque's
 /// word-sized indices and full flag made each length a computation of its
 /// own, inlined at every one of its dozen uses.
+#[repr(C)]
 pub(super) struct InFlight {
-    asked: [Asked; MAX_PIPELINE],
-    head: u8,
+    /// First, for the engine's short loads (see `Engine`).
     len: u8,
+    head: u8,
+    asked: [Asked; MAX_PIPELINE],
 }
 
 impl InFlight {
