@@ -276,15 +276,15 @@ pub struct Engine {
     frag_size: u32,
     /// Requests sent on this connection whose responses have not ended, in order.
     in_flight: InFlight,
+    conn: Option<Handle>,
     /// Uptime (ms) by which the download must be complete.
     deadline: Option<u64>,
-    conn: Option<Handle>,
+    sink: Sink,
     tags: heapless::Vec<i32, MAX_TAGS>,
     /// Identity of the requested URL (before redirects) for saved progress.
     url_id: [u8; 8],
     pdn_id: u8,
     cfg: Config,
-    sink: Sink,
     diag: Diag,
     url: Url,
     rx: [u8; RX_BUF],
