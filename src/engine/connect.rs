@@ -9,10 +9,12 @@ use crate::error::{Errno, Error, Stage};
 use crate::port::{ConnectError, ConnectParams, ConnectStage, Handle, Port, Tls};
 
 impl Engine {
+    /// One connect to the URL's host and port: TLS with `tags`, or plain
+    /// TCP with None (an http URL, and the probe after a refused handshake).
     pub(super) fn try_connect<P: Port>(
         &self,
         port: &mut P,
-        tags: &[i32],
+        tags: Option<&[i32]>,
     ) -> Result<Handle, ConnectError> {
         let hostname = if self.url.host_is_ip() {
             None
@@ -22,14 +24,7 @@ impl Engine {
         let params = ConnectParams {
             host: &self.url.host,
             port: self.url.port,
-            tls: if self.url.is_tls() {
-                Some(Tls {
-                    sec_tags: tags,
-                    hostname,
-                })
-            } else {
-                None
-            },
+            tls: tags.map(|sec_tags| Tls { sec_tags, hostname }),
             pdn_id: self.pdn_id,
             timeout_ms: self.cfg.socket_timeout_ms,
         };
@@ -54,7 +49,7 @@ impl Engine {
     pub(super) fn connect<P: Port>(&mut self, port: &mut P) -> Result<(), Error> {
         self.close(port);
         if !self.url.is_tls() {
-            let r = self.try_connect(port, &[]);
+            let r = self.try_connect(port, None);
             return match &r {
                 Ok(h) => {
                     self.conn = Some(*h);
@@ -70,7 +65,7 @@ impl Engine {
         let mut last = None;
         if !self.tags.is_empty() {
             note_tags(&mut self.diag.tags_tried, &self.tags);
-            let r = last.insert(self.try_connect(port, &self.tags));
+            let r = last.insert(self.try_connect(port, Some(&self.tags)));
             match r {
                 Ok(h) => {
                     self.conn = Some(*h);
@@ -98,7 +93,7 @@ impl Engine {
             }
             note_tags(&mut self.diag.tags_tried, &[tag]);
             crate::logging::debug!(TRYING_FALLBACK_TAG, sec_tag = tag);
-            let r = last.insert(self.try_connect(port, &[tag]));
+            let r = last.insert(self.try_connect(port, Some(&[tag])));
             match r {
                 Ok(h) => {
                     let h = *h;
@@ -132,11 +127,7 @@ impl Engine {
         // The modem reports a refused certificate and a refused port alike;
         // one plain TCP connect tells them apart.
         let err = self.connect_error(e);
-        let saved = self.url.scheme;
-        self.url.scheme = crate::url::Scheme::Http;
-        let probe = self.try_connect(port, &[]);
-        self.url.scheme = saved;
-        match probe {
+        match self.try_connect(port, None) {
             Ok(h) => {
                 port.close(h);
                 self.diag.tcp_probe = TcpProbe::PortOpen;
@@ -153,6 +144,8 @@ impl Engine {
 }
 
 /// Add `tags` to the diagnostics' tags tried, each once.
+// One copy: inlined at both of its calls, each had the loop.
+#[inline(never)]
 #[allow(clippy::manual_contains)] // on purpose: see `connect`
 fn note_tags(tried: &mut heapless::Vec<i32, MAX_TAGS>, tags: &[i32]) {
     for &t in tags {
