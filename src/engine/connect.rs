@@ -140,7 +140,6 @@ impl Engine {
             Err(_) => Err(err),
         }
     }
-
 }
 
 /// Add `tags` to the diagnostics' tags tried, each once.

@@ -67,7 +67,9 @@ impl InFlight {
         if self.is_empty() {
             return None;
         }
-        self.asked.get(usize::from(self.head) % MAX_PIPELINE).copied()
+        self.asked
+            .get(usize::from(self.head) % MAX_PIPELINE)
+            .copied()
     }
 
     fn push_back(&mut self, a: Asked) -> Result<(), ()> {
