@@ -277,8 +277,9 @@ pub struct Engine {
     /// Requests sent on this connection whose responses have not ended, in order.
     in_flight: InFlight,
     conn: Option<Handle>,
-    /// Uptime (ms) by which the download must be complete.
-    deadline: Option<u64>,
+    /// Uptime (ms) by which the download must be complete; 0: none (a
+    /// deadline is at least its 1 ms past the start).
+    deadline: u64,
     sink: Sink,
     tags: heapless::Vec<i32, MAX_TAGS>,
     /// Identity of the requested URL (before redirects) for saved progress.
@@ -317,7 +318,7 @@ impl Engine {
             redirects: 0,
             send_failed: false,
             next_started: false,
-            deadline: None,
+            deadline: 0,
             conn: None,
             rx: [0; RX_BUF],
             filled: 0,
@@ -484,8 +485,8 @@ impl Engine {
         let mut attempt: u32 = 0;
         self.redirects = 0;
         self.deadline = match self.cfg.deadline_ms {
-            0 => None,
-            ms => Some(port.uptime_ms().saturating_add(u64::from(ms))),
+            0 => 0,
+            ms => port.uptime_ms().saturating_add(u64::from(ms)),
         };
         loop {
             if cancel.load(Ordering::Relaxed) {
@@ -671,7 +672,7 @@ impl Engine {
     // call's code.
     #[inline(never)]
     fn past_deadline<P: Port>(&self, port: &mut P) -> bool {
-        self.deadline.is_some_and(|d| port.uptime_ms() >= d)
+        self.deadline != 0 && port.uptime_ms() >= self.deadline
     }
 
     fn sleep<P: Port>(&mut self, port: &mut P, ms: u32, cancel: &AtomicBool) -> Result<(), Error> {
