@@ -110,7 +110,9 @@ impl InFlight {
 pub(super) struct HeadEnd {
     status: u16,
     close: bool,
-    retry_after: Option<u32>,
+    /// Retry-After as the wait it asks, already bounded (`MAX_BACKOFF_MS`
+    /// fits 16 bits): the whole struct is then 8 bytes.
+    retry_ms: Option<u16>,
 }
 
 impl HeadEnd {
@@ -118,7 +120,9 @@ impl HeadEnd {
         HeadEnd {
             status: hd.status,
             close: hd.close,
-            retry_after: hd.retry_after,
+            retry_ms: hd
+                .retry_after
+                .map(|s| s.saturating_mul(1000).min(MAX_BACKOFF_MS) as u16),
         }
     }
 }
@@ -574,10 +578,8 @@ impl Engine {
             301 | 302 | 303 | 307 | 308 => return Ok(Outcome::Redirect),
             500 | 502 | 503 | 504 => {
                 let ms = hd
-                    .retry_after
-                    .map(|s| s.saturating_mul(1000))
-                    .unwrap_or(self.cfg.retry_backoff_ms)
-                    .min(MAX_BACKOFF_MS);
+                    .retry_ms
+                    .map_or(self.cfg.retry_backoff_ms.min(MAX_BACKOFF_MS), u32::from);
                 crate::logging::warn!(SERVER_BUSY, status = hd.status, retry_ms = ms);
                 return Ok(Outcome::RetryLater(ms as u16));
             }
