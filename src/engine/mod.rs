@@ -28,7 +28,7 @@ use crate::mcuboot::PROGRESS_KEY;
 use crate::port::{Handle, Port};
 use crate::url::{Limits, Url};
 use core::sync::atomic::{AtomicBool, Ordering};
-use pipeline::Asked;
+use pipeline::InFlight;
 use resume::url_id;
 use sink::{flash_or_image, Sink};
 
@@ -51,6 +51,8 @@ pub const FIT_MARGIN: u32 = 32;
 const FIT_GAVE_UP: u16 = u16::MAX;
 /// Upper bound for one backoff sleep.
 const MAX_BACKOFF_MS: u32 = 30_000;
+// `Outcome::RetryLater` holds a wait of at most this in 16 bits.
+const _: () = assert!(MAX_BACKOFF_MS <= u16::MAX as u32);
 
 /// Settings (from Kconfig on Zephyr, flags in fota-sim).
 #[derive(Clone, Debug)]
@@ -237,29 +239,25 @@ enum Outcome {
     Continue,
     /// Follow the new URL (already stored).
     Redirect,
-    /// Server asked to come back later (5xx), after this many ms.
-    RetryLater(u32),
+    /// Server asked to come back later (5xx), after this many ms (at most
+    /// `MAX_BACKOFF_MS`). 16 bits: the result of an exchange is then 8
+    /// bytes, not 12, less to store at each of its return sites.
+    RetryLater(u16),
 }
 
 /// The engine. One download at a time.
+///
+/// In this order (`repr(C)`): the fields read at every step first, where
+/// Thumb-2's 16-bit loads and stores reach them from `self` (bytes up to
+/// offset 31, words up to 124); Rust's own order put them past the 2 KiB
+/// receive buffer, each access a 32-bit instruction.
+#[repr(C)]
 pub struct Engine {
-    cfg: Config,
-    url: Url,
-    tags: heapless::Vec<i32, MAX_TAGS>,
-    pdn_id: u8,
-    frag_size: u32,
     /// Ask for ranges (TLS fragments); false once a server answered 200.
     ranged: bool,
-    /// Requests sent on this connection whose responses have not ended, in order.
-    in_flight: heapless::Deque<Asked, MAX_PIPELINE>,
-    /// First byte not yet asked for.
-    next_request: u32,
     /// Most requests in flight for this server (1 once it mishandled
     /// pipelined requests).
     depth_cap: u8,
-    /// With `frag_fit`: the longest response head seen in this download (0:
-    /// none yet; `FIT_GAVE_UP` after a failure).
-    fit_head: u16,
     /// Set when a response did not match its pipelined request.
     pipeline_broken: bool,
     /// A send on this connection failed: read what already arrived, send no more.
@@ -267,17 +265,30 @@ pub struct Engine {
     /// The start of the next request (request line and Host) went out while
     /// the first response was awaited; its end (Range, blank line) follows.
     next_started: bool,
-    /// Uptime (ms) by which the download must be complete.
-    deadline: Option<u64>,
-    conn: Option<Handle>,
-    rx: [u8; RX_BUF],
-    filled: usize,
-    sink: Sink,
-    diag: Diag,
-    /// Identity of the requested URL (before redirects) for saved progress.
-    url_id: [u8; 8],
     /// Redirects followed in this download (`check_head` alone counts them).
     redirects: u8,
+    /// With `frag_fit`: the longest response head seen in this download (0:
+    /// none yet; `FIT_GAVE_UP` after a failure).
+    fit_head: u16,
+    filled: usize,
+    /// First byte not yet asked for.
+    next_request: u32,
+    frag_size: u32,
+    /// Requests sent on this connection whose responses have not ended, in order.
+    in_flight: InFlight,
+    conn: Option<Handle>,
+    /// Uptime (ms) by which the download must be complete; 0: none (a
+    /// deadline is at least its 1 ms past the start).
+    deadline: u64,
+    sink: Sink,
+    tags: heapless::Vec<i32, MAX_TAGS>,
+    /// Identity of the requested URL (before redirects) for saved progress.
+    url_id: [u8; 8],
+    pdn_id: u8,
+    cfg: Config,
+    diag: Diag,
+    url: Url,
+    rx: [u8; RX_BUF],
 }
 
 impl Engine {
@@ -299,7 +310,7 @@ impl Engine {
             pdn_id: 0,
             frag_size: 0,
             ranged: false,
-            in_flight: heapless::Deque::new(),
+            in_flight: InFlight::new(),
             next_request: 0,
             depth_cap: 0,
             fit_head: 0,
@@ -307,7 +318,7 @@ impl Engine {
             redirects: 0,
             send_failed: false,
             next_started: false,
-            deadline: None,
+            deadline: 0,
             conn: None,
             rx: [0; RX_BUF],
             filled: 0,
@@ -343,6 +354,8 @@ impl Engine {
         self.sink.found
     }
 
+    // One copy for its nine calls (inlined, each had the three stores).
+    #[inline(never)]
     fn fail(&mut self, e: Error) -> Error {
         self.diag.stage = e.stage;
         self.diag.errno = Some(e.errno);
@@ -418,25 +431,26 @@ impl Engine {
     ) -> Result<Finished, Error> {
         let r = self.run_inner(port, cancel, emit);
         self.close(port);
-        if r.is_err() && self.sink.delta().is_some() {
+        // `r` is returned as it came (re-wrapping it copied the result).
+        let failed = r.as_ref().err().copied();
+        if failed.is_some() && self.sink.delta().is_some() {
             // Keep what the modem holds for a later attempt, without applying it.
             let _ = port.modem_delta_done(false);
         }
-        if r.is_err() && self.sink.writer.is_some() {
+        if failed.is_some() && self.sink.writer.is_some() {
             // Whatever failed, MCUboot finds no upgrade request in the slot.
-            let geo = self.sink.geo;
-            let _ = crate::mcuboot::clear_trailer(port, &geo, &mut self.rx);
+            let _ = crate::mcuboot::clear_trailer(port, &self.sink.geo, &mut self.rx);
         }
         // Saved progress outlives only failures that a later attempt can
         // continue from: the network's.
-        let keep = matches!(&r, Err(e) if e.errno.is_transient() || e.errno == Errno::Again);
+        let keep = matches!(failed, Some(e) if e.errno.is_transient() || e.errno == Errno::Again);
         if self.cfg.saves_progress() && !keep {
             let _ = port.kv_delete(PROGRESS_KEY);
         }
-        match r {
-            Ok(v) => Ok(v),
-            Err(e) => Err(self.fail(e)),
+        if let Some(e) = failed {
+            self.fail(e);
         }
+        r
     }
 
     fn run_inner<P: Port>(
@@ -445,10 +459,12 @@ impl Engine {
         cancel: &AtomicBool,
         emit: &mut dyn FnMut(Notice),
     ) -> Result<Finished, Error> {
-        let geo = port
-            .flash_geometry()
-            .map_err(|e| Error::new(Stage::Flash, e))?;
-        self.sink.geo = geo;
+        let geo = port.flash_geometry();
+        let geo = match &geo {
+            Ok(g) => g,
+            Err(e) => return Err(Error::new(Stage::Flash, *e)),
+        };
+        self.sink.geo = *geo;
         self.sink.download_id = self.url_id;
         // After a test swap, until the running image confirms itself, the
         // slot holds the previous image: MCUboot's only way back. Nothing
@@ -457,7 +473,7 @@ impl Engine {
             !self.cfg.allow_unconfirmed_overwrite && port.running_confirmed() == Ok(false);
         if !self.sink.keep_slot {
             // No stale upgrade request may survive into a half-written slot.
-            crate::mcuboot::clear_trailer(port, &geo, &mut self.rx)
+            crate::mcuboot::clear_trailer(port, geo, &mut self.rx)
                 .map_err(|e| Error::new(Stage::Flash, e))?;
             if self.cfg.saves_progress() {
                 self.sink.url_id = Some(self.url_id);
@@ -469,8 +485,8 @@ impl Engine {
         let mut attempt: u32 = 0;
         self.redirects = 0;
         self.deadline = match self.cfg.deadline_ms {
-            0 => None,
-            ms => Some(port.uptime_ms().saturating_add(u64::from(ms))),
+            0 => 0,
+            ms => port.uptime_ms().saturating_add(u64::from(ms)),
         };
         loop {
             if cancel.load(Ordering::Relaxed) {
@@ -537,7 +553,7 @@ impl Engine {
                         self.diag.note = Some(Hint::RetriesOut5xx);
                         return Err(Error::new(Stage::Http, Errno::Again));
                     }
-                    ms
+                    u32::from(ms)
                 }
                 Err(e) if e.errno == Errno::Range && self.pipeline_broken => {
                     self.pipeline_broken = false;
@@ -556,7 +572,7 @@ impl Engine {
                     let _ = port.kv_delete(PROGRESS_KEY);
                     let url_id = self.sink.url_id;
                     self.sink = Sink::new(self.sink.expected);
-                    self.sink.geo = geo;
+                    self.sink.geo = *geo;
                     self.sink.url_id = url_id;
                     self.ranged = true;
                     continue;
@@ -605,7 +621,11 @@ impl Engine {
             .writer
             .as_mut()
             .ok_or(Error::new(Stage::Image, Errno::IlSeq))?;
-        let verified = writer.finish(port, &mut self.rx).map_err(flash_or_image)?;
+        let verified = writer.finish(port, &mut self.rx);
+        let verified = match &verified {
+            Ok(v) => v,
+            Err(e) => return Err(flash_or_image(*e)),
+        };
         // The version text only for the log record (not built with logs off).
         crate::logging::info!(
             IMAGE_VERIFIED,
@@ -626,8 +646,7 @@ impl Engine {
         }
         // The upgrade request goes to an erased trailer only. The download
         // never writes there: bytes found there fail it (and are erased).
-        let geo = self.sink.geo;
-        match crate::mcuboot::clear_trailer(port, &geo, &mut self.rx) {
+        match crate::mcuboot::clear_trailer(port, &self.sink.geo, &mut self.rx) {
             Ok(false) => {}
             Ok(true) => return Err(Error::new(Stage::Schedule, Errno::Io)),
             Err(e) => return Err(Error::new(Stage::Flash, e)),
@@ -653,7 +672,7 @@ impl Engine {
     // call's code.
     #[inline(never)]
     fn past_deadline<P: Port>(&self, port: &mut P) -> bool {
-        self.deadline.is_some_and(|d| port.uptime_ms() >= d)
+        self.deadline != 0 && port.uptime_ms() >= self.deadline
     }
 
     fn sleep<P: Port>(&mut self, port: &mut P, ms: u32, cancel: &AtomicBool) -> Result<(), Error> {

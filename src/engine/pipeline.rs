@@ -3,8 +3,8 @@
 //! responses parsed and checked against what was asked, and the end of each.
 
 use super::{
-    Engine, Notice, Outcome, FIT_GAVE_UP, FIT_MARGIN, MAX_BACKOFF_MS, PAIR_DEPTH, POLL_SLICE_MS,
-    RX_BUF,
+    Engine, Notice, Outcome, FIT_GAVE_UP, FIT_MARGIN, MAX_BACKOFF_MS, MAX_PIPELINE, PAIR_DEPTH,
+    POLL_SLICE_MS, RX_BUF,
 };
 use crate::diag::Hint;
 use crate::error::{Errno, Error, Stage};
@@ -33,13 +33,86 @@ impl Asked {
     }
 }
 
+/// The requests in flight on one connection, oldest first: a ring with a
+/// byte each for the oldest's place and the count. heapless::Deque's
+/// word-sized indices and full flag made each length a computation of its
+/// own, inlined at every one of its dozen uses.
+#[repr(C)]
+pub(super) struct InFlight {
+    /// First, for the engine's short loads (see `Engine`).
+    len: u8,
+    head: u8,
+    asked: [Asked; MAX_PIPELINE],
+}
+
+impl InFlight {
+    pub(super) const fn new() -> InFlight {
+        InFlight {
+            asked: [Asked { first: 0, last: 0 }; MAX_PIPELINE],
+            head: 0,
+            len: 0,
+        }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The oldest request, whose response comes next.
+    fn front(&self) -> Option<Asked> {
+        if self.is_empty() {
+            return None;
+        }
+        self.asked
+            .get(usize::from(self.head) % MAX_PIPELINE)
+            .copied()
+    }
+
+    fn push_back(&mut self, a: Asked) -> Result<(), ()> {
+        let len = self.len();
+        let at = (usize::from(self.head) + len) % MAX_PIPELINE;
+        match self.asked.get_mut(at) {
+            Some(slot) if len < MAX_PIPELINE => {
+                *slot = a;
+                self.len += 1;
+                Ok(())
+            }
+            _ => Err(()),
+        }
+    }
+
+    fn pop_front(&mut self) {
+        if !self.is_empty() {
+            self.head = (self.head + 1) % MAX_PIPELINE as u8;
+            self.len -= 1;
+        }
+    }
+
+    /// Forget the requests after the first `n`.
+    fn truncate(&mut self, n: usize) {
+        if n < self.len() {
+            self.len = n as u8;
+        }
+    }
+
+    pub(super) fn clear(&mut self) {
+        self.len = 0;
+    }
+}
+
 /// What the end of a response needs from its head: kept instead of the
 /// whole head (about 80 bytes, copied at each step of `exchange`).
 #[derive(Clone, Copy)]
 pub(super) struct HeadEnd {
     status: u16,
     close: bool,
-    retry_after: Option<u32>,
+    /// Retry-After as the wait it asks, already bounded (`MAX_BACKOFF_MS`
+    /// fits 16 bits): the whole struct is then 8 bytes.
+    retry_ms: Option<u16>,
 }
 
 impl HeadEnd {
@@ -47,7 +120,9 @@ impl HeadEnd {
         HeadEnd {
             status: hd.status,
             close: hd.close,
-            retry_after: hd.retry_after,
+            retry_ms: hd
+                .retry_after
+                .map(|s| s.saturating_mul(1000).min(MAX_BACKOFF_MS) as u16),
         }
     }
 }
@@ -234,9 +309,7 @@ impl Engine {
             }
         };
         // None of this send counts as asked.
-        while self.in_flight.len() > asked {
-            self.in_flight.pop_back();
-        }
+        self.in_flight.truncate(asked);
         self.next_request = next;
         if self.in_flight.is_empty() {
             return Err(Error::new(Stage::Http, errno));
@@ -268,18 +341,28 @@ impl Engine {
         let mut head: Option<HeadEnd> = None;
         let mut discard = false;
         let mut waited: u32 = 0;
-        loop {
-            let (used, ev) = parser
-                .advance(self.rx.get(..self.filled).unwrap_or(&[]))
-                .map_err(|e| Error::new(Stage::Http, e))?;
-            match ev {
-                HttpEvent::Head(hd) => {
-                    head = Some(HeadEnd::of(&hd));
+        // Bytes of the receive buffer the last event took.
+        let mut used = 0;
+        let hd = loop {
+            self.consume(used);
+            // The event is read where the parser put it: moved out (the
+            // head is about 80 bytes) it was copied at every step.
+            let step = parser.advance(self.rx.get(..self.filled).unwrap_or(&[]));
+            let ev = match &step {
+                Ok((n, ev)) => {
+                    used = *n;
+                    ev
+                }
+                Err(e) => return Err(Error::new(Stage::Http, *e)),
+            };
+            match *ev {
+                HttpEvent::Head(ref hd) => {
+                    head = Some(HeadEnd::of(hd));
                     self.diag.http_status = hd.status;
                     if hd.status == 206 {
                         self.fit_response(used, hd.content_length);
                     }
-                    discard = self.check_head(&hd, range)?;
+                    discard = self.check_head(hd, range)?;
                 }
                 HttpEvent::Body { start, end } => {
                     if !discard {
@@ -301,8 +384,7 @@ impl Engine {
                 }
                 HttpEvent::End => {
                     self.consume(used);
-                    let hd = head.ok_or(Error::new(Stage::Http, Errno::BadMsg))?;
-                    return self.end_of_response(port, &hd, discard);
+                    break head.ok_or(Error::new(Stage::Http, Errno::BadMsg))?;
                 }
                 HttpEvent::NeedMore if used > 0 => {}
                 HttpEvent::NeedMore => {
@@ -326,7 +408,7 @@ impl Engine {
                             parser.eof().map_err(|e| Error::new(Stage::Http, e))?;
                             let hd = head.ok_or(Error::new(Stage::Http, Errno::ConnReset))?;
                             self.close(port);
-                            return self.end_of_response(port, &hd, discard);
+                            break hd;
                         }
                         Ok(n) => {
                             self.filled += n;
@@ -345,10 +427,14 @@ impl Engine {
                     }
                 }
             }
-            self.consume(used);
-        }
+        };
+        // Both ends of a response (its last byte, the peer's close) in
+        // one place.
+        self.end_of_response(port, &hd, discard)
     }
 
+    // One copy: `exchange` had a second one inlined in its loop.
+    #[inline(never)]
     pub(super) fn consume(&mut self, n: usize) {
         let n = n.min(self.filled);
         crate::bytes::shift_down(&mut self.rx, n, self.filled);
@@ -492,12 +578,10 @@ impl Engine {
             301 | 302 | 303 | 307 | 308 => return Ok(Outcome::Redirect),
             500 | 502 | 503 | 504 => {
                 let ms = hd
-                    .retry_after
-                    .map(|s| s.saturating_mul(1000))
-                    .unwrap_or(self.cfg.retry_backoff_ms)
-                    .min(MAX_BACKOFF_MS);
+                    .retry_ms
+                    .map_or(self.cfg.retry_backoff_ms.min(MAX_BACKOFF_MS), u32::from);
                 crate::logging::warn!(SERVER_BUSY, status = hd.status, retry_ms = ms);
-                return Ok(Outcome::RetryLater(ms));
+                return Ok(Outcome::RetryLater(ms as u16));
             }
             _ => {}
         }
