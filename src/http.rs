@@ -206,56 +206,33 @@ impl ResponseParser {
     }
 
     fn parse_head(&mut self, input: &[u8]) -> Result<(usize, Event), Errno> {
-        // Syntax first, over the whole head: a malformed or oversized head is
-        // rejected as such before any field's meaning is looked at.
-        let Some(raw) = scan_head(input)? else {
-            return Ok((0, Event::NeedMore));
-        };
-        let (n, status) = (raw.len, raw.status);
         let mut head = Head {
-            status,
+            status: 0,
             content_length: None,
             content_range: None,
             chunked: false,
-            close: raw.minor == 0,
+            close: false,
             location: None,
             retry_after: None,
         };
-        // Field values come without surrounding whitespace.
-        for (name, v) in raw.fields() {
-            if eq_lower(name, b"content-length") {
-                let len = parse_u64(v).ok_or(Errno::BadMsg)?;
-                // Two different lengths means the framing cannot be trusted.
-                if head.content_length.is_some_and(|l| l != len) {
-                    return Err(Errno::BadMsg);
-                }
-                head.content_length = Some(len);
-            } else if eq_lower(name, b"content-range") {
-                head.content_range = parse_content_range(v)?;
-            } else if eq_lower(name, b"transfer-encoding") {
-                // Only chunked (as the final coding) is understood.
-                let last = v.rsplit(|&b| b == b',').next().map(trim).unwrap_or(&[]);
-                if eq_lower(last, b"chunked") {
-                    head.chunked = true;
-                } else if !eq_lower(last, b"identity") {
-                    return Err(Errno::NotSup);
-                }
-            } else if eq_lower(name, b"connection") {
-                for token in v.split(|&b| b == b',') {
-                    let t = trim(token);
-                    if eq_lower(t, b"close") {
-                        head.close = true;
-                    } else if eq_lower(t, b"keep-alive") {
-                        head.close = false;
-                    }
-                }
-            } else if eq_lower(name, b"location") {
-                let start = offset_in(input, v).ok_or(Errno::Fault)?;
-                head.location = Some((start, start + v.len()));
-            } else if eq_lower(name, b"retry-after") {
-                head.retry_after = parse_u64(v).map(|s| s.min(u64::from(u32::MAX)) as u32);
+        // The fields are read as the syntax check meets them, but a syntax
+        // error anywhere in the head (or a head not complete yet) wins over
+        // what they mean: the first meaning error is kept for the end.
+        let mut meaning = Ok(());
+        let mut close = None;
+        let raw = scan_head(input, |name, v| {
+            if meaning.is_ok() {
+                meaning = read_field(&mut head, &mut close, input, name, v);
             }
-        }
+        })?;
+        let Some(raw) = raw else {
+            return Ok((0, Event::NeedMore));
+        };
+        meaning?;
+        let (n, status) = (raw.len, raw.status);
+        head.status = status;
+        // Connection tokens decide; without them HTTP/1.0 closes.
+        head.close = close.unwrap_or(raw.minor == 0);
         if (100..200).contains(&status) {
             // Interim response (100 Continue): the real head follows.
             return Ok((n, Event::NeedMore));
@@ -279,6 +256,51 @@ impl ResponseParser {
     }
 }
 
+/// What one field of a head means for `head`: `close` gets the last
+/// Connection token that decides, `input` is the whole input (for the
+/// Location offsets). Field values come without surrounding whitespace.
+fn read_field(
+    head: &mut Head,
+    close: &mut Option<bool>,
+    input: &[u8],
+    name: &[u8],
+    v: &[u8],
+) -> Result<(), Errno> {
+    if eq_lower(name, b"content-length") {
+        let len = parse_u64(v).ok_or(Errno::BadMsg)?;
+        // Two different lengths means the framing cannot be trusted.
+        if head.content_length.is_some_and(|l| l != len) {
+            return Err(Errno::BadMsg);
+        }
+        head.content_length = Some(len);
+    } else if eq_lower(name, b"content-range") {
+        head.content_range = parse_content_range(v)?;
+    } else if eq_lower(name, b"transfer-encoding") {
+        // Only chunked (as the final coding) is understood.
+        let last = v.rsplit(|&b| b == b',').next().map(trim).unwrap_or(&[]);
+        if eq_lower(last, b"chunked") {
+            head.chunked = true;
+        } else if !eq_lower(last, b"identity") {
+            return Err(Errno::NotSup);
+        }
+    } else if eq_lower(name, b"connection") {
+        for token in v.split(|&b| b == b',') {
+            let t = trim(token);
+            if eq_lower(t, b"close") {
+                *close = Some(true);
+            } else if eq_lower(t, b"keep-alive") {
+                *close = Some(false);
+            }
+        }
+    } else if eq_lower(name, b"location") {
+        let start = offset_in(input, v).ok_or(Errno::Fault)?;
+        head.location = Some((start, start + v.len()));
+    } else if eq_lower(name, b"retry-after") {
+        head.retry_after = parse_u64(v).map(|s| s.min(u64::from(u32::MAX)) as u32);
+    }
+    Ok(())
+}
+
 impl Default for ResponseParser {
     fn default() -> Self {
         Self::new()
@@ -292,43 +314,13 @@ impl Default for ResponseParser {
 /// httparse.
 #[doc(hidden)]
 #[derive(Clone, Copy, Debug)]
-pub struct RawHead<'a> {
+pub struct RawHead {
     /// Bytes of the head, blank line included (any empty lines before the
     /// status line too).
     pub len: usize,
     /// 0 for HTTP/1.0, 1 for HTTP/1.1.
     pub minor: u8,
     pub status: u16,
-    /// The field lines and the blank line after them.
-    fields: &'a [u8],
-}
-
-impl<'a> RawHead<'a> {
-    /// `(name, value)` of each field line in order, the value without
-    /// surrounding whitespace.
-    pub fn fields(&self) -> Fields<'a> {
-        Fields(self.fields)
-    }
-}
-
-/// Iterator over the field lines of a [`RawHead`].
-#[doc(hidden)]
-#[derive(Clone, Debug)]
-pub struct Fields<'a>(&'a [u8]);
-
-impl<'a> Iterator for Fields<'a> {
-    type Item = (&'a [u8], &'a [u8]);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        // The lines were checked by scan_head: this stops at the blank line.
-        match field_line(self.0) {
-            Ok(Some(Line::Field(name, value, rest))) => {
-                self.0 = rest;
-                Some((name, value))
-            }
-            _ => None,
-        }
-    }
 }
 
 /// Check the syntax of the response head at the start of `input` (RFC 9112,
@@ -344,6 +336,10 @@ impl<'a> Iterator for Fields<'a> {
 /// - lines end in CRLF or a bare LF (a bare CR is an error);
 /// - at most `MAX_HEADERS` field lines.
 ///
+/// `field` gets `(name, value)` of each field line in order as the check
+/// meets it, the value without surrounding whitespace; the lines after it
+/// may still be incomplete or malformed.
+///
 /// `Ok(None)`: the bytes so far are a valid start of a head; errors are found
 /// as soon as the offending byte arrives, not only once the head is complete.
 /// `Err(TooBig)` for too many field lines, `Err(BadMsg)` for anything else.
@@ -351,7 +347,10 @@ impl<'a> Iterator for Fields<'a> {
 /// Written with slice patterns and `get` so that no bounds check (and no
 /// panic path) is left on the device.
 #[doc(hidden)]
-pub fn scan_head(input: &[u8]) -> Result<Option<RawHead<'_>>, Errno> {
+pub fn scan_head<'a>(
+    input: &'a [u8],
+    mut field: impl FnMut(&'a [u8], &'a [u8]),
+) -> Result<Option<RawHead>, Errno> {
     let mut s = input;
     // RFC 9112 section 2.2: a client should ignore empty lines received
     // before the status line (such as the CRLF after a previous body).
@@ -384,10 +383,9 @@ pub fn scan_head(input: &[u8]) -> Result<Option<RawHead<'_>>, Errno> {
         [b' ', rest @ ..] => split_while(rest, is_text).1,
         _ => s,
     };
-    let Some(fields) = line_end(s)? else {
+    let Some(mut s) = line_end(s)? else {
         return Ok(None);
     };
-    let mut s = fields;
     let mut count = 0;
     loop {
         match field_line(s)? {
@@ -397,14 +395,14 @@ pub fn scan_head(input: &[u8]) -> Result<Option<RawHead<'_>>, Errno> {
                     len: input.len() - rest.len(),
                     minor,
                     status,
-                    fields,
                 }))
             }
-            Some(Line::Field(_, _, rest)) => {
+            Some(Line::Field(name, value, rest)) => {
                 if count == MAX_HEADERS {
                     return Err(Errno::TooBig);
                 }
                 count += 1;
+                field(name, value);
                 s = rest;
             }
         }
@@ -802,17 +800,15 @@ mod tests {
     }
 
     fn ours(input: &[u8]) -> Verdict {
-        match scan_head(input) {
+        let mut fields = Vec::new();
+        match scan_head(input, |n, v| fields.push((n.to_vec(), v.to_vec()))) {
             Ok(None) => Verdict::Partial,
             Err(e) => Verdict::Bad(e),
             Ok(Some(raw)) => Verdict::Head {
                 len: raw.len,
                 minor: raw.minor,
                 status: raw.status,
-                fields: raw
-                    .fields()
-                    .map(|(n, v)| (n.to_vec(), v.to_vec()))
-                    .collect(),
+                fields,
             },
         }
     }

@@ -117,15 +117,11 @@ enum Verdict {
 }
 
 fn ours(b: &[u8]) -> Verdict {
-    match scan_head(b) {
+    let mut fields = Vec::new();
+    match scan_head(b, |n, v| fields.push((n.to_vec(), v.to_vec()))) {
         Ok(None) => Verdict::Partial,
         Err(e) => Verdict::Bad(e),
-        Ok(Some(h)) => Verdict::Head(
-            h.len,
-            h.minor,
-            h.status,
-            h.fields().map(|(n, v)| (n.to_vec(), v.to_vec())).collect(),
-        ),
+        Ok(Some(h)) => Verdict::Head(h.len, h.minor, h.status, fields),
     }
 }
 
