@@ -141,27 +141,6 @@ impl ResponseParser {
                     },
                 ))
             }
-            State::ChunkSize => {
-                let Some(line_end) = find_crlf(input) else {
-                    // A line of MAX_CHUNK_LINE bytes may still wait for its "\n".
-                    return if input.len() > MAX_CHUNK_LINE + 1 {
-                        Err(Errno::BadMsg)
-                    } else {
-                        Ok((0, Event::NeedMore))
-                    };
-                };
-                // The limit holds however the bytes were split.
-                if line_end > MAX_CHUNK_LINE {
-                    return Err(Errno::BadMsg);
-                }
-                let size = parse_chunk_size(split_at(input, line_end).0)?;
-                self.state = if size == 0 {
-                    State::Trailers
-                } else {
-                    State::ChunkData { remaining: size }
-                };
-                Ok((line_end + 2, Event::NeedMore))
-            }
             State::ChunkData { remaining } => {
                 if input.is_empty() {
                     return Ok((0, Event::NeedMore));
@@ -183,7 +162,8 @@ impl ResponseParser {
                 [] | [_] => Ok((0, Event::NeedMore)),
                 _ => Err(Errno::BadMsg),
             },
-            State::Trailers => {
+            // Both line states: a chunk-size line or a trailer line.
+            State::ChunkSize | State::Trailers => {
                 let Some(line_end) = find_crlf(input) else {
                     // A line of MAX_CHUNK_LINE bytes may still wait for its "\n".
                     return if input.len() > MAX_CHUNK_LINE + 1 {
@@ -192,10 +172,19 @@ impl ResponseParser {
                         Ok((0, Event::NeedMore))
                     };
                 };
+                // The limit holds however the bytes were split.
                 if line_end > MAX_CHUNK_LINE {
                     return Err(Errno::BadMsg);
                 }
-                if line_end == 0 {
+                if self.state == State::ChunkSize {
+                    let size = parse_chunk_size(split_at(input, line_end).0)?;
+                    self.state = if size == 0 {
+                        State::Trailers
+                    } else {
+                        State::ChunkData { remaining: size }
+                    };
+                } else if line_end == 0 {
+                    // The blank line after the trailers.
                     self.state = State::Done;
                     return Ok((2, Event::End));
                 }
