@@ -42,13 +42,28 @@ pub struct Head {
     pub retry_after: Option<u32>,
 }
 
+impl Head {
+    /// Before any head: what each field is when the response does not send it.
+    const NONE: Head = Head {
+        status: 0,
+        content_length: None,
+        content_range: None,
+        chunked: false,
+        close: false,
+        location: None,
+        retry_after: None,
+    };
+}
+
 /// What a call to [`ResponseParser::advance`] found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
     /// Feed more bytes (all of `consumed` were used, if any).
     NeedMore,
-    /// The response head; body events follow unless the response has none.
-    Head(Head),
+    /// The response head, now in [`ResponseParser::head`] (kept there, not
+    /// moved through each event); body events follow unless the response
+    /// has none.
+    Head,
     /// Body bytes at `input[start..end]`.
     Body { start: usize, end: usize },
     /// The response is complete; bytes after `consumed` belong to the next one.
@@ -72,6 +87,7 @@ enum State {
 pub struct ResponseParser {
     state: State,
     head_request: bool,
+    head: Head,
 }
 
 impl ResponseParser {
@@ -79,6 +95,7 @@ impl ResponseParser {
         ResponseParser {
             state: State::Head,
             head_request: false,
+            head: Head::NONE,
         }
     }
 
@@ -87,7 +104,13 @@ impl ResponseParser {
         ResponseParser {
             state: State::Head,
             head_request: true,
+            head: Head::NONE,
         }
+    }
+
+    /// The head of the response, once [`Event::Head`] was returned.
+    pub fn head(&self) -> &Head {
+        &self.head
     }
 
     pub fn is_done(&self) -> bool {
@@ -195,15 +218,9 @@ impl ResponseParser {
     }
 
     fn parse_head(&mut self, input: &[u8]) -> Result<(usize, Event), Errno> {
-        let mut head = Head {
-            status: 0,
-            content_length: None,
-            content_range: None,
-            chunked: false,
-            close: false,
-            location: None,
-            retry_after: None,
-        };
+        // Each try starts afresh (an interim 1xx head was read before).
+        self.head = Head::NONE;
+        let head = &mut self.head;
         // The fields are read as the syntax check meets them, but a syntax
         // error anywhere in the head (or a head not complete yet) wins over
         // what they mean: the first meaning error is kept for the end.
@@ -211,7 +228,7 @@ impl ResponseParser {
         let mut close = None;
         let raw = scan_head(input, |name, v| {
             if meaning.is_ok() {
-                meaning = read_field(&mut head, &mut close, input, name, v);
+                meaning = read_field(head, &mut close, input, name, v);
             }
         })?;
         let Some(raw) = raw else {
@@ -241,7 +258,7 @@ impl ResponseParser {
             head.close = true;
             State::UntilClose
         };
-        Ok((n, Event::Head(head)))
+        Ok((n, Event::Head))
     }
 }
 
@@ -603,7 +620,7 @@ mod tests {
         loop {
             let (n, ev) = p.advance(&buf)?;
             match ev {
-                Event::Head(h) => head = Some(h),
+                Event::Head => head = Some(*p.head()),
                 Event::Body { start, end } => body.extend_from_slice(&buf[start..end]),
                 Event::End => {
                     buf.drain(..n);
@@ -725,8 +742,8 @@ mod tests {
         let msg = b"HTTP/1.1 302 Found\r\nLocation:  /next?a=b \r\nContent-Length: 0\r\n\r\n";
         let mut p = ResponseParser::new();
         let (_, ev) = p.advance(msg).unwrap();
-        let Event::Head(h) = ev else { panic!() };
-        let (s, e) = h.location.unwrap();
+        assert_eq!(ev, Event::Head);
+        let (s, e) = p.head().location.unwrap();
         assert_eq!(&msg[s..e], b"/next?a=b");
         assert!(p.is_done());
     }

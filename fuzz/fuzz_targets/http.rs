@@ -51,7 +51,8 @@ fn drive(stream: &[u8], splits: &[u8], head_request: bool) -> Outcome {
         };
         assert!(used <= filled, "consumed {used} of {filled}");
         match ev {
-            Event::Head(h) => {
+            Event::Head => {
+                let h = p.head();
                 let loc = h.location.map(|(s, e)| {
                     assert!(s <= e && e <= filled, "location {s}..{e} outside {filled}");
                     rx[s..e].to_vec()

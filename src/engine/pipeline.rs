@@ -273,13 +273,14 @@ impl Engine {
                 .advance(self.rx.get(..self.filled).unwrap_or(&[]))
                 .map_err(|e| Error::new(Stage::Http, e))?;
             match ev {
-                HttpEvent::Head(hd) => {
-                    head = Some(HeadEnd::of(&hd));
+                HttpEvent::Head => {
+                    let hd = parser.head();
+                    head = Some(HeadEnd::of(hd));
                     self.diag.http_status = hd.status;
                     if hd.status == 206 {
                         self.fit_response(used, hd.content_length);
                     }
-                    discard = self.check_head(&hd, range)?;
+                    discard = self.check_head(hd, range)?;
                 }
                 HttpEvent::Body { start, end } => {
                     if !discard {
