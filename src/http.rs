@@ -393,51 +393,34 @@ pub fn scan_head<'a>(
         return Ok(None);
     };
     let mut count = 0;
-    loop {
-        match field_line(s)? {
-            None => return Ok(None),
-            Some(Line::End(rest)) => {
-                return Ok(Some(RawHead {
-                    len: input.len() - rest.len(),
-                    minor,
-                    status,
-                }))
-            }
-            Some(Line::Field(name, value, rest)) => {
-                if count == MAX_HEADERS {
-                    return Err(Errno::TooBig);
-                }
-                count += 1;
-                field(name, value);
-                s = rest;
-            }
+    // Field lines up to the blank line.
+    while !matches!(s, [b'\r' | b'\n', ..]) {
+        let (name, rest) = split_while(s, is_tchar);
+        let rest = match rest {
+            [] => return Ok(None),
+            [b':', rest @ ..] if !name.is_empty() => rest,
+            // Also obs-fold and leading whitespace: an empty name.
+            _ => return Err(Errno::BadMsg),
+        };
+        let (value, rest) = split_while(rest, is_text);
+        let Some(rest) = line_end(rest)? else {
+            return Ok(None);
+        };
+        if count == MAX_HEADERS {
+            return Err(Errno::TooBig);
         }
+        count += 1;
+        field(name, trim(value));
+        s = rest;
     }
-}
-
-/// One line of the field section.
-enum Line<'a> {
-    /// The blank line that ends the head, and the bytes after it.
-    End(&'a [u8]),
-    /// Name, value (trimmed), and the bytes after the line.
-    Field(&'a [u8], &'a [u8], &'a [u8]),
-}
-
-/// The field line (or blank line) at the start of `s`; `Ok(None)` when `s`
-/// ends first.
-fn field_line(s: &[u8]) -> Result<Option<Line<'_>>, Errno> {
-    if let [b'\r' | b'\n', ..] = s {
-        return Ok(line_end(s)?.map(Line::End));
-    }
-    let (name, s) = split_while(s, is_tchar);
-    let s = match s {
-        [] => return Ok(None),
-        [b':', rest @ ..] if !name.is_empty() => rest,
-        // Also obs-fold and leading whitespace: an empty name.
-        _ => return Err(Errno::BadMsg),
+    let Some(rest) = line_end(s)? else {
+        return Ok(None);
     };
-    let (value, s) = split_while(s, is_text);
-    Ok(line_end(s)?.map(|rest| Line::Field(name, trim(value), rest)))
+    Ok(Some(RawHead {
+        len: input.len() - rest.len(),
+        minor,
+        status,
+    }))
 }
 
 /// The bytes after the line end at the start of `s` (CRLF or LF); `Ok(None)`
