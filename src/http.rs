@@ -366,24 +366,26 @@ pub fn scan_head<'a>(
         };
         s = rest;
     }
-    let (version, s) = split_at(s, 8);
-    let minor = match version {
-        b"HTTP/1.0" => 0,
-        b"HTTP/1.1" => 1,
-        _ if version.len() < 8 && b"HTTP/1.".starts_with(version) => return Ok(None),
-        _ => return Err(Errno::BadMsg),
-    };
-    let s = match s {
-        [b' ', rest @ ..] => rest,
-        [] => return Ok(None),
+    // `HTTP/1.0` or `HTTP/1.1`, then a space; any prefix of it is
+    // incomplete.
+    let (prefix, s) = split_at(s, 7);
+    if !b"HTTP/1.".starts_with(prefix) {
+        return Err(Errno::BadMsg);
+    }
+    let (minor, s) = match s {
+        [m @ (b'0' | b'1'), b' ', rest @ ..] => (m - b'0', rest),
+        [] | [b'0' | b'1'] => return Ok(None),
         _ => return Err(Errno::BadMsg),
     };
     let (code, s) = split_at(s, 3);
-    if !code.iter().all(u8::is_ascii_digit) {
-        return Err(Errno::BadMsg);
-    }
     // Fewer than 3 digits leaves `s` empty: incomplete, found below.
-    let status = code.iter().fold(0u16, |n, &d| n * 10 + u16::from(d - b'0'));
+    let mut status = 0u16;
+    for &d in code {
+        if !d.is_ascii_digit() {
+            return Err(Errno::BadMsg);
+        }
+        status = status * 10 + u16::from(d - b'0');
+    }
     // The reason phrase is optional (RFC 9112 section 4), and unused.
     let s = match s {
         [b' ', rest @ ..] => split_while(rest, is_text).1,
