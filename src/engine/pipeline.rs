@@ -33,25 +33,6 @@ impl Asked {
     }
 }
 
-/// What the end of a response needs from its head: kept instead of the
-/// whole head (about 80 bytes, copied at each step of `exchange`).
-#[derive(Clone, Copy)]
-pub(super) struct HeadEnd {
-    status: u16,
-    close: bool,
-    retry_after: Option<u32>,
-}
-
-impl HeadEnd {
-    fn of(hd: &Head) -> HeadEnd {
-        HeadEnd {
-            status: hd.status,
-            close: hd.close,
-            retry_after: hd.retry_after,
-        }
-    }
-}
-
 impl Engine {
     /// The server mishandled pipelined requests: one at a time from now on.
     pub(super) fn stop_pipelining(&mut self, why: &str) {
@@ -265,7 +246,8 @@ impl Engine {
             .ok_or(Error::new(Stage::Http, Errno::Fault))?
             .range();
         let mut parser = ResponseParser::new();
-        let mut head: Option<HeadEnd> = None;
+        // A head was read: the parser keeps it for the end of the response.
+        let mut have_head = false;
         let mut discard = false;
         let mut waited: u32 = 0;
         loop {
@@ -275,7 +257,7 @@ impl Engine {
             match ev {
                 HttpEvent::Head => {
                     let hd = parser.head();
-                    head = Some(HeadEnd::of(hd));
+                    have_head = true;
                     self.diag.http_status = hd.status;
                     if hd.status == 206 {
                         self.fit_response(used, hd.content_length);
@@ -302,8 +284,10 @@ impl Engine {
                 }
                 HttpEvent::End => {
                     self.consume(used);
-                    let hd = head.ok_or(Error::new(Stage::Http, Errno::BadMsg))?;
-                    return self.end_of_response(port, &hd, discard);
+                    if !have_head {
+                        return Err(Error::new(Stage::Http, Errno::BadMsg));
+                    }
+                    return self.end_of_response(port, parser.head(), discard);
                 }
                 HttpEvent::NeedMore if used > 0 => {}
                 HttpEvent::NeedMore => {
@@ -325,9 +309,11 @@ impl Engine {
                     match port.recv(h, room, slice) {
                         Ok(0) => {
                             parser.eof().map_err(|e| Error::new(Stage::Http, e))?;
-                            let hd = head.ok_or(Error::new(Stage::Http, Errno::ConnReset))?;
+                            if !have_head {
+                                return Err(Error::new(Stage::Http, Errno::ConnReset));
+                            }
                             self.close(port);
-                            return self.end_of_response(port, &hd, discard);
+                            return self.end_of_response(port, parser.head(), discard);
                         }
                         Ok(n) => {
                             self.filled += n;
@@ -482,7 +468,7 @@ impl Engine {
     pub(super) fn end_of_response<P: Port>(
         &mut self,
         port: &mut P,
-        hd: &HeadEnd,
+        hd: &Head,
         discard: bool,
     ) -> Result<Outcome, Error> {
         self.in_flight.pop_front();
