@@ -592,8 +592,10 @@ fn parse_content_range(v: &[u8]) -> Result<Option<ContentRange>, Errno> {
 /// Requested byte range: `first..=last`, or `first..` when `last` is `None`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Range {
-    pub first: u64,
-    pub last: Option<u64>,
+    /// 32 bits, as the engine's offsets (and a range is compared with the
+    /// answer's 64-bit numbers widened, never narrowed).
+    pub first: u32,
+    pub last: Option<u32>,
 }
 
 /// Write a GET request. Only what the server needs: the request line, Host,

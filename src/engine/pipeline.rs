@@ -27,8 +27,8 @@ impl Asked {
 
     fn range(self) -> Option<Range> {
         (self.first != Asked::OPEN).then_some(Range {
-            first: u64::from(self.first),
-            last: (self.last != Asked::OPEN).then_some(u64::from(self.last)),
+            first: self.first,
+            last: (self.last != Asked::OPEN).then_some(self.last),
         })
     }
 }
@@ -357,16 +357,15 @@ impl Engine {
                 // A range asked before the size was known may reach past
                 // the end: the server answers up to the last byte.
                 let at_end = total.is_some_and(|t| last + 1 == t);
-                let exact = asked.first == first
-                    && asked
-                        .last
-                        .map_or(true, |l| l == last || (l > last && at_end));
+                let asked_last = asked.last.map(u64::from);
+                let exact = u64::from(asked.first) == first
+                    && asked_last.map_or(true, |l| l == last || (l > last && at_end));
                 if self.depth_cap > 1 && !exact {
                     // Out of order, dropped or shortened pipelined responses.
                     self.pipeline_broken = true;
                     return Err(http(Errno::Range));
                 }
-                if first != off || asked.last.is_some_and(|l| last > l) {
+                if first != off || asked_last.is_some_and(|l| last > l) {
                     crate::logging::error!(OTHER_RANGE, asked = off, first = first, last = last);
                     return Err(http(Errno::Range));
                 }
