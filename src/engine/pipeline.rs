@@ -345,93 +345,102 @@ impl Engine {
     /// Validate a response head against the request. Returns true when the
     /// body is to be skipped (redirects).
     pub(super) fn check_head(&mut self, hd: &Head, asked: Option<Range>) -> Result<bool, Error> {
-        let http = |e| Error::new(Stage::Http, e);
         let off = u64::from(self.sink.offset);
-        match hd.status {
-            206 => {
-                let Some(asked) = asked else {
-                    return Err(http(Errno::BadMsg));
-                };
-                let ContentRange { first, last, total } =
-                    hd.content_range.ok_or(http(Errno::BadMsg))?;
-                // A range asked before the size was known may reach past
-                // the end: the server answers up to the last byte.
-                let at_end = total.is_some_and(|t| last + 1 == t);
-                let asked_last = asked.last.map(u64::from);
-                let exact = u64::from(asked.first) == first
-                    && asked_last.map_or(true, |l| l == last || (l > last && at_end));
-                if self.depth_cap > 1 && !exact {
-                    // Out of order, dropped or shortened pipelined responses.
-                    self.pipeline_broken = true;
-                    return Err(http(Errno::Range));
-                }
-                if first != off || asked_last.is_some_and(|l| last > l) {
-                    crate::logging::error!(OTHER_RANGE, asked = off, first = first, last = last);
-                    return Err(http(Errno::Range));
-                }
-                if hd.content_length.is_some_and(|l| l != last - first + 1) {
-                    return Err(http(Errno::BadMsg));
-                }
-                if let Some(t) = total {
-                    self.set_total(t)?;
-                }
-                Ok(false)
-            }
-            200 => {
-                if off != 0 {
-                    // A server that ignores Range cannot resume us.
-                    crate::logging::error!(RANGE_ANSWERED_200, asked = off);
-                    return Err(http(Errno::Range));
-                }
-                if asked.is_some() {
-                    crate::logging::info!(RANGE_IGNORED);
-                }
-                self.ranged = false;
-                if let Some(l) = hd.content_length {
-                    self.set_total(l)?;
-                }
-                Ok(false)
-            }
-            301 | 302 | 303 | 307 | 308 => {
-                // The redirect limit is decided here alone, before the URL
-                // changes: a refused redirect leaves the URL that answered.
-                // None may be followed (max_redirects 0, or a build without
-                // them): the same answer either way.
-                if !cfg!(feature = "redirects") || self.cfg.max_redirects == 0 {
-                    self.diag.note = Some(Hint::RedirectsOff);
-                    return Err(http(Errno::NotSup));
-                }
-                if self.redirects >= self.cfg.max_redirects {
-                    crate::logging::error!(TOO_MANY_REDIRECTS, max = self.cfg.max_redirects);
-                    self.diag.note = Some(Hint::RedirectLoop);
-                    return Err(http(Errno::BadMsg));
-                }
-                let (s, e) = hd.location.ok_or(http(Errno::BadMsg))?;
-                let loc = self.rx.get(s..e).ok_or(http(Errno::BadMsg))?;
-                let loc = crate::text::ascii(loc).ok_or(http(Errno::BadMsg))?;
-                // In place: a refused Location leaves the URL as it was.
-                self.url.redirect(loc, self.cfg.limits).map_err(|e| {
-                    if e == Errno::Access {
-                        crate::logging::error!(HTTPS_TO_HTTP);
-                        self.diag.note = Some(Hint::RedirectToHttp);
+        // Every refusal here is the HTTP stage's: one exit builds the error
+        // (`set_total` builds its own, an image error among them).
+        let errno = 'refused: {
+            match hd.status {
+                206 => {
+                    let (Some(asked), Some(ContentRange { first, last, total })) =
+                        (asked, hd.content_range)
+                    else {
+                        break 'refused Errno::BadMsg;
+                    };
+                    // A range asked before the size was known may reach past
+                    // the end: the server answers up to the last byte.
+                    let at_end = total.is_some_and(|t| last + 1 == t);
+                    let asked_last = asked.last.map(u64::from);
+                    let exact = u64::from(asked.first) == first
+                        && asked_last.map_or(true, |l| l == last || (l > last && at_end));
+                    if self.depth_cap > 1 && !exact {
+                        // Out of order, dropped or shortened pipelined responses.
+                        self.pipeline_broken = true;
+                        break 'refused Errno::Range;
                     }
-                    http(e)
-                })?;
-                self.redirects += 1;
-                Ok(true)
+                    if first != off || asked_last.is_some_and(|l| last > l) {
+                        crate::logging::error!(
+                            OTHER_RANGE,
+                            asked = off,
+                            first = first,
+                            last = last
+                        );
+                        break 'refused Errno::Range;
+                    }
+                    if hd.content_length.is_some_and(|l| l != last - first + 1) {
+                        break 'refused Errno::BadMsg;
+                    }
+                    if let Some(t) = total {
+                        self.set_total(t)?;
+                    }
+                    return Ok(false);
+                }
+                200 => {
+                    if off != 0 {
+                        // A server that ignores Range cannot resume us.
+                        crate::logging::error!(RANGE_ANSWERED_200, asked = off);
+                        break 'refused Errno::Range;
+                    }
+                    if asked.is_some() {
+                        crate::logging::info!(RANGE_IGNORED);
+                    }
+                    self.ranged = false;
+                    if let Some(l) = hd.content_length {
+                        self.set_total(l)?;
+                    }
+                    return Ok(false);
+                }
+                301 | 302 | 303 | 307 | 308 => {
+                    // The redirect limit is decided here alone, before the URL
+                    // changes: a refused redirect leaves the URL that answered.
+                    // None may be followed (max_redirects 0, or a build without
+                    // them): the same answer either way.
+                    if !cfg!(feature = "redirects") || self.cfg.max_redirects == 0 {
+                        self.diag.note = Some(Hint::RedirectsOff);
+                        break 'refused Errno::NotSup;
+                    }
+                    if self.redirects >= self.cfg.max_redirects {
+                        crate::logging::error!(TOO_MANY_REDIRECTS, max = self.cfg.max_redirects);
+                        self.diag.note = Some(Hint::RedirectLoop);
+                        break 'refused Errno::BadMsg;
+                    }
+                    let loc = hd.location.and_then(|(s, e)| self.rx.get(s..e));
+                    let Some(loc) = loc.and_then(crate::text::ascii) else {
+                        break 'refused Errno::BadMsg;
+                    };
+                    // In place: a refused Location leaves the URL as it was.
+                    if let Err(e) = self.url.redirect(loc, self.cfg.limits) {
+                        if e == Errno::Access {
+                            crate::logging::error!(HTTPS_TO_HTTP);
+                            self.diag.note = Some(Hint::RedirectToHttp);
+                        }
+                        break 'refused e;
+                    }
+                    self.redirects += 1;
+                    return Ok(true);
+                }
+                500 | 502 | 503 | 504 => return Ok(true),
+                s => {
+                    crate::logging::error!(HTTP_ERROR, status = s);
+                    match s {
+                        401 | 403 => Errno::Access,
+                        404 | 410 => Errno::NoEnt,
+                        416 => Errno::Range,
+                        _ => Errno::BadMsg,
+                    }
+                }
             }
-            500 | 502 | 503 | 504 => Ok(true),
-            s => {
-                let errno = match s {
-                    401 | 403 => Errno::Access,
-                    404 | 410 => Errno::NoEnt,
-                    416 => Errno::Range,
-                    _ => Errno::BadMsg,
-                };
-                crate::logging::error!(HTTP_ERROR, status = s);
-                Err(http(errno))
-            }
-        }
+        };
+        Err(Error::new(Stage::Http, errno))
     }
 
     pub(super) fn set_total(&mut self, t: u64) -> Result<(), Error> {
