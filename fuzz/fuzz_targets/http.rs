@@ -51,7 +51,8 @@ fn drive(stream: &[u8], splits: &[u8], head_request: bool) -> Outcome {
         };
         assert!(used <= filled, "consumed {used} of {filled}");
         match ev {
-            Event::Head(h) => {
+            Event::Head => {
+                let h = p.head();
                 let loc = h.location.map(|(s, e)| {
                     assert!(s <= e && e <= filled, "location {s}..{e} outside {filled}");
                     rx[s..e].to_vec()
@@ -117,15 +118,11 @@ enum Verdict {
 }
 
 fn ours(b: &[u8]) -> Verdict {
-    match scan_head(b) {
+    let mut fields = Vec::new();
+    match scan_head(b, |n, v| fields.push((n.to_vec(), v.to_vec()))) {
         Ok(None) => Verdict::Partial,
         Err(e) => Verdict::Bad(e),
-        Ok(Some(h)) => Verdict::Head(
-            h.len,
-            h.minor,
-            h.status,
-            h.fields().map(|(n, v)| (n.to_vec(), v.to_vec())).collect(),
-        ),
+        Ok(Some(h)) => Verdict::Head(h.len, h.minor, h.status, fields),
     }
 }
 

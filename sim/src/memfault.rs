@@ -215,7 +215,7 @@ fn exchange(
             )
         })?;
         match ev {
-            Event::Head(h) => status = Some(h.status),
+            Event::Head => status = Some(parser.head().status),
             Event::Body { start, end } => body.extend_from_slice(&buf[start..end]),
             Event::End => break,
             Event::NeedMore => {

@@ -27,8 +27,8 @@ impl Asked {
 
     fn range(self) -> Option<Range> {
         (self.first != Asked::OPEN).then_some(Range {
-            first: u64::from(self.first),
-            last: (self.last != Asked::OPEN).then_some(u64::from(self.last)),
+            first: self.first,
+            last: (self.last != Asked::OPEN).then_some(self.last),
         })
     }
 }
@@ -101,29 +101,6 @@ impl InFlight {
 
     pub(super) fn clear(&mut self) {
         self.len = 0;
-    }
-}
-
-/// What the end of a response needs from its head: kept instead of the
-/// whole head (about 80 bytes, copied at each step of `exchange`).
-#[derive(Clone, Copy)]
-pub(super) struct HeadEnd {
-    status: u16,
-    close: bool,
-    /// Retry-After as the wait it asks, already bounded (`MAX_BACKOFF_MS`
-    /// fits 16 bits): the whole struct is then 8 bytes.
-    retry_ms: Option<u16>,
-}
-
-impl HeadEnd {
-    fn of(hd: &Head) -> HeadEnd {
-        HeadEnd {
-            status: hd.status,
-            close: hd.close,
-            retry_ms: hd
-                .retry_after
-                .map(|s| s.saturating_mul(1000).min(MAX_BACKOFF_MS) as u16),
-        }
     }
 }
 
@@ -338,26 +315,22 @@ impl Engine {
             .ok_or(Error::new(Stage::Http, Errno::Fault))?
             .range();
         let mut parser = ResponseParser::new();
-        let mut head: Option<HeadEnd> = None;
+        // A head was read: the parser keeps it for the end of the response.
+        let mut have_head = false;
         let mut discard = false;
         let mut waited: u32 = 0;
         // Bytes of the receive buffer the last event took.
         let mut used = 0;
-        let hd = loop {
+        loop {
             self.consume(used);
-            // The event is read where the parser put it: moved out (the
-            // head is about 80 bytes) it was copied at every step.
-            let step = parser.advance(self.rx.get(..self.filled).unwrap_or(&[]));
-            let ev = match &step {
-                Ok((n, ev)) => {
-                    used = *n;
-                    ev
-                }
-                Err(e) => return Err(Error::new(Stage::Http, *e)),
-            };
-            match *ev {
-                HttpEvent::Head(ref hd) => {
-                    head = Some(HeadEnd::of(hd));
+            let ev;
+            (used, ev) = parser
+                .advance(self.rx.get(..self.filled).unwrap_or(&[]))
+                .map_err(|e| Error::new(Stage::Http, e))?;
+            match ev {
+                HttpEvent::Head => {
+                    let hd = parser.head();
+                    have_head = true;
                     self.diag.http_status = hd.status;
                     if hd.status == 206 {
                         self.fit_response(used, hd.content_length);
@@ -384,7 +357,10 @@ impl Engine {
                 }
                 HttpEvent::End => {
                     self.consume(used);
-                    break head.ok_or(Error::new(Stage::Http, Errno::BadMsg))?;
+                    if !have_head {
+                        return Err(Error::new(Stage::Http, Errno::BadMsg));
+                    }
+                    break;
                 }
                 HttpEvent::NeedMore if used > 0 => {}
                 HttpEvent::NeedMore => {
@@ -406,9 +382,11 @@ impl Engine {
                     match port.recv(h, room, slice) {
                         Ok(0) => {
                             parser.eof().map_err(|e| Error::new(Stage::Http, e))?;
-                            let hd = head.ok_or(Error::new(Stage::Http, Errno::ConnReset))?;
+                            if !have_head {
+                                return Err(Error::new(Stage::Http, Errno::ConnReset));
+                            }
                             self.close(port);
-                            break hd;
+                            break;
                         }
                         Ok(n) => {
                             self.filled += n;
@@ -427,10 +405,10 @@ impl Engine {
                     }
                 }
             }
-        };
+        }
         // Both ends of a response (its last byte, the peer's close) in
         // one place.
-        self.end_of_response(port, &hd, discard)
+        self.end_of_response(port, parser.head(), discard)
     }
 
     // One copy: `exchange` had a second one inlined in its loop.
@@ -444,94 +422,102 @@ impl Engine {
     /// Validate a response head against the request. Returns true when the
     /// body is to be skipped (redirects).
     pub(super) fn check_head(&mut self, hd: &Head, asked: Option<Range>) -> Result<bool, Error> {
-        let http = |e| Error::new(Stage::Http, e);
         let off = u64::from(self.sink.offset);
-        match hd.status {
-            206 => {
-                let Some(asked) = asked else {
-                    return Err(http(Errno::BadMsg));
-                };
-                let ContentRange { first, last, total } =
-                    hd.content_range.ok_or(http(Errno::BadMsg))?;
-                // A range asked before the size was known may reach past
-                // the end: the server answers up to the last byte.
-                let at_end = total.is_some_and(|t| last + 1 == t);
-                let exact = asked.first == first
-                    && asked
-                        .last
-                        .map_or(true, |l| l == last || (l > last && at_end));
-                if self.depth_cap > 1 && !exact {
-                    // Out of order, dropped or shortened pipelined responses.
-                    self.pipeline_broken = true;
-                    return Err(http(Errno::Range));
-                }
-                if first != off || asked.last.is_some_and(|l| last > l) {
-                    crate::logging::error!(OTHER_RANGE, asked = off, first = first, last = last);
-                    return Err(http(Errno::Range));
-                }
-                if hd.content_length.is_some_and(|l| l != last - first + 1) {
-                    return Err(http(Errno::BadMsg));
-                }
-                if let Some(t) = total {
-                    self.set_total(t)?;
-                }
-                Ok(false)
-            }
-            200 => {
-                if off != 0 {
-                    // A server that ignores Range cannot resume us.
-                    crate::logging::error!(RANGE_ANSWERED_200, asked = off);
-                    return Err(http(Errno::Range));
-                }
-                if asked.is_some() {
-                    crate::logging::info!(RANGE_IGNORED);
-                }
-                self.ranged = false;
-                if let Some(l) = hd.content_length {
-                    self.set_total(l)?;
-                }
-                Ok(false)
-            }
-            301 | 302 | 303 | 307 | 308 => {
-                // The redirect limit is decided here alone, before the URL
-                // changes: a refused redirect leaves the URL that answered.
-                // None may be followed (max_redirects 0, or a build without
-                // them): the same answer either way.
-                if !cfg!(feature = "redirects") || self.cfg.max_redirects == 0 {
-                    self.diag.note = Some(Hint::RedirectsOff);
-                    return Err(http(Errno::NotSup));
-                }
-                if self.redirects >= self.cfg.max_redirects {
-                    crate::logging::error!(TOO_MANY_REDIRECTS, max = self.cfg.max_redirects);
-                    self.diag.note = Some(Hint::RedirectLoop);
-                    return Err(http(Errno::BadMsg));
-                }
-                let (s, e) = hd.location.ok_or(http(Errno::BadMsg))?;
-                let loc = self.rx.get(s..e).ok_or(http(Errno::BadMsg))?;
-                let loc = crate::text::ascii(loc).ok_or(http(Errno::BadMsg))?;
-                // In place: a refused Location leaves the URL as it was.
-                self.url.redirect(loc, self.cfg.limits).map_err(|e| {
-                    if e == Errno::Access {
-                        crate::logging::error!(HTTPS_TO_HTTP);
-                        self.diag.note = Some(Hint::RedirectToHttp);
+        // Every refusal here is the HTTP stage's: one exit builds the error
+        // (`set_total` builds its own, an image error among them).
+        let errno = 'refused: {
+            match hd.status {
+                206 => {
+                    let (Some(asked), Some(ContentRange { first, last, total })) =
+                        (asked, hd.content_range)
+                    else {
+                        break 'refused Errno::BadMsg;
+                    };
+                    // A range asked before the size was known may reach past
+                    // the end: the server answers up to the last byte.
+                    let at_end = total.is_some_and(|t| last + 1 == t);
+                    let asked_last = asked.last.map(u64::from);
+                    let exact = u64::from(asked.first) == first
+                        && asked_last.map_or(true, |l| l == last || (l > last && at_end));
+                    if self.depth_cap > 1 && !exact {
+                        // Out of order, dropped or shortened pipelined responses.
+                        self.pipeline_broken = true;
+                        break 'refused Errno::Range;
                     }
-                    http(e)
-                })?;
-                self.redirects += 1;
-                Ok(true)
+                    if first != off || asked_last.is_some_and(|l| last > l) {
+                        crate::logging::error!(
+                            OTHER_RANGE,
+                            asked = off,
+                            first = first,
+                            last = last
+                        );
+                        break 'refused Errno::Range;
+                    }
+                    if hd.content_length.is_some_and(|l| l != last - first + 1) {
+                        break 'refused Errno::BadMsg;
+                    }
+                    if let Some(t) = total {
+                        self.set_total(t)?;
+                    }
+                    return Ok(false);
+                }
+                200 => {
+                    if off != 0 {
+                        // A server that ignores Range cannot resume us.
+                        crate::logging::error!(RANGE_ANSWERED_200, asked = off);
+                        break 'refused Errno::Range;
+                    }
+                    if asked.is_some() {
+                        crate::logging::info!(RANGE_IGNORED);
+                    }
+                    self.ranged = false;
+                    if let Some(l) = hd.content_length {
+                        self.set_total(l)?;
+                    }
+                    return Ok(false);
+                }
+                301 | 302 | 303 | 307 | 308 => {
+                    // The redirect limit is decided here alone, before the URL
+                    // changes: a refused redirect leaves the URL that answered.
+                    // None may be followed (max_redirects 0, or a build without
+                    // them): the same answer either way.
+                    if !cfg!(feature = "redirects") || self.cfg.max_redirects == 0 {
+                        self.diag.note = Some(Hint::RedirectsOff);
+                        break 'refused Errno::NotSup;
+                    }
+                    if self.redirects >= self.cfg.max_redirects {
+                        crate::logging::error!(TOO_MANY_REDIRECTS, max = self.cfg.max_redirects);
+                        self.diag.note = Some(Hint::RedirectLoop);
+                        break 'refused Errno::BadMsg;
+                    }
+                    let loc = hd.location.and_then(|(s, e)| self.rx.get(s..e));
+                    let Some(loc) = loc.and_then(crate::text::ascii) else {
+                        break 'refused Errno::BadMsg;
+                    };
+                    // In place: a refused Location leaves the URL as it was.
+                    if let Err(e) = self.url.redirect(loc, self.cfg.limits) {
+                        if e == Errno::Access {
+                            crate::logging::error!(HTTPS_TO_HTTP);
+                            self.diag.note = Some(Hint::RedirectToHttp);
+                        }
+                        break 'refused e;
+                    }
+                    self.redirects += 1;
+                    return Ok(true);
+                }
+                500 | 502 | 503 | 504 => return Ok(true),
+                s => {
+                    crate::logging::error!(HTTP_ERROR, status = s);
+                    match s {
+                        401 | 403 => Errno::Access,
+                        404 | 410 => Errno::NoEnt,
+                        416 => Errno::Range,
+                        _ => Errno::BadMsg,
+                    }
+                }
             }
-            500 | 502 | 503 | 504 => Ok(true),
-            s => {
-                let errno = match s {
-                    401 | 403 => Errno::Access,
-                    404 | 410 => Errno::NoEnt,
-                    416 => Errno::Range,
-                    _ => Errno::BadMsg,
-                };
-                crate::logging::error!(HTTP_ERROR, status = s);
-                Err(http(errno))
-            }
-        }
+        };
+        Err(Error::new(Stage::Http, errno))
     }
 
     pub(super) fn set_total(&mut self, t: u64) -> Result<(), Error> {
@@ -567,7 +553,7 @@ impl Engine {
     pub(super) fn end_of_response<P: Port>(
         &mut self,
         port: &mut P,
-        hd: &HeadEnd,
+        hd: &Head,
         discard: bool,
     ) -> Result<Outcome, Error> {
         self.in_flight.pop_front();
@@ -578,8 +564,9 @@ impl Engine {
             301 | 302 | 303 | 307 | 308 => return Ok(Outcome::Redirect),
             500 | 502 | 503 | 504 => {
                 let ms = hd
-                    .retry_ms
-                    .map_or(self.cfg.retry_backoff_ms.min(MAX_BACKOFF_MS), u32::from);
+                    .retry_after
+                    .map_or(self.cfg.retry_backoff_ms, |s| s.saturating_mul(1000));
+                let ms = ms.min(MAX_BACKOFF_MS);
                 crate::logging::warn!(SERVER_BUSY, status = hd.status, retry_ms = ms);
                 return Ok(Outcome::RetryLater(ms as u16));
             }
