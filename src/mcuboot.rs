@@ -483,10 +483,7 @@ impl SlotWriter {
         let header = self.header.ok_or(Errno::IlSeq)?;
         let hashed = header.hashed_len().ok_or(Errno::IlSeq)?;
         let digest = self.hasher.clone().finalize();
-        let expected = find_sha256(port, &header, hashed, self.total)?;
-        if digest != expected {
-            return Err(Errno::IlSeq);
-        }
+        check_sha256(port, &header, hashed, self.total, &digest)?;
         // Everything between the image and the end of the slot must read
         // erased, so MCUboot sees no stale trailer and the check is exact.
         let g = &self.geo;
@@ -516,14 +513,17 @@ fn read_u16_pair<P: Port>(port: &mut P, off: u32) -> Result<(u16, u16), Errno> {
     ))
 }
 
-/// Walk the TLV areas in flash and return the SHA256 TLV's value. The file
-/// must end exactly where the TLV area ends (no trailing bytes).
-fn find_sha256<P: Port>(
+/// Walk the TLV areas in flash and check that the one SHA256 TLV holds
+/// `digest`. The file must end exactly where the TLV area ends (no trailing
+/// bytes). The walk goes to the end whatever the value, so a flash error
+/// after a mismatch is still reported as such.
+fn check_sha256<P: Port>(
     port: &mut P,
     h: &ImageHeader,
     hashed: u32,
     total: u32,
-) -> Result<[u8; 32], Errno> {
+    digest: &[u8; 32],
+) -> Result<(), Errno> {
     if h.protect_tlv_size != 0 {
         let prot_off = hashed - u32::from(h.protect_tlv_size);
         let (magic, len) = read_u16_pair(port, prot_off)?;
@@ -559,11 +559,14 @@ fn find_sha256<P: Port>(
             }
             let mut v = [0u8; 32];
             port.flash_read(value, &mut v)?;
-            found = Some(v);
+            found = Some(v == *digest);
         }
         off = next;
     }
-    found.ok_or(Errno::IlSeq)
+    match found {
+        Some(true) => Ok(()),
+        _ => Err(Errno::IlSeq),
+    }
 }
 
 /// Make sure MCUboot's trailer area (from [`SlotWriter::capacity`] to the
