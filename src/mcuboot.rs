@@ -161,7 +161,10 @@ pub struct SlotWriter {
     tail: [u8; MAX_WRITE_BLOCK],
     tail_len: usize,
     first: [u8; HEADER_LEN],
-    header: Option<ImageHeader>,
+    /// End of the hashed region once the header in `first` was accepted
+    /// (`u32::MAX` until then); the header itself is parsed again from
+    /// `first` where it is needed, in `finish`.
+    hashed: u32,
     hasher: Sha256,
     /// Bytes programmed to flash (and hashed) so far.
     flashed_to: u32,
@@ -247,7 +250,7 @@ impl SlotWriter {
             tail: [0; MAX_WRITE_BLOCK],
             tail_len: 0,
             first: [0; HEADER_LEN],
-            header: None,
+            hashed: u32::MAX,
             hasher: Sha256::new(),
             flashed_to: 0,
             checkpoint: None,
@@ -335,10 +338,6 @@ impl SlotWriter {
         self.written
     }
 
-    pub fn header(&self) -> Option<&ImageHeader> {
-        self.header.as_ref()
-    }
-
     /// Accept the next bytes of the file.
     pub fn write<P: Port>(&mut self, port: &mut P, mut data: &[u8]) -> Result<(), Errno> {
         let room = self.total.saturating_sub(self.written);
@@ -379,7 +378,7 @@ impl SlotWriter {
     }
 
     fn absorb_header(&mut self, data: &[u8]) -> Result<(), Errno> {
-        if self.header.is_some() {
+        if self.hashed != u32::MAX {
             return Ok(());
         }
         let at = self.written as usize;
@@ -391,7 +390,7 @@ impl SlotWriter {
             if u64::from(hashed) + 4 > u64::from(self.total) {
                 return Err(Errno::IlSeq);
             }
-            self.header = Some(h);
+            self.hashed = hashed;
         }
         Ok(())
     }
@@ -401,7 +400,7 @@ impl SlotWriter {
     fn hash_flashed(&mut self, data: &[u8]) {
         // Until the header is known the hashed length is unknown, but it is
         // at least the header itself, so hashing the first bytes is safe.
-        let end = self.header.and_then(|h| h.hashed_len()).unwrap_or(u32::MAX);
+        let end = self.hashed;
         if self.flashed_to < end {
             let n = ((end - self.flashed_to) as usize).min(data.len());
             self.hasher.update(data.get(..n).unwrap_or(data));
@@ -480,8 +479,11 @@ impl SlotWriter {
             self.program(port, off, block.get(..wb).ok_or(Errno::Fault)?)?;
             self.tail_len = 0;
         }
-        let header = self.header.ok_or(Errno::IlSeq)?;
-        let hashed = header.hashed_len().ok_or(Errno::IlSeq)?;
+        let hashed = self.hashed;
+        if hashed == u32::MAX {
+            return Err(Errno::IlSeq);
+        }
+        let header = ImageHeader::parse(&self.first)?;
         let digest = self.hasher.clone().finalize();
         check_sha256(port, &header, hashed, self.total, &digest)?;
         // Everything between the image and the end of the slot must read
