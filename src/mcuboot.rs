@@ -140,11 +140,6 @@ impl Geometry {
             erased_value: geo.erased_value,
         })
     }
-
-    /// The write block in flash offsets (at most [`MAX_WRITE_BLOCK`]).
-    fn block_u32(&self) -> u32 {
-        self.block.get() as u32
-    }
 }
 
 /// Streams an image into the secondary slot.
@@ -357,10 +352,7 @@ impl SlotWriter {
             self.written += take as u32;
             data = data.get(take..).unwrap_or(&[]);
             if self.tail_len == wb.get() {
-                let off = self.written - self.geo.block_u32();
-                let block = self.tail;
-                self.program(port, off, block.get(..wb.get()).ok_or(Errno::Fault)?)?;
-                self.tail_len = 0;
+                self.flush_tail(port)?;
             }
         }
         let whole = data.len() - data.len() % wb;
@@ -374,6 +366,20 @@ impl SlotWriter {
         let kept = crate::bytes::copy(self.tail.get_mut(self.tail_len..).unwrap_or(&mut []), rest);
         self.tail_len += kept;
         self.written += kept as u32;
+        Ok(())
+    }
+
+    /// Program the tail block: a full one (from `write`), or the image's
+    /// last, partial one padded with the erased value (from `finish`).
+    fn flush_tail<P: Port>(&mut self, port: &mut P) -> Result<(), Errno> {
+        let wb = self.geo.block.get();
+        let mut block = self.tail;
+        if let Some(pad) = block.get_mut(self.tail_len..wb) {
+            pad.fill(self.geo.erased_value);
+        }
+        let off = self.written - self.tail_len as u32;
+        self.program(port, off, block.get(..wb).ok_or(Errno::Fault)?)?;
+        self.tail_len = 0;
         Ok(())
     }
 
@@ -470,14 +476,7 @@ impl SlotWriter {
             return Err(Errno::IlSeq);
         }
         if self.tail_len > 0 {
-            let wb = self.geo.block.get();
-            let mut block = self.tail;
-            if let Some(pad) = block.get_mut(self.tail_len..wb) {
-                pad.fill(self.geo.erased_value);
-            }
-            let off = self.written - self.tail_len as u32;
-            self.program(port, off, block.get(..wb).ok_or(Errno::Fault)?)?;
-            self.tail_len = 0;
+            self.flush_tail(port)?;
         }
         let hashed = self.hashed;
         if hashed == u32::MAX {
