@@ -662,9 +662,10 @@ fn read<P: Port>(port: &mut P, off: u32, buf: &mut [u8]) -> Result<(), CheckErro
 }
 
 fn le32(b: &[u8], at: usize) -> u32 {
-    let mut w = [0u8; 4];
-    crate::bytes::copy(&mut w, b.get(at..).unwrap_or(&[]));
-    u32::from_le_bytes(w)
+    b.get(at..)
+        .and_then(|b| b.get(..4))
+        .and_then(|w| <[u8; 4]>::try_from(w).ok())
+        .map_or(0, u32::from_le_bytes)
 }
 
 /// Run every configured check on the image at the start of the slot.
