@@ -340,32 +340,28 @@ impl SlotWriter {
             return Err(Errno::FileTooBig);
         }
         self.absorb_header(data)?;
-        let wb = self.geo.block;
-        // Complete a pending partial block first.
-        if self.tail_len > 0 {
-            let free = self
-                .tail
-                .get_mut(self.tail_len..wb.get())
-                .unwrap_or(&mut []);
-            let take = crate::bytes::copy(free, data);
-            self.tail_len += take;
-            self.written += take as u32;
-            data = data.get(take..).unwrap_or(&[]);
-            if self.tail_len == wb.get() {
-                self.flush_tail(port)?;
+        let wb = self.geo.block.get();
+        // Whole write blocks go to flash from `data` when no partial block
+        // is pending; bytes short of a block wait in the tail, which is
+        // programmed once full.
+        while !data.is_empty() {
+            if self.tail_len == 0 && data.len() >= wb {
+                let whole = data.len() - data.len() % wb;
+                let off = self.written;
+                self.program(port, off, data.get(..whole).ok_or(Errno::Fault)?)?;
+                self.written += whole as u32;
+                data = data.get(whole..).unwrap_or(&[]);
+            } else {
+                let free = self.tail.get_mut(self.tail_len..wb).unwrap_or(&mut []);
+                let take = crate::bytes::copy(free, data);
+                self.tail_len += take;
+                self.written += take as u32;
+                data = data.get(take..).unwrap_or(&[]);
+                if self.tail_len == wb {
+                    self.flush_tail(port)?;
+                }
             }
         }
-        let whole = data.len() - data.len() % wb;
-        if whole > 0 {
-            let off = self.written;
-            self.program(port, off, data.get(..whole).ok_or(Errno::Fault)?)?;
-            self.written += whole as u32;
-        }
-        // Less than a write block (or nothing) is left.
-        let rest = data.get(whole..).unwrap_or(&[]);
-        let kept = crate::bytes::copy(self.tail.get_mut(self.tail_len..).unwrap_or(&mut []), rest);
-        self.tail_len += kept;
-        self.written += kept as u32;
         Ok(())
     }
 
