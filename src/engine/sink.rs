@@ -86,12 +86,7 @@ impl Sink {
                 return Err(Error::new(Stage::Http, Errno::BadMsg));
             }
         }
-        if let Some(d) = self.delta() {
-            write_delta(port, d, self.offset, data)?;
-            self.offset += data.len() as u32;
-            return Ok(());
-        }
-        if self.writer.is_none() {
+        if self.delta().is_none() && self.writer.is_none() {
             let at = self.offset as usize;
             let take = crate::bytes::copy(self.first.get_mut(at..).unwrap_or(&mut []), data);
             self.offset += take as u32;
@@ -107,31 +102,33 @@ impl Sink {
                     crate::logging::error!(UNCONFIRMED_OVERWRITE);
                     return Err(img(Errno::Access));
                 }
-                ImageType::Mcuboot => {}
+                ImageType::Mcuboot => {
+                    let total = self.total.unwrap_or(SlotWriter::capacity(&self.geo));
+                    let mut w = SlotWriter::new(self.geo, total).map_err(img)?;
+                    if let (Some(url_id), Some(total)) = (self.url_id, self.total) {
+                        w.set_checkpoint(Checkpoint { url_id, total });
+                    }
+                    w.write(port, &self.first).map_err(flash_or_image)?;
+                    self.writer.set(w);
+                }
                 ImageType::ModemDelta => {
                     let d = self.begin_delta(port)?;
                     // Recorded before the first write, so a failing write
                     // still ends the modem's transfer.
                     self.delta = Some(d);
                     write_delta(port, d, 0, &self.first)?;
-                    write_delta(port, d, DETECT_LEN as u32, data)?;
-                    self.offset += data.len() as u32;
-                    return Ok(());
                 }
                 _ => {
                     crate::logging::error!(NEEDS_EXTERNAL_FLASH, image = found.name());
                     return Err(img(Errno::NotSup));
                 }
             }
-            let total = self.total.unwrap_or(SlotWriter::capacity(&self.geo));
-            let mut w = SlotWriter::new(self.geo, total).map_err(img)?;
-            if let (Some(url_id), Some(total)) = (self.url_id, self.total) {
-                w.set_checkpoint(Checkpoint { url_id, total });
-            }
-            w.write(port, &self.first).map_err(flash_or_image)?;
-            self.writer.set(w);
         }
-        if let Some(w) = self.writer.as_mut() {
+        // The rest goes where the first bytes went.
+        if let Some(d) = self.delta() {
+            write_delta(port, d, self.offset, data)?;
+            self.offset += data.len() as u32;
+        } else if let Some(w) = self.writer.as_mut() {
             w.write(port, data).map_err(flash_or_image)?;
             self.offset += data.len() as u32;
         }
