@@ -49,6 +49,7 @@ pub struct ImageHeader {
 
 impl ImageHeader {
     /// Parse and sanity-check the 32-byte header.
+    #[inline(never)]
     pub fn parse(b: &[u8]) -> Result<ImageHeader, Errno> {
         let b: &[u8; HEADER_LEN] = b
             .get(..HEADER_LEN)
