@@ -337,7 +337,7 @@ impl SlotWriter {
     /// Accept the next bytes of the file.
     pub fn write<P: Port>(&mut self, port: &mut P, mut data: &[u8]) -> Result<(), Errno> {
         let room = self.total.saturating_sub(self.written);
-        if data.len() as u64 > u64::from(room) {
+        if data.len() > room as usize {
             return Err(Errno::FileTooBig);
         }
         self.absorb_header(data)?;
@@ -390,7 +390,7 @@ impl SlotWriter {
             let h = ImageHeader::parse(&self.first)?;
             let hashed = h.hashed_len().ok_or(Errno::IlSeq)?;
             // The TLV area (at least its 4-byte info header) must follow.
-            if u64::from(hashed) + 4 > u64::from(self.total) {
+            if hashed > self.total.saturating_sub(4) {
                 return Err(Errno::IlSeq);
             }
             self.hashed = hashed;

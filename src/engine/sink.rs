@@ -82,7 +82,10 @@ impl Sink {
     pub(super) fn deliver<P: Port>(&mut self, port: &mut P, mut data: &[u8]) -> Result<(), Error> {
         let img = |e| Error::new(Stage::Image, e);
         if let Some(total) = self.total {
-            if u64::from(self.offset) + data.len() as u64 > u64::from(total) {
+            if total
+                .checked_sub(self.offset)
+                .map_or(true, |room| data.len() > room as usize)
+            {
                 return Err(Error::new(Stage::Http, Errno::BadMsg));
             }
         }
