@@ -225,8 +225,6 @@ pub enum Notice {
 pub struct Finished {
     pub image_type: ImageType,
     pub image_len: u32,
-    /// MCUboot images: the verified header.
-    pub header: Option<crate::mcuboot::ImageHeader>,
 }
 
 /// How one request/response exchange ended.
@@ -597,7 +595,6 @@ impl Engine {
             return Ok(Finished {
                 image_type: ImageType::ModemDelta,
                 image_len: self.sink.offset,
-                header: None,
             });
         }
         let writer = self
@@ -645,7 +642,6 @@ impl Engine {
         Ok(Finished {
             image_type: ImageType::Mcuboot,
             image_len: verified.image_len,
-            header: Some(verified.header),
         })
     }
 
