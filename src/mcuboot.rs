@@ -221,7 +221,8 @@ impl Progress {
 /// Outcome of a successful [`SlotWriter::finish`].
 #[derive(Clone, Copy, Debug)]
 pub struct Verified {
-    pub header: ImageHeader,
+    /// The header's version.
+    pub version: Version,
     pub image_len: u32,
 }
 
@@ -488,7 +489,7 @@ impl SlotWriter {
         let end = self.erased_to.max(round_up(self.total, g.page));
         erase_dirty(port, g.page, g.erased_value, end, g.slot_size, scratch)?;
         Ok(Verified {
-            header,
+            version: header.version,
             image_len: self.total,
         })
     }

@@ -606,7 +606,7 @@ impl Engine {
         // The version text only for the log record (not built with logs off).
         crate::logging::info!(
             IMAGE_VERIFIED,
-            version = &verified.header.version,
+            version = &verified.version,
             bytes = verified.image_len
         );
         // An image MCUboot would reject at boot, or that would not start on
