@@ -671,6 +671,9 @@ fn le32(b: &[u8], at: usize) -> u32 {
 /// Run every configured check on the image at the start of the slot.
 /// `scratch` (any length > 0; a few hundred bytes or more is faster) is used
 /// to hash the image when a key is configured.
+// One caller (the engine): inlined there, the Result needs no trip
+// through memory.
+#[inline(always)]
 pub fn check_image<P: Port>(
     port: &mut P,
     cfg: &Checks,
