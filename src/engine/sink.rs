@@ -140,6 +140,8 @@ impl Sink {
 
     /// Ask the modem how much of a delta it holds; erase when it holds
     /// something that cannot be continued.
+    // One caller (`deliver`): inlined, the Result needs no trip through memory.
+    #[inline(always)]
     pub(super) fn begin_delta<P: Port>(&mut self, port: &mut P) -> Result<DeltaTarget, Error> {
         let flash = |e| Error::new(Stage::Flash, e);
         // Without the feature, as on a platform without the target: the
