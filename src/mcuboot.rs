@@ -229,6 +229,9 @@ pub struct Verified {
 impl SlotWriter {
     /// Start an image of `total` bytes. Fails with `EFBIG` when it cannot fit
     /// in front of the trailer.
+    // Inlined in the engine's `deliver`: the writer is built in place of
+    // the Result rather than copied out of one.
+    #[inline(always)]
     pub fn new(geo: FlashGeometry, total: u32) -> Result<SlotWriter, Errno> {
         let checked = Geometry::new(&geo)?;
         let capacity = Self::capacity(&geo);
