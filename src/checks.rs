@@ -753,6 +753,9 @@ pub fn check_version(image: Version, running: Version) -> Result<(), CheckError>
 }
 
 /// The vector table at `hdr_size` against this device's RAM and primary slot.
+// One caller (`check_image`): inlined, its Result<(), CheckError> needs no
+// trip through memory.
+#[inline(always)]
 pub fn check_layout<P: Port>(
     port: &mut P,
     h: &ImageHeader,
