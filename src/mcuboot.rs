@@ -475,6 +475,9 @@ impl SlotWriter {
 
     /// Flush, check the image against its SHA256 TLV, and leave everything
     /// after it erased. No upgrade may be requested unless this succeeds.
+    // One caller (the engine): inlined there, its Result<Verified, Errno> needs
+    // no trip through memory.
+    #[inline(always)]
     pub fn finish<P: Port>(&mut self, port: &mut P, scratch: &mut [u8]) -> Result<Verified, Errno> {
         if self.written != self.total {
             return Err(Errno::IlSeq);
