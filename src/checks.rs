@@ -811,6 +811,8 @@ pub fn check_layout<P: Port>(
 /// Where the vector table was linked to: every handler lies in
 /// `[V, V + img_size)`, and slots start on a page, so V is taken as the
 /// highest `page boundary + hdr_size` not above the lowest handler.
+// One caller (`check_layout`): inlined, measured smaller than the call.
+#[inline(always)]
 fn guess_link_address(vt: &[u8], h: &ImageHeader) -> u32 {
     let reset = le32(vt, 4) & !1;
     let hdr = u32::from(h.hdr_size);
