@@ -222,6 +222,8 @@ pub(super) fn write_delta<P: Port>(
     }
 }
 
+// Out of line: three callers (two in `deliver`, one in the engine's finish).
+#[inline(never)]
 pub(super) fn flash_or_image(e: Errno) -> Error {
     match e {
         Errno::Io | Errno::Inval | Errno::NotSup => Error::new(Stage::Flash, e),
