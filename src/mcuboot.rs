@@ -229,12 +229,19 @@ pub struct Verified {
 impl SlotWriter {
     /// Start an image of `total` bytes. Fails with `EFBIG` when it cannot fit
     /// in front of the trailer.
+    pub fn new(geo: FlashGeometry, total: u32) -> Result<SlotWriter, Errno> {
+        Self::for_size(geo, Some(total))
+    }
+
+    /// [`SlotWriter::new`]; for a size not known yet (`None`), an image up
+    /// to the capacity until [`SlotWriter::set_total`] tells.
     // Inlined in the engine's `deliver`: the writer is built in place of
     // the Result rather than copied out of one.
     #[inline(always)]
-    pub fn new(geo: FlashGeometry, total: u32) -> Result<SlotWriter, Errno> {
+    pub fn for_size(geo: FlashGeometry, total: Option<u32>) -> Result<SlotWriter, Errno> {
         let checked = Geometry::new(&geo)?;
         let capacity = Self::capacity(&geo);
+        let total = total.unwrap_or(capacity);
         if total > capacity {
             return Err(Errno::FileTooBig);
         }

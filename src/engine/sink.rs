@@ -106,8 +106,7 @@ impl Sink {
                     return Err(img(Errno::Access));
                 }
                 ImageType::Mcuboot => {
-                    let total = self.total.unwrap_or(SlotWriter::capacity(&self.geo));
-                    let mut w = SlotWriter::new(self.geo, total).map_err(img)?;
+                    let mut w = SlotWriter::for_size(self.geo, self.total).map_err(img)?;
                     if let (Some(url_id), Some(total)) = (self.url_id, self.total) {
                         w.set_checkpoint(Checkpoint { url_id, total });
                     }
