@@ -648,14 +648,18 @@ fn read<P: Port>(port: &mut P, off: u32, buf: &mut [u8]) -> Result<(), CheckErro
 }
 
 fn le32(b: &[u8], at: usize) -> u32 {
-    let mut w = [0u8; 4];
-    crate::bytes::copy(&mut w, b.get(at..).unwrap_or(&[]));
-    u32::from_le_bytes(w)
+    b.get(at..)
+        .and_then(|b| b.get(..4))
+        .and_then(|w| <[u8; 4]>::try_from(w).ok())
+        .map_or(0, u32::from_le_bytes)
 }
 
 /// Run every configured check on the image at the start of the slot.
 /// `scratch` (any length > 0; a few hundred bytes or more is faster) is used
 /// to hash the image when a key is configured.
+// One caller (the engine): inlined there, the Result needs no trip
+// through memory.
+#[inline(always)]
 pub fn check_image<P: Port>(
     port: &mut P,
     cfg: &Checks,
@@ -735,6 +739,9 @@ pub fn check_version(image: Version, running: Version) -> Result<(), CheckError>
 }
 
 /// The vector table at `hdr_size` against this device's RAM and primary slot.
+// One caller (`check_image`): inlined, its Result<(), CheckError> needs no
+// trip through memory.
+#[inline(always)]
 pub fn check_layout<P: Port>(
     port: &mut P,
     h: &ImageHeader,
@@ -790,6 +797,8 @@ pub fn check_layout<P: Port>(
 /// Where the vector table was linked to: every handler lies in
 /// `[V, V + img_size)`, and slots start on a page, so V is taken as the
 /// highest `page boundary + hdr_size` not above the lowest handler.
+// One caller (`check_layout`): inlined, measured smaller than the call.
+#[inline(always)]
 fn guess_link_address(vt: &[u8], h: &ImageHeader) -> u32 {
     let reset = le32(vt, 4) & !1;
     let hdr = u32::from(h.hdr_size);

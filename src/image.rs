@@ -44,6 +44,9 @@ fn le32(b: &[u8], at: usize) -> Option<u32> {
 }
 
 /// Classify the first [`DETECT_LEN`] bytes. Unknown content is `EILSEQ`.
+// Inlined in its caller: the length is then known (the engine passes 32
+// bytes), and the result needs no trip through memory.
+#[inline(always)]
 pub fn detect(first: &[u8]) -> Result<ImageType, Errno> {
     if first.len() < DETECT_LEN {
         return Err(Errno::Inval);

@@ -49,6 +49,7 @@ pub struct ImageHeader {
 
 impl ImageHeader {
     /// Parse and sanity-check the 32-byte header.
+    #[inline(never)]
     pub fn parse(b: &[u8]) -> Result<ImageHeader, Errno> {
         let b: &[u8; HEADER_LEN] = b
             .get(..HEADER_LEN)
@@ -140,11 +141,6 @@ impl Geometry {
             erased_value: geo.erased_value,
         })
     }
-
-    /// The write block in flash offsets (at most [`MAX_WRITE_BLOCK`]).
-    fn block_u32(&self) -> u32 {
-        self.block.get() as u32
-    }
 }
 
 /// Streams an image into the secondary slot.
@@ -161,7 +157,10 @@ pub struct SlotWriter {
     tail: [u8; MAX_WRITE_BLOCK],
     tail_len: usize,
     first: [u8; HEADER_LEN],
-    header: Option<ImageHeader>,
+    /// End of the hashed region once the header in `first` was accepted
+    /// (`u32::MAX` until then); the header itself is parsed again from
+    /// `first` where it is needed, in `finish`.
+    hashed: u32,
     hasher: Sha256,
     /// Bytes programmed to flash (and hashed) so far.
     flashed_to: u32,
@@ -222,7 +221,8 @@ impl Progress {
 /// Outcome of a successful [`SlotWriter::finish`].
 #[derive(Clone, Copy, Debug)]
 pub struct Verified {
-    pub header: ImageHeader,
+    /// The header's version.
+    pub version: Version,
     pub image_len: u32,
 }
 
@@ -230,8 +230,18 @@ impl SlotWriter {
     /// Start an image of `total` bytes. Fails with `EFBIG` when it cannot fit
     /// in front of the trailer.
     pub fn new(geo: FlashGeometry, total: u32) -> Result<SlotWriter, Errno> {
+        Self::for_size(geo, Some(total))
+    }
+
+    /// [`SlotWriter::new`]; for a size not known yet (`None`), an image up
+    /// to the capacity until [`SlotWriter::set_total`] tells.
+    // Inlined in the engine's `deliver`: the writer is built in place of
+    // the Result rather than copied out of one.
+    #[inline(always)]
+    pub fn for_size(geo: FlashGeometry, total: Option<u32>) -> Result<SlotWriter, Errno> {
         let checked = Geometry::new(&geo)?;
         let capacity = Self::capacity(&geo);
+        let total = total.unwrap_or(capacity);
         if total > capacity {
             return Err(Errno::FileTooBig);
         }
@@ -247,7 +257,7 @@ impl SlotWriter {
             tail: [0; MAX_WRITE_BLOCK],
             tail_len: 0,
             first: [0; HEADER_LEN],
-            header: None,
+            hashed: u32::MAX,
             hasher: Sha256::new(),
             flashed_to: 0,
             checkpoint: None,
@@ -335,51 +345,57 @@ impl SlotWriter {
         self.written
     }
 
-    pub fn header(&self) -> Option<&ImageHeader> {
-        self.header.as_ref()
-    }
-
     /// Accept the next bytes of the file.
     pub fn write<P: Port>(&mut self, port: &mut P, mut data: &[u8]) -> Result<(), Errno> {
         let room = self.total.saturating_sub(self.written);
-        if data.len() as u64 > u64::from(room) {
+        if data.len() > room as usize {
             return Err(Errno::FileTooBig);
         }
         self.absorb_header(data)?;
-        let wb = self.geo.block;
-        // Complete a pending partial block first.
-        if self.tail_len > 0 {
-            let free = self
-                .tail
-                .get_mut(self.tail_len..wb.get())
-                .unwrap_or(&mut []);
-            let take = crate::bytes::copy(free, data);
-            self.tail_len += take;
-            self.written += take as u32;
-            data = data.get(take..).unwrap_or(&[]);
-            if self.tail_len == wb.get() {
-                let off = self.written - self.geo.block_u32();
-                let block = self.tail;
-                self.program(port, off, block.get(..wb.get()).ok_or(Errno::Fault)?)?;
-                self.tail_len = 0;
+        let wb = self.geo.block.get();
+        // Whole write blocks go to flash from `data` when no partial block
+        // is pending; bytes short of a block wait in the tail, which is
+        // programmed once full.
+        while !data.is_empty() {
+            if self.tail_len == 0 && data.len() >= wb {
+                let whole = data.len() - data.len() % wb;
+                let off = self.written;
+                self.program(port, off, data.get(..whole).ok_or(Errno::Fault)?)?;
+                self.written += whole as u32;
+                data = data.get(whole..).unwrap_or(&[]);
+            } else {
+                let free = self.tail.get_mut(self.tail_len..wb).unwrap_or(&mut []);
+                let take = crate::bytes::copy(free, data);
+                self.tail_len += take;
+                self.written += take as u32;
+                data = data.get(take..).unwrap_or(&[]);
+                if self.tail_len == wb {
+                    self.flush_tail(port)?;
+                }
             }
         }
-        let whole = data.len() - data.len() % wb;
-        if whole > 0 {
-            let off = self.written;
-            self.program(port, off, data.get(..whole).ok_or(Errno::Fault)?)?;
-            self.written += whole as u32;
-        }
-        // Less than a write block (or nothing) is left.
-        let rest = data.get(whole..).unwrap_or(&[]);
-        let kept = crate::bytes::copy(self.tail.get_mut(self.tail_len..).unwrap_or(&mut []), rest);
-        self.tail_len += kept;
-        self.written += kept as u32;
         Ok(())
     }
 
+    /// Program the tail block: a full one (from `write`), or the image's
+    /// last, partial one padded with the erased value (from `finish`).
+    fn flush_tail<P: Port>(&mut self, port: &mut P) -> Result<(), Errno> {
+        let wb = self.geo.block.get();
+        let mut block = self.tail;
+        if let Some(pad) = block.get_mut(self.tail_len..wb) {
+            pad.fill(self.geo.erased_value);
+        }
+        let off = self.written - self.tail_len as u32;
+        self.program(port, off, block.get(..wb).ok_or(Errno::Fault)?)?;
+        self.tail_len = 0;
+        Ok(())
+    }
+
+    // Inlined in `write`, its one caller without progress saving (`resume`
+    // is the other): measured smaller than the call.
+    #[inline(always)]
     fn absorb_header(&mut self, data: &[u8]) -> Result<(), Errno> {
-        if self.header.is_some() {
+        if self.hashed != u32::MAX {
             return Ok(());
         }
         let at = self.written as usize;
@@ -388,10 +404,10 @@ impl SlotWriter {
             let h = ImageHeader::parse(&self.first)?;
             let hashed = h.hashed_len().ok_or(Errno::IlSeq)?;
             // The TLV area (at least its 4-byte info header) must follow.
-            if u64::from(hashed) + 4 > u64::from(self.total) {
+            if hashed > self.total.saturating_sub(4) {
                 return Err(Errno::IlSeq);
             }
-            self.header = Some(h);
+            self.hashed = hashed;
         }
         Ok(())
     }
@@ -401,7 +417,7 @@ impl SlotWriter {
     fn hash_flashed(&mut self, data: &[u8]) {
         // Until the header is known the hashed length is unknown, but it is
         // at least the header itself, so hashing the first bytes is safe.
-        let end = self.header.and_then(|h| h.hashed_len()).unwrap_or(u32::MAX);
+        let end = self.hashed;
         if self.flashed_to < end {
             let n = ((end - self.flashed_to) as usize).min(data.len());
             self.hasher.update(data.get(..n).unwrap_or(data));
@@ -466,34 +482,30 @@ impl SlotWriter {
 
     /// Flush, check the image against its SHA256 TLV, and leave everything
     /// after it erased. No upgrade may be requested unless this succeeds.
+    // One caller (the engine): inlined there, its Result<Verified, Errno> needs
+    // no trip through memory.
+    #[inline(always)]
     pub fn finish<P: Port>(&mut self, port: &mut P, scratch: &mut [u8]) -> Result<Verified, Errno> {
         if self.written != self.total {
             return Err(Errno::IlSeq);
         }
         if self.tail_len > 0 {
-            let wb = self.geo.block.get();
-            let mut block = self.tail;
-            if let Some(pad) = block.get_mut(self.tail_len..wb) {
-                pad.fill(self.geo.erased_value);
-            }
-            let off = self.written - self.tail_len as u32;
-            self.program(port, off, block.get(..wb).ok_or(Errno::Fault)?)?;
-            self.tail_len = 0;
+            self.flush_tail(port)?;
         }
-        let header = self.header.ok_or(Errno::IlSeq)?;
-        let hashed = header.hashed_len().ok_or(Errno::IlSeq)?;
-        let digest = self.hasher.clone().finalize();
-        let expected = find_sha256(port, &header, hashed, self.total)?;
-        if digest != expected {
+        let hashed = self.hashed;
+        if hashed == u32::MAX {
             return Err(Errno::IlSeq);
         }
+        let header = ImageHeader::parse(&self.first)?;
+        let digest = self.hasher.clone().finalize();
+        check_sha256(port, &header, hashed, self.total, &digest)?;
         // Everything between the image and the end of the slot must read
         // erased, so MCUboot sees no stale trailer and the check is exact.
         let g = &self.geo;
         let end = self.erased_to.max(round_up(self.total, g.page));
         erase_dirty(port, g.page, g.erased_value, end, g.slot_size, scratch)?;
         Ok(Verified {
-            header,
+            version: header.version,
             image_len: self.total,
         })
     }
@@ -507,6 +519,9 @@ fn round_up(v: u32, to: NonZeroU32) -> u32 {
     }
 }
 
+// Inlined at its three call sites in `check_sha256` (measured smaller: the
+// pair no longer goes through memory).
+#[inline(always)]
 fn read_u16_pair<P: Port>(port: &mut P, off: u32) -> Result<(u16, u16), Errno> {
     let mut b = [0u8; 4];
     port.flash_read(off, &mut b)?;
@@ -516,14 +531,19 @@ fn read_u16_pair<P: Port>(port: &mut P, off: u32) -> Result<(u16, u16), Errno> {
     ))
 }
 
-/// Walk the TLV areas in flash and return the SHA256 TLV's value. The file
-/// must end exactly where the TLV area ends (no trailing bytes).
-fn find_sha256<P: Port>(
+/// Walk the TLV areas in flash and check that the one SHA256 TLV holds
+/// `digest`. The file must end exactly where the TLV area ends (no trailing
+/// bytes). The walk goes to the end whatever the value, so a flash error
+/// after a mismatch is still reported as such.
+// One caller (`finish`): inlined, measured smaller than the call.
+#[inline(always)]
+fn check_sha256<P: Port>(
     port: &mut P,
     h: &ImageHeader,
     hashed: u32,
     total: u32,
-) -> Result<[u8; 32], Errno> {
+    digest: &[u8; 32],
+) -> Result<(), Errno> {
     if h.protect_tlv_size != 0 {
         let prot_off = hashed - u32::from(h.protect_tlv_size);
         let (magic, len) = read_u16_pair(port, prot_off)?;
@@ -559,11 +579,14 @@ fn find_sha256<P: Port>(
             }
             let mut v = [0u8; 32];
             port.flash_read(value, &mut v)?;
-            found = Some(v);
+            found = Some(v == *digest);
         }
         off = next;
     }
-    found.ok_or(Errno::IlSeq)
+    match found {
+        Some(true) => Ok(()),
+        _ => Err(Errno::IlSeq),
+    }
 }
 
 /// Make sure MCUboot's trailer area (from [`SlotWriter::capacity`] to the

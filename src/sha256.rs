@@ -101,16 +101,11 @@ impl Sha256 {
         let bits = self.len.wrapping_mul(8).to_be_bytes();
         crate::bytes::copy(self.buf.get_mut(BLOCK - 8..).unwrap_or(&mut []), &bits);
         compress(&mut self.state, &self.buf);
-        let mut out = [0u8; 32];
-        // (Not `zip`: zipping `ChunksExactMut` divides by its chunk size
-        // out of line, which links a division-by-zero panic.)
-        let mut words = self.state.iter();
-        for d in out.chunks_exact_mut(4) {
-            if let (Some(w), Ok(d)) = (words.next(), <&mut [u8; 4]>::try_from(d)) {
-                *d = w.to_be_bytes();
-            }
-        }
-        out
+        // Byte i of the digest is byte i % 4 of word i / 4, big endian.
+        core::array::from_fn(|i| {
+            let word = self.state.get(i / 4).copied().unwrap_or(0);
+            (word >> (24 - 8 * (i % 4))) as u8
+        })
     }
 }
 

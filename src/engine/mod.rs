@@ -227,8 +227,6 @@ pub enum Notice {
 pub struct Finished {
     pub image_type: ImageType,
     pub image_len: u32,
-    /// MCUboot images: the verified header.
-    pub header: Option<crate::mcuboot::ImageHeader>,
 }
 
 /// How one request/response exchange ended.
@@ -613,7 +611,6 @@ impl Engine {
             return Ok(Finished {
                 image_type: ImageType::ModemDelta,
                 image_len: self.sink.offset,
-                header: None,
             });
         }
         let writer = self
@@ -629,7 +626,7 @@ impl Engine {
         // The version text only for the log record (not built with logs off).
         crate::logging::info!(
             IMAGE_VERIFIED,
-            version = &verified.header.version,
+            version = &verified.version,
             bytes = verified.image_len
         );
         // An image MCUboot would reject at boot, or that would not start on
@@ -664,7 +661,6 @@ impl Engine {
         Ok(Finished {
             image_type: ImageType::Mcuboot,
             image_len: verified.image_len,
-            header: Some(verified.header),
         })
     }
 

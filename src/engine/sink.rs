@@ -82,16 +82,14 @@ impl Sink {
     pub(super) fn deliver<P: Port>(&mut self, port: &mut P, mut data: &[u8]) -> Result<(), Error> {
         let img = |e| Error::new(Stage::Image, e);
         if let Some(total) = self.total {
-            if u64::from(self.offset) + data.len() as u64 > u64::from(total) {
+            if total
+                .checked_sub(self.offset)
+                .map_or(true, |room| data.len() > room as usize)
+            {
                 return Err(Error::new(Stage::Http, Errno::BadMsg));
             }
         }
-        if let Some(d) = self.delta() {
-            write_delta(port, d, self.offset, data)?;
-            self.offset += data.len() as u32;
-            return Ok(());
-        }
-        if self.writer.is_none() {
+        if self.delta().is_none() && self.writer.is_none() {
             let at = self.offset as usize;
             let take = crate::bytes::copy(self.first.get_mut(at..).unwrap_or(&mut []), data);
             self.offset += take as u32;
@@ -107,31 +105,32 @@ impl Sink {
                     crate::logging::error!(UNCONFIRMED_OVERWRITE);
                     return Err(img(Errno::Access));
                 }
-                ImageType::Mcuboot => {}
+                ImageType::Mcuboot => {
+                    let mut w = SlotWriter::for_size(self.geo, self.total).map_err(img)?;
+                    if let (Some(url_id), Some(total)) = (self.url_id, self.total) {
+                        w.set_checkpoint(Checkpoint { url_id, total });
+                    }
+                    w.write(port, &self.first).map_err(flash_or_image)?;
+                    self.writer.set(w);
+                }
                 ImageType::ModemDelta => {
                     let d = self.begin_delta(port)?;
                     // Recorded before the first write, so a failing write
                     // still ends the modem's transfer.
                     self.delta = Some(d);
                     write_delta(port, d, 0, &self.first)?;
-                    write_delta(port, d, DETECT_LEN as u32, data)?;
-                    self.offset += data.len() as u32;
-                    return Ok(());
                 }
                 _ => {
                     crate::logging::error!(NEEDS_EXTERNAL_FLASH, image = found.name());
                     return Err(img(Errno::NotSup));
                 }
             }
-            let total = self.total.unwrap_or(SlotWriter::capacity(&self.geo));
-            let mut w = SlotWriter::new(self.geo, total).map_err(img)?;
-            if let (Some(url_id), Some(total)) = (self.url_id, self.total) {
-                w.set_checkpoint(Checkpoint { url_id, total });
-            }
-            w.write(port, &self.first).map_err(flash_or_image)?;
-            self.writer.set(w);
         }
-        if let Some(w) = self.writer.as_mut() {
+        // The rest goes where the first bytes went.
+        if let Some(d) = self.delta() {
+            write_delta(port, d, self.offset, data)?;
+            self.offset += data.len() as u32;
+        } else if let Some(w) = self.writer.as_mut() {
             w.write(port, data).map_err(flash_or_image)?;
             self.offset += data.len() as u32;
         }
@@ -140,6 +139,8 @@ impl Sink {
 
     /// Ask the modem how much of a delta it holds; erase when it holds
     /// something that cannot be continued.
+    // One caller (`deliver`): inlined, the Result needs no trip through memory.
+    #[inline(always)]
     pub(super) fn begin_delta<P: Port>(&mut self, port: &mut P) -> Result<DeltaTarget, Error> {
         let flash = |e| Error::new(Stage::Flash, e);
         // Without the feature, as on a platform without the target: the
@@ -179,6 +180,9 @@ impl Sink {
         }
     }
 
+    // One caller (the pipeline): inlined there, the Option<Progress> needs no
+    // trip through memory.
+    #[inline(always)]
     pub(super) fn progress(&mut self) -> Option<Progress> {
         let total = self.total?;
         // 32-bit arithmetic (a 64-bit division links 500 bytes of runtime
@@ -217,6 +221,8 @@ pub(super) fn write_delta<P: Port>(
     }
 }
 
+// Out of line: three callers (two in `deliver`, one in the engine's finish).
+#[inline(never)]
 pub(super) fn flash_or_image(e: Errno) -> Error {
     match e {
         Errno::Io | Errno::Inval | Errno::NotSup => Error::new(Stage::Flash, e),
