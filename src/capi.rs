@@ -432,12 +432,15 @@ pub unsafe extern "C" fn fota_rs_config_default(cfg: *mut fota_rs_config) {
         return;
     }
     // SAFETY: caller guarantees `cfg` is valid for writes.
-    unsafe { cfg.write(default_c_config()) };
+    unsafe { cfg.write(DEFAULT_C_CONFIG) };
 }
 
-/// `Config::default()` in its C form.
-fn default_c_config() -> fota_rs_config {
-    let d = Config::default();
+/// `Config::DEFAULT` in its C form: one copy in read-only data, which
+/// `fota_rs_config_default` copies and a NULL `cfg` of `fota_rs_init`
+/// points to (built in code, it was stored field by field at both).
+const DEFAULT_C_CONFIG: fota_rs_config = {
+    const D: &Config = &Config::DEFAULT;
+    let d = D;
     fota_rs_config {
         frag_size: d.frag_size,
         frag_fit: d.frag_fit,
@@ -460,7 +463,7 @@ fn default_c_config() -> fota_rs_config {
         verify_key: core::ptr::null(),
         verify_key_len: 0,
     }
-}
+};
 
 fn config_from_c(c: &fota_rs_config) -> Result<Config, Errno> {
     let mut cfg = Config {
@@ -566,10 +569,8 @@ pub unsafe extern "C" fn fota_rs_init(
     }
     // NULL: the defaults, through the same conversion (no second copy of
     // `Config::DEFAULT` in flash).
-    let default;
-    let cfg = if cfg.is_null() {
-        default = default_c_config();
-        &default
+    let cfg: &fota_rs_config = if cfg.is_null() {
+        &DEFAULT_C_CONFIG
     } else {
         // SAFETY: caller guarantees `cfg` is valid for reads.
         unsafe { &*cfg }
