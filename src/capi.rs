@@ -575,10 +575,12 @@ pub unsafe extern "C" fn fota_rs_init(
         // SAFETY: caller guarantees `cfg` is valid for reads.
         unsafe { &*cfg }
     };
-    let config = match config_from_c(cfg) {
-        Ok(c) => c,
-        Err(e) => return e.code(),
-    };
+    // Checked here, moved into the engine only once owned: matched by
+    // reference, the configuration is not copied on the stack on the way.
+    let config = config_from_c(cfg);
+    if let Err(e) = &config {
+        return e.code();
+    }
     let mut owner = match Owner::take(Ok(()), port) {
         Ok(o) => o,
         Err(e) => return e.code(),
@@ -586,7 +588,9 @@ pub unsafe extern "C" fn fota_rs_init(
     // SAFETY: non-NULL (checked above) and valid for the program's life
     // (this function's contract).
     PortLogger::install(unsafe { &*port });
-    owner.engine().set_config(config);
+    if let Ok(config) = config {
+        owner.engine().set_config(config);
+    }
     *owner.settings() = Settings { cb, user };
     // Published by the Release store of `release`.
     G.port.store(port.cast_mut(), Ordering::Relaxed);
