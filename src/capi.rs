@@ -849,16 +849,14 @@ pub unsafe extern "C" fn fota_rs_diag_get(out: *mut fota_rs_diag) -> i32 {
     }
     let d = match with_engine(|e| {
         let d = e.diag();
-        let mut tags = [0i32; FOTA_RS_DIAG_MAX_TAGS];
-        for (slot, t) in tags.iter_mut().zip(d.tags_tried.iter()) {
-            *slot = *t;
-        }
         fota_rs_diag {
             stage: d.stage as u8,
             error: d.errno.map(Errno::code).unwrap_or(0),
             http_status: d.http_status,
             offset: d.offset,
-            sec_tags_tried: tags,
+            // Built in place (a zeroed array and a copy into it were 12
+            // bytes more).
+            sec_tags_tried: core::array::from_fn(|i| d.tags_tried.get(i).copied().unwrap_or(0)),
             sec_tag_count: d.tags_tried.len() as u8,
             working_sec_tag: d.working_tag.unwrap_or(-1),
             tcp_probe: match d.tcp_probe {
