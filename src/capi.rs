@@ -640,12 +640,11 @@ pub unsafe extern "C" fn fota_rs_start(req: *const fota_rs_request) -> i32 {
     owner.publish_running();
     #[cfg(test)]
     tests::at_publish();
-    // SAFETY: set by fota_rs_init (IDLE implies it ran) to a table that
-    // stays valid for the program's life (its contract).
-    let Some(table) = (unsafe { G.port.load(Ordering::Relaxed).as_ref() }) else {
-        owner.release();
-        return Errno::Inval.code();
-    };
+    // SAFETY: `take` refuses UNINIT, and every other phase comes after a
+    // fota_rs_init that stored its non-NULL table (checked there) before
+    // its release; the table stays valid for the program's life (its
+    // contract).
+    let table = unsafe { &*G.port.load(Ordering::Relaxed) };
     let Some(start_worker) = table.start_worker else {
         owner.release();
         return Errno::NotSup.code();
@@ -756,12 +755,9 @@ extern "C" fn worker_entry(_arg: *mut c_void) {
     // SAFETY: fota_rs_start gave its `Owner` away before start_worker, which
     // runs this once: the instance is this thread's until `into_final`.
     let mut owner = unsafe { Owner::resume() };
-    // SAFETY: fota_rs_start found the table set and valid for the program's
-    // life; nothing changes it while the instance is owned.
-    let Some(table) = (unsafe { G.port.load(Ordering::Relaxed).as_ref() }) else {
-        owner.release();
-        return;
-    };
+    // SAFETY: fota_rs_start used the same non-NULL table, valid for the
+    // program's life; nothing changes it while the instance is owned.
+    let table = unsafe { &*G.port.load(Ordering::Relaxed) };
     // SAFETY: as above.
     let mut port = unsafe { CPort::new(table) };
     let Settings { cb, user } = *owner.settings();
