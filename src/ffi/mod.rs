@@ -58,6 +58,22 @@ impl CPort {
         Ok(out)
     }
 
+    /// `kv_load` and `kv_save`: the key as a C string, the call, its
+    /// errno or its length (at most `len`). One copy for both.
+    #[inline(never)]
+    fn kv_call(&self, f: KvCall, key: &str, buf: *mut u8, len: usize) -> Result<usize, Errno> {
+        let f = f.ok_or(Errno::NotSup)?;
+        let mut k = [0u8; 48];
+        let k = cstr(key, &mut k).ok_or(Errno::NameTooLong)?;
+        // SAFETY: `k` is NUL-terminated; `buf` is valid for `len` bytes
+        // (a slice of the caller's) for the call.
+        let rc = unsafe { f(self.t().ctx, k.as_ptr().cast(), buf, len) };
+        if rc < 0 {
+            return Err(Errno::from_code(rc));
+        }
+        Ok((rc as usize).min(len))
+    }
+
     /// One copy of the call for every `ask` (each inlined, they were 46 to
     /// 80 bytes apiece).
     #[inline(never)]
@@ -68,6 +84,10 @@ impl CPort {
         result(unsafe { f(self.t().ctx, out) })
     }
 }
+
+/// `kv_load`'s entry, and `kv_save`'s read as it (see there).
+type KvCall =
+    Option<unsafe extern "C" fn(*mut cty::c_void, *const cty::c_char, *mut u8, usize) -> i32>;
 
 /// A table entry that answers through an out-pointer to a `T`.
 type Query<T> = Option<unsafe extern "C" fn(*mut cty::c_void, *mut T) -> i32>;
@@ -243,23 +263,17 @@ impl Port for CPort {
     }
 
     fn kv_load(&mut self, key: &str, buf: &mut [u8]) -> Result<usize, Errno> {
-        let f = self.t().kv_load.ok_or(Errno::NotSup)?;
-        let mut k = [0u8; 48];
-        let k = cstr(key, &mut k).ok_or(Errno::NameTooLong)?;
-        // SAFETY: `k` is NUL-terminated; `buf` is a valid writable slice.
-        let rc = unsafe { f(self.t().ctx, k.as_ptr().cast(), buf.as_mut_ptr(), buf.len()) };
-        if rc < 0 {
-            return Err(Errno::from_code(rc));
-        }
-        Ok((rc as usize).min(buf.len()))
+        self.kv_call(self.t().kv_load, key, buf.as_mut_ptr(), buf.len())
     }
 
     fn kv_save(&mut self, key: &str, value: &[u8]) -> Result<(), Errno> {
-        let f = self.t().kv_save.ok_or(Errno::NotSup)?;
-        let mut k = [0u8; 48];
-        let k = cstr(key, &mut k).ok_or(Errno::NameTooLong)?;
-        // SAFETY: `k` is NUL-terminated; `value` is a valid readable slice.
-        result(unsafe { f(self.t().ctx, k.as_ptr().cast(), value.as_ptr(), value.len()) })
+        // SAFETY: the two entries differ only in the constness of the
+        // value's pointer, which is ABI-compatible; `kv_save` only reads
+        // through it (its contract), so the `*mut` of `kv_call` is never
+        // written through.
+        let f: KvCall = unsafe { core::mem::transmute(self.t().kv_save) };
+        self.kv_call(f, key, value.as_ptr().cast_mut(), value.len())
+            .map(|_| ())
     }
 
     fn kv_delete(&mut self, key: &str) -> Result<(), Errno> {
