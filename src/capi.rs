@@ -465,6 +465,10 @@ const DEFAULT_C_CONFIG: fota_rs_config = {
     }
 };
 
+/// Not inlined: `fota_rs_init` then keeps the result in one stack slot
+/// until it moves into the engine (inlined, it was built and moved on the
+/// stack once more, 16 bytes of code more).
+#[inline(never)]
 fn config_from_c(c: &fota_rs_config) -> Result<Config, Errno> {
     let mut cfg = Config {
         frag_size: c.frag_size,
