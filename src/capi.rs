@@ -678,10 +678,10 @@ pub unsafe extern "C" fn fota_rs_start(req: *const fota_rs_request) -> i32 {
 
 /// The request's checks and the engine's start (URL, DNS, connect, TLS).
 fn connect(owner: &mut Owner, port: &mut CPort, req: &fota_rs_request) -> Result<(), i32> {
-    let (host, file) = match (cstr_arg(req.host), cstr_arg(req.file)) {
-        (Ok(h), Ok(f)) => (h, f),
-        _ => return Err(Errno::Inval.code()),
-    };
+    // One after the other (both refusals are EINVAL): the file is not
+    // looked at when the host is refused.
+    let host = cstr_arg(req.host).map_err(Errno::code)?;
+    let file = cstr_arg(req.file).map_err(Errno::code)?;
     let tags: &[i32] = if req.sec_tag_count == 0 {
         &[]
     } else if req.sec_tags.is_null() {
