@@ -655,9 +655,9 @@ pub unsafe extern "C" fn fota_rs_start(req: *const fota_rs_request) -> i32 {
     };
     // SAFETY: as above.
     let mut port = unsafe { CPort::new(table) };
-    if let Err(rc) = connect(&mut owner, &mut port, req) {
+    if let Err(e) = connect(&mut owner, &mut port, req) {
         owner.release();
-        return rc;
+        return e.code();
     }
     // From here the instance is the download thread's.
     owner.hand_over();
@@ -677,29 +677,29 @@ pub unsafe extern "C" fn fota_rs_start(req: *const fota_rs_request) -> i32 {
 }
 
 /// The request's checks and the engine's start (URL, DNS, connect, TLS).
-fn connect(owner: &mut Owner, port: &mut CPort, req: &fota_rs_request) -> Result<(), i32> {
+fn connect(owner: &mut Owner, port: &mut CPort, req: &fota_rs_request) -> Result<(), Errno> {
     // One after the other (both refusals are EINVAL): the file is not
     // looked at when the host is refused.
-    let host = cstr_arg(req.host).map_err(Errno::code)?;
-    let file = cstr_arg(req.file).map_err(Errno::code)?;
+    let host = cstr_arg(req.host)?;
+    let file = cstr_arg(req.file)?;
     let tags: &[i32] = if req.sec_tag_count == 0 {
         &[]
     } else if req.sec_tags.is_null() {
         // Tags counted but not given: refused, rather than quietly no TLS.
-        return Err(Errno::Inval.code());
+        return Err(Errno::Inval);
     } else {
         // SAFETY: caller guarantees `sec_tag_count` valid entries.
         unsafe { core::slice::from_raw_parts(req.sec_tags, usize::from(req.sec_tag_count)) }
     };
     let Some(single) = ImageType::from_u8(req.expected_type) else {
-        return Err(Errno::Inval.code());
+        return Err(Errno::Inval);
     };
     // A set (NCS v2.6 bitmask) when given, else the single expected type.
     let known = (1 << ImageType::Mcuboot as u8)
         | (1 << ImageType::ModemDelta as u8)
         | (1 << ImageType::FullModem as u8);
     if req.expected_type_mask & !known != 0 {
-        return Err(Errno::Inval.code());
+        return Err(Errno::Inval);
     }
     let expected = if req.expected_type_mask != 0 {
         crate::image::ImageSet(req.expected_type_mask)
@@ -714,7 +714,7 @@ fn connect(owner: &mut Owner, port: &mut CPort, req: &fota_rs_request) -> Result
         frag_size: req.frag_size,
         expected,
     };
-    owner.engine().start(port, &r).map_err(|e| e.errno.code())
+    owner.engine().start(port, &r).map_err(|e| e.errno)
 }
 
 fn emit(inst_cb: fota_rs_callback, user: *mut c_void, evt: &fota_rs_event) {
