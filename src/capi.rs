@@ -432,12 +432,15 @@ pub unsafe extern "C" fn fota_rs_config_default(cfg: *mut fota_rs_config) {
         return;
     }
     // SAFETY: caller guarantees `cfg` is valid for writes.
-    unsafe { cfg.write(default_c_config()) };
+    unsafe { cfg.write(DEFAULT_C_CONFIG) };
 }
 
-/// `Config::default()` in its C form.
-fn default_c_config() -> fota_rs_config {
-    let d = Config::default();
+/// `Config::DEFAULT` in its C form: one copy in read-only data, which
+/// `fota_rs_config_default` copies and a NULL `cfg` of `fota_rs_init`
+/// points to (built in code, it was stored field by field at both).
+const DEFAULT_C_CONFIG: fota_rs_config = {
+    const D: &Config = &Config::DEFAULT;
+    let d = D;
     fota_rs_config {
         frag_size: d.frag_size,
         frag_fit: d.frag_fit,
@@ -460,8 +463,12 @@ fn default_c_config() -> fota_rs_config {
         verify_key: core::ptr::null(),
         verify_key_len: 0,
     }
-}
+};
 
+/// Not inlined: `fota_rs_init` then keeps the result in one stack slot
+/// until it moves into the engine (inlined, it was built and moved on the
+/// stack once more, 16 bytes of code more).
+#[inline(never)]
 fn config_from_c(c: &fota_rs_config) -> Result<Config, Errno> {
     let mut cfg = Config {
         frag_size: c.frag_size,
@@ -566,18 +573,18 @@ pub unsafe extern "C" fn fota_rs_init(
     }
     // NULL: the defaults, through the same conversion (no second copy of
     // `Config::DEFAULT` in flash).
-    let default;
-    let cfg = if cfg.is_null() {
-        default = default_c_config();
-        &default
+    let cfg: &fota_rs_config = if cfg.is_null() {
+        &DEFAULT_C_CONFIG
     } else {
         // SAFETY: caller guarantees `cfg` is valid for reads.
         unsafe { &*cfg }
     };
-    let config = match config_from_c(cfg) {
-        Ok(c) => c,
-        Err(e) => return e.code(),
-    };
+    // Checked here, moved into the engine only once owned: matched by
+    // reference, the configuration is not copied on the stack on the way.
+    let config = config_from_c(cfg);
+    if let Err(e) = &config {
+        return e.code();
+    }
     let mut owner = match Owner::take(Ok(()), port) {
         Ok(o) => o,
         Err(e) => return e.code(),
@@ -585,7 +592,9 @@ pub unsafe extern "C" fn fota_rs_init(
     // SAFETY: non-NULL (checked above) and valid for the program's life
     // (this function's contract).
     PortLogger::install(unsafe { &*port });
-    owner.engine().set_config(config);
+    if let Ok(config) = config {
+        owner.engine().set_config(config);
+    }
     *owner.settings() = Settings { cb, user };
     // Published by the Release store of `release`.
     G.port.store(port.cast_mut(), Ordering::Relaxed);
@@ -635,21 +644,20 @@ pub unsafe extern "C" fn fota_rs_start(req: *const fota_rs_request) -> i32 {
     owner.publish_running();
     #[cfg(test)]
     tests::at_publish();
-    // SAFETY: set by fota_rs_init (IDLE implies it ran) to a table that
-    // stays valid for the program's life (its contract).
-    let Some(table) = (unsafe { G.port.load(Ordering::Relaxed).as_ref() }) else {
-        owner.release();
-        return Errno::Inval.code();
-    };
+    // SAFETY: `take` refuses UNINIT, and every other phase comes after a
+    // fota_rs_init that stored its non-NULL table (checked there) before
+    // its release; the table stays valid for the program's life (its
+    // contract).
+    let table = unsafe { &*G.port.load(Ordering::Relaxed) };
     let Some(start_worker) = table.start_worker else {
         owner.release();
         return Errno::NotSup.code();
     };
     // SAFETY: as above.
     let mut port = unsafe { CPort::new(table) };
-    if let Err(rc) = connect(&mut owner, &mut port, req) {
+    if let Err(e) = connect(&mut owner, &mut port, req) {
         owner.release();
-        return rc;
+        return e.code();
     }
     // From here the instance is the download thread's.
     owner.hand_over();
@@ -669,29 +677,29 @@ pub unsafe extern "C" fn fota_rs_start(req: *const fota_rs_request) -> i32 {
 }
 
 /// The request's checks and the engine's start (URL, DNS, connect, TLS).
-fn connect(owner: &mut Owner, port: &mut CPort, req: &fota_rs_request) -> Result<(), i32> {
-    let (host, file) = match (cstr_arg(req.host), cstr_arg(req.file)) {
-        (Ok(h), Ok(f)) => (h, f),
-        _ => return Err(Errno::Inval.code()),
-    };
+fn connect(owner: &mut Owner, port: &mut CPort, req: &fota_rs_request) -> Result<(), Errno> {
+    // One after the other (both refusals are EINVAL): the file is not
+    // looked at when the host is refused.
+    let host = cstr_arg(req.host)?;
+    let file = cstr_arg(req.file)?;
     let tags: &[i32] = if req.sec_tag_count == 0 {
         &[]
     } else if req.sec_tags.is_null() {
         // Tags counted but not given: refused, rather than quietly no TLS.
-        return Err(Errno::Inval.code());
+        return Err(Errno::Inval);
     } else {
         // SAFETY: caller guarantees `sec_tag_count` valid entries.
         unsafe { core::slice::from_raw_parts(req.sec_tags, usize::from(req.sec_tag_count)) }
     };
     let Some(single) = ImageType::from_u8(req.expected_type) else {
-        return Err(Errno::Inval.code());
+        return Err(Errno::Inval);
     };
     // A set (NCS v2.6 bitmask) when given, else the single expected type.
     let known = (1 << ImageType::Mcuboot as u8)
         | (1 << ImageType::ModemDelta as u8)
         | (1 << ImageType::FullModem as u8);
     if req.expected_type_mask & !known != 0 {
-        return Err(Errno::Inval.code());
+        return Err(Errno::Inval);
     }
     let expected = if req.expected_type_mask != 0 {
         crate::image::ImageSet(req.expected_type_mask)
@@ -706,7 +714,7 @@ fn connect(owner: &mut Owner, port: &mut CPort, req: &fota_rs_request) -> Result
         frag_size: req.frag_size,
         expected,
     };
-    owner.engine().start(port, &r).map_err(|e| e.errno.code())
+    owner.engine().start(port, &r).map_err(|e| e.errno)
 }
 
 fn emit(inst_cb: fota_rs_callback, user: *mut c_void, evt: &fota_rs_event) {
@@ -751,12 +759,9 @@ extern "C" fn worker_entry(_arg: *mut c_void) {
     // SAFETY: fota_rs_start gave its `Owner` away before start_worker, which
     // runs this once: the instance is this thread's until `into_final`.
     let mut owner = unsafe { Owner::resume() };
-    // SAFETY: fota_rs_start found the table set and valid for the program's
-    // life; nothing changes it while the instance is owned.
-    let Some(table) = (unsafe { G.port.load(Ordering::Relaxed).as_ref() }) else {
-        owner.release();
-        return;
-    };
+    // SAFETY: fota_rs_start used the same non-NULL table, valid for the
+    // program's life; nothing changes it while the instance is owned.
+    let table = unsafe { &*G.port.load(Ordering::Relaxed) };
     // SAFETY: as above.
     let mut port = unsafe { CPort::new(table) };
     let Settings { cb, user } = *owner.settings();
@@ -844,16 +849,14 @@ pub unsafe extern "C" fn fota_rs_diag_get(out: *mut fota_rs_diag) -> i32 {
     }
     let d = match with_engine(|e| {
         let d = e.diag();
-        let mut tags = [0i32; FOTA_RS_DIAG_MAX_TAGS];
-        for (slot, t) in tags.iter_mut().zip(d.tags_tried.iter()) {
-            *slot = *t;
-        }
         fota_rs_diag {
             stage: d.stage as u8,
             error: d.errno.map(Errno::code).unwrap_or(0),
             http_status: d.http_status,
             offset: d.offset,
-            sec_tags_tried: tags,
+            // Built in place (a zeroed array and a copy into it were 12
+            // bytes more).
+            sec_tags_tried: core::array::from_fn(|i| d.tags_tried.get(i).copied().unwrap_or(0)),
             sec_tag_count: d.tags_tried.len() as u8,
             working_sec_tag: d.working_tag.unwrap_or(-1),
             tcp_probe: match d.tcp_probe {

@@ -45,7 +45,52 @@ impl CPort {
         // SAFETY: guaranteed valid by the contract of `CPort::new`.
         unsafe { &*self.table }
     }
+
+    /// Ask a table entry that answers through an out-pointer (the flash
+    /// geometry, the running version, the device layout, S0, confirmed,
+    /// the modem's delta offset), starting from `out`.
+    fn ask<T>(&self, f: Query<T>, mut out: T) -> Result<T, Errno> {
+        // SAFETY: `*mut T` and `*mut c_void` are ABI-compatible (thin
+        // pointers), so the entry may be called through the erased type;
+        // it is only ever called with a pointer to a `T`.
+        let f: Query<cty::c_void> = unsafe { core::mem::transmute(f) };
+        self.ask_erased(f, (&mut out as *mut T).cast())?;
+        Ok(out)
+    }
+
+    /// `kv_load` and `kv_save`: the key as a C string, the call, its
+    /// errno or its length (at most `len`). One copy for both.
+    #[inline(never)]
+    fn kv_call(&self, f: KvCall, key: &str, buf: *mut u8, len: usize) -> Result<usize, Errno> {
+        let f = f.ok_or(Errno::NotSup)?;
+        let mut k = [0u8; 48];
+        let k = cstr(key, &mut k).ok_or(Errno::NameTooLong)?;
+        // SAFETY: `k` is NUL-terminated; `buf` is valid for `len` bytes
+        // (a slice of the caller's) for the call.
+        let rc = unsafe { f(self.t().ctx, k.as_ptr().cast(), buf, len) };
+        if rc < 0 {
+            return Err(Errno::from_code(rc));
+        }
+        Ok((rc as usize).min(len))
+    }
+
+    /// One copy of the call for every `ask` (each inlined, they were 46 to
+    /// 80 bytes apiece).
+    #[inline(never)]
+    fn ask_erased(&self, f: Query<cty::c_void>, out: *mut cty::c_void) -> Result<(), Errno> {
+        let f = f.ok_or(Errno::NotSup)?;
+        // SAFETY: `out` points to the value the entry's own type names
+        // (see `ask`), writable for the call.
+        result(unsafe { f(self.t().ctx, out) })
+    }
 }
+
+/// `kv_load`'s entry, and `kv_save`'s read as it (see there).
+type KvCall =
+    Option<unsafe extern "C" fn(*mut cty::c_void, *const cty::c_char, *mut u8, usize) -> i32>;
+
+/// A table entry that answers through an out-pointer to a `T`.
+type Query<T> = Option<unsafe extern "C" fn(*mut cty::c_void, *mut T) -> i32>;
 
 // One copy: inlined, it was a few hundred bytes over the port calls.
 #[inline(never)]
@@ -176,15 +221,13 @@ impl Port for CPort {
     }
 
     fn flash_geometry(&mut self) -> Result<FlashGeometry, Errno> {
-        let f = self.t().flash_geometry.ok_or(Errno::NotSup)?;
-        let mut g = fota_rs_flash_geometry {
+        let empty = fota_rs_flash_geometry {
             slot_size: 0,
             page_size: 0,
             write_block: 0,
             erased_value: 0xff,
         };
-        // SAFETY: `g` is a valid writable struct.
-        result(unsafe { f(self.t().ctx, &mut g) })?;
+        let g = self.ask(self.t().flash_geometry, empty)?;
         Ok(FlashGeometry {
             slot_size: g.slot_size,
             page_size: g.page_size,
@@ -220,23 +263,17 @@ impl Port for CPort {
     }
 
     fn kv_load(&mut self, key: &str, buf: &mut [u8]) -> Result<usize, Errno> {
-        let f = self.t().kv_load.ok_or(Errno::NotSup)?;
-        let mut k = [0u8; 48];
-        let k = cstr(key, &mut k).ok_or(Errno::NameTooLong)?;
-        // SAFETY: `k` is NUL-terminated; `buf` is a valid writable slice.
-        let rc = unsafe { f(self.t().ctx, k.as_ptr().cast(), buf.as_mut_ptr(), buf.len()) };
-        if rc < 0 {
-            return Err(Errno::from_code(rc));
-        }
-        Ok((rc as usize).min(buf.len()))
+        self.kv_call(self.t().kv_load, key, buf.as_mut_ptr(), buf.len())
     }
 
     fn kv_save(&mut self, key: &str, value: &[u8]) -> Result<(), Errno> {
-        let f = self.t().kv_save.ok_or(Errno::NotSup)?;
-        let mut k = [0u8; 48];
-        let k = cstr(key, &mut k).ok_or(Errno::NameTooLong)?;
-        // SAFETY: `k` is NUL-terminated; `value` is a valid readable slice.
-        result(unsafe { f(self.t().ctx, k.as_ptr().cast(), value.as_ptr(), value.len()) })
+        // SAFETY: the two entries differ only in the constness of the
+        // value's pointer, which is ABI-compatible; `kv_save` only reads
+        // through it (its contract), so the `*mut` of `kv_call` is never
+        // written through.
+        let f: KvCall = unsafe { core::mem::transmute(self.t().kv_save) };
+        self.kv_call(f, key, value.as_ptr().cast_mut(), value.len())
+            .map(|_| ())
     }
 
     fn kv_delete(&mut self, key: &str) -> Result<(), Errno> {
@@ -263,15 +300,13 @@ impl Port for CPort {
     }
 
     fn running_version(&mut self) -> Result<crate::version::Version, Errno> {
-        let f = self.t().running_version.ok_or(Errno::NotSup)?;
-        let mut v = fota_rs_image_version {
+        let empty = fota_rs_image_version {
             major: 0,
             minor: 0,
             revision: 0,
             build: 0,
         };
-        // SAFETY: `v` is a valid writable struct.
-        result(unsafe { f(self.t().ctx, &mut v) })?;
+        let v = self.ask(self.t().running_version, empty)?;
         Ok(crate::version::Version {
             major: v.major,
             minor: v.minor,
@@ -281,15 +316,13 @@ impl Port for CPort {
     }
 
     fn device_layout(&mut self) -> Result<DeviceLayout, Errno> {
-        let f = self.t().device_layout.ok_or(Errno::NotSup)?;
-        let mut l = fota_rs_device_layout {
+        let empty = fota_rs_device_layout {
             primary_addr: 0,
             primary_size: 0,
             ram_addr: 0,
             ram_size: 0,
         };
-        // SAFETY: `l` is a valid writable struct.
-        result(unsafe { f(self.t().ctx, &mut l) })?;
+        let l = self.ask(self.t().device_layout, empty)?;
         Ok(DeviceLayout {
             primary_addr: l.primary_addr,
             primary_size: l.primary_size,
@@ -299,27 +332,15 @@ impl Port for CPort {
     }
 
     fn s0_active(&mut self) -> Result<bool, Errno> {
-        let f = self.t().s0_active.ok_or(Errno::NotSup)?;
-        let mut active = false;
-        // SAFETY: `active` is a valid writable bool.
-        result(unsafe { f(self.t().ctx, &mut active) })?;
-        Ok(active)
+        self.ask(self.t().s0_active, false)
     }
 
     fn running_confirmed(&mut self) -> Result<bool, Errno> {
-        let f = self.t().running_confirmed.ok_or(Errno::NotSup)?;
-        let mut confirmed = false;
-        // SAFETY: `confirmed` is a valid writable bool.
-        result(unsafe { f(self.t().ctx, &mut confirmed) })?;
-        Ok(confirmed)
+        self.ask(self.t().running_confirmed, false)
     }
 
     fn modem_delta_offset(&mut self) -> Result<u32, Errno> {
-        let f = self.t().modem_delta_offset.ok_or(Errno::NotSup)?;
-        let mut off = 0u32;
-        // SAFETY: `off` is a valid writable u32.
-        result(unsafe { f(self.t().ctx, &mut off) })?;
-        Ok(off)
+        self.ask(self.t().modem_delta_offset, 0)
     }
 
     fn modem_delta_erase(&mut self) -> Result<(), Errno> {
