@@ -153,26 +153,26 @@ fn write_hint_code<const WORDS: bool>(code: u8, w: &mut dyn Out, host: &str) {
 /// The words of each [`Hint`], at its code minus one (a table rather than
 /// a match: one lookup in the `log-text` build).
 const HINT_WORDS: [&str; Hint::ALL.len()] = [
-    "the URL is longer than CONFIG_FOTA_RS_URL_MAX_LEN / the host longer than CONFIG_FOTA_RS_HOST_MAX_LEN; raise the limit",
-    "the URL is malformed (only http and https; no spaces or control characters)",
+    "raise CONFIG_FOTA_RS_URL_MAX_LEN or CONFIG_FOTA_RS_HOST_MAX_LEN",
+    "malformed URL: only http and https, no spaces or control characters",
     "no data from ",
-    "the connection kept dropping and the retries ran out: check coverage, or raise the retry count",
-    "the response head is larger than the 2 KiB receive buffer",
-    "the server kept answering 5xx; try again later",
+    "the connection kept dropping until the retries ran out: check coverage or raise the retry count",
+    "the receive buffer holds 2 KiB",
+    "the server kept answering 5xx: try again later",
     "writing the update target failed (MCUboot secondary slot, or the modem's DFU area for modem deltas): check the flash partition or the modem",
     "the image is in flash and verified, but marking it for MCUboot failed",
     "the download was cancelled",
     "the server's response was malformed or unexpected",
     "see the log for details",
-    "the server redirects and following redirects is off (max_redirects 0, CONFIG_FOTA_RS_MAX_REDIRECTS=0)",
-    "the server redirected more times than allowed (a redirect loop?); check the URL",
-    "the server redirected from https to http; refused to continue the download in clear text",
-    "the server announced a size past the slot's trailer start or below what it sent; refused",
-    "the server kept answering 5xx and the retries ran out; try again later",
+    "the server redirects but redirects are off (max_redirects 0, CONFIG_FOTA_RS_MAX_REDIRECTS=0)",
+    "more redirects than allowed (a redirect loop?): check the URL",
+    "the server redirected from https to http: refused to continue in clear text",
+    "refused: the server announced a size past the slot's trailer start or below what it sent",
+    "the server kept answering 5xx until the retries ran out: try again later",
 ];
 
 /// What follows the host in the words of [`Hint::NoData`].
-const NO_DATA_AFTER_HOST: &str = " within the socket timeout: check coverage, or raise the timeout";
+const NO_DATA_AFTER_HOST: &str = " within the socket timeout: check coverage or raise the timeout";
 
 /// What separates a line from its hint in words.
 const HINT: &str = " hint: ";
@@ -718,21 +718,21 @@ mod tests {
         // Each code has its own words (the table is by position).
         for (h, says) in [
             (Hint::UrlTooLong, "URL_MAX_LEN"),
-            (Hint::UrlMalformed, "the URL is malformed"),
+            (Hint::UrlMalformed, "malformed URL"),
             (Hint::NoData, "no data from "),
             (Hint::ConnDropped, "kept dropping"),
-            (Hint::HeadTooBig, "2 KiB receive buffer"),
-            (Hint::ServerBusy, "kept answering 5xx; try"),
+            (Hint::HeadTooBig, "receive buffer holds 2 KiB"),
+            (Hint::ServerBusy, "kept answering 5xx: try"),
             (Hint::Flash, "writing the update target failed"),
             (Hint::Schedule, "marking it for MCUboot failed"),
             (Hint::Cancelled, "the download was cancelled"),
             (Hint::BadResponse, "response was malformed"),
             (Hint::SeeLog, "see the log"),
-            (Hint::RedirectsOff, "following redirects is off"),
+            (Hint::RedirectsOff, "redirects are off"),
             (Hint::RedirectLoop, "a redirect loop?"),
             (Hint::RedirectToHttp, "from https to http"),
             (Hint::SizePastTrailer, "trailer start"),
-            (Hint::RetriesOut5xx, "the retries ran out; try again"),
+            (Hint::RetriesOut5xx, "the retries ran out: try again"),
         ] {
             assert!(h.words().0.contains(says), "{h:?}: {:?}", h.words());
         }
@@ -908,7 +908,7 @@ mod tests {
         );
         assert_eq!(
             expanded(&line(&d, Form::Compact)),
-            "stage=http error=ETIMEDOUT (timed out) sec_tags_tried=7 offset=4096 hint: no data from fota.test within the socket timeout: check coverage, or raise the timeout"
+            "stage=http error=ETIMEDOUT (timed out) sec_tags_tried=7 offset=4096 hint: no data from fota.test within the socket timeout: check coverage or raise the timeout"
         );
         let mut d = diag(Stage::Http, Errno::Again);
         d.note = Some(Hint::RetriesOut5xx);
