@@ -153,32 +153,33 @@ fn write_hint_code<const WORDS: bool>(code: u8, w: &mut dyn Out, host: &str) {
 /// The words of each [`Hint`], at its code minus one (a table rather than
 /// a match: one lookup in the `log-text` build).
 const HINT_WORDS: [&str; Hint::ALL.len()] = [
-    "the URL is longer than CONFIG_FOTA_RS_URL_MAX_LEN / the host longer than CONFIG_FOTA_RS_HOST_MAX_LEN; raise the limit",
-    "the URL is malformed (only http and https; no spaces or control characters)",
+    "raise CONFIG_FOTA_RS_URL_MAX_LEN or CONFIG_FOTA_RS_HOST_MAX_LEN",
+    "malformed URL: only http and https, no spaces or control characters",
     "no data from ",
-    "the connection kept dropping and the retries ran out: check coverage, or raise the retry count",
-    "the response head is larger than the 2 KiB receive buffer",
-    "the server kept answering 5xx; try again later",
+    "the connection kept dropping until the retries ran out: check coverage or raise the retry count",
+    "the receive buffer holds 2 KiB",
+    "the server kept answering 5xx: try again later",
     "writing the update target failed (MCUboot secondary slot, or the modem's DFU area for modem deltas): check the flash partition or the modem",
     "the image is in flash and verified, but marking it for MCUboot failed",
     "the download was cancelled",
     "the server's response was malformed or unexpected",
     "see the log for details",
-    "the server redirects and following redirects is off (max_redirects 0, CONFIG_FOTA_RS_MAX_REDIRECTS=0)",
-    "the server redirected more times than allowed (a redirect loop?); check the URL",
-    "the server redirected from https to http; refused to continue the download in clear text",
-    "the server announced a size past the slot's trailer start or below what it sent; refused",
-    "the server kept answering 5xx and the retries ran out; try again later",
+    "the server redirects but redirects are off (max_redirects 0, CONFIG_FOTA_RS_MAX_REDIRECTS=0)",
+    "more redirects than allowed (a redirect loop?): check the URL",
+    "the server redirected from https to http: refused to continue in clear text",
+    "refused: the server announced a size past the slot's trailer start or below what it sent",
+    "the server kept answering 5xx until the retries ran out: try again later",
 ];
 
 /// What follows the host in the words of [`Hint::NoData`].
-const NO_DATA_AFTER_HOST: &str = " within the socket timeout: check coverage, or raise the timeout";
+const NO_DATA_AFTER_HOST: &str = " within the socket timeout: check coverage or raise the timeout";
 
 /// What separates a line from its hint in words.
 const HINT: &str = " hint: ";
 
 /// The hint of every refused check, in both forms.
-const CHECK_HINT: &str = " hint: the image was downloaded and its hash is right, but it must not be installed on this device; nothing was scheduled";
+const CHECK_HINT: &str =
+    " hint: the image arrived intact but must not be installed here; nothing was scheduled";
 
 /// The last failure (or the state of the last download).
 #[derive(Clone, Debug)]
@@ -283,27 +284,27 @@ const NOTHING_ACCEPTS: u8 = 4;
 
 /// The hints in words, NUL-terminated ([`crate::text::word`]), with
 /// a [`SLOT`] where the host, port or tags go: a refused TLS handshake
-/// (0, or 1 when plain TCP to the port works; then 2, or 3 when the
+/// (0, then 1 when plain TCP to the port works, then 2, or 3 when the
 /// platform's detail names a mismatch), a refused TCP connect (4, 5 when
 /// a probe checked it, 6), then one word each.
-const SAID: &str = "the TLS handshake with \x01:\x01 was refused with sec_tag \x01\0\
-    TCP to \x01:\x01 works but the TLS handshake was refused with sec_tag \x01\0\
-    : the CA stored under that tag does not validate the server's certificate chain; provision the server's root CA (Amazon Root CA 1 for S3) under the tag or add a fallback tag\0\
-    : the server's certificate is not issued for \x01; use the host name the certificate names, or a certificate that names this host\0\
+const SAID: &str = "TLS handshake with \x01:\x01 refused with sec_tag \x01\0\
+    \x20(plain TCP to it works)\0\
+    : the CA under that tag does not validate the server's certificate chain; provision its root CA (Amazon Root CA 1 for S3) under the tag or add a fallback tag\0\
+    : the server's certificate is not issued for \x01: use its host name in the URL, or a certificate for this host\0\
     nothing accepts TCP connections on \x01:\x01\0\
-    \x20(checked with a plain TCP connect)\0\
-    , so this is not a certificate problem: check the URL's port and the server\0\
-    \x01 did not resolve: check the host name, the PDN and that the network is up\0\
-    an https URL needs a sec_tag holding the server's root CA\0\
-    this platform cannot check an IP address against the server's certificate: use the host name in the URL (CONFIG_FOTA_RS_ALLOW_TLS_IP_LITERAL allows it unchecked)\0\
-    the running image is not confirmed, so the secondary slot holds the previous image, MCUboot's only way back; confirm the running image first (boot_write_img_confirmed), or allow the overwrite (CONFIG_FOTA_RS_ALLOW_UNCONFIRMED_OVERWRITE); the slot was not touched\0\
-    the server refused access: a pre-signed URL may have expired; request a new one\0\
-    the file is not on the server: check the path\0\
-    the server did not honour the byte range asked for (or the file changed during the download)\0\
-    the image is larger than the secondary slot minus MCUboot's trailer: build a smaller image or enlarge the slot\0\
-    the image failed verification (SHA-256, TLVs or length): it was corrupted in transit or is not a signed MCUboot image; nothing was scheduled\0\
-    the image type is not the one expected by the caller\0\
-    this device cannot install this image type: MCUboot images go to the secondary slot, modem deltas need the platform's modem target, full modem images an external-flash target\0";
+    \x20(checked with plain TCP)\0\
+    : not a certificate problem; check the URL's port and the server\0\
+    check the host name \x01, the PDN and that the network is up\0\
+    https needs a sec_tag holding the server's root CA\0\
+    this platform cannot check a certificate for an IP address: use the host name in the URL (CONFIG_FOTA_RS_ALLOW_TLS_IP_LITERAL allows it unchecked)\0\
+    the running image is unconfirmed and the secondary slot holds MCUboot's way back: call boot_write_img_confirmed() first or set CONFIG_FOTA_RS_ALLOW_UNCONFIRMED_OVERWRITE; slot untouched\0\
+    a pre-signed URL may have expired: request a new one\0\
+    not on the server: check the path\0\
+    the server did not honour the range, or the file changed during the download\0\
+    it must fit the secondary slot minus MCUboot's trailer: shrink the image or enlarge the slot\0\
+    bad SHA-256, TLVs or length: corrupted in transit or not a signed MCUboot image; nothing was scheduled\0\
+    not the type the caller expects\0\
+    cannot install this image type here: MCUboot images need the secondary slot, modem deltas the platform's modem target, full modem images an external-flash target\0";
 
 impl Diag {
     pub const fn new() -> Diag {
@@ -392,22 +393,23 @@ impl Diag {
             return write_hint_code::<WORDS>(said, w, url.host.as_str());
         };
         w.put(HINT);
-        if word == TLS_REFUSED {
-            self.put_said(
-                w,
-                url,
-                word + u8::from(self.tcp_probe == TcpProbe::PortOpen),
-            );
-            // Only a port that can tell says so in its detail (the host
-            // port's "hostname mismatch" / "IP address mismatch").
-            let mismatch = crate::url::find_sub(self.detail.as_str(), " mismatch").is_some();
-            word = TLS_REFUSED + 2 + u8::from(mismatch);
-        } else if word == NOTHING_ACCEPTS {
+        if word == TLS_REFUSED || word == NOTHING_ACCEPTS {
+            // What was refused, then what the plain-TCP probe found, if
+            // it found what the refusal suggests.
             self.put_said(w, url, word);
-            if self.tcp_probe == TcpProbe::Refused {
+            let probed = if word == TLS_REFUSED {
+                TcpProbe::PortOpen
+            } else {
+                TcpProbe::Refused
+            };
+            if self.tcp_probe == probed {
                 self.put_said(w, url, word + 1);
             }
-            word += 2;
+            // Only a port that can tell says so in its detail (the host
+            // port's "hostname mismatch" / "IP address mismatch").
+            let mismatch = word == TLS_REFUSED
+                && crate::url::find_sub(self.detail.as_str(), " mismatch").is_some();
+            word += 2 + u8::from(mismatch);
         }
         self.put_said(w, url, word);
     }
@@ -716,21 +718,21 @@ mod tests {
         // Each code has its own words (the table is by position).
         for (h, says) in [
             (Hint::UrlTooLong, "URL_MAX_LEN"),
-            (Hint::UrlMalformed, "the URL is malformed"),
+            (Hint::UrlMalformed, "malformed URL"),
             (Hint::NoData, "no data from "),
             (Hint::ConnDropped, "kept dropping"),
-            (Hint::HeadTooBig, "2 KiB receive buffer"),
-            (Hint::ServerBusy, "kept answering 5xx; try"),
+            (Hint::HeadTooBig, "receive buffer holds 2 KiB"),
+            (Hint::ServerBusy, "kept answering 5xx: try"),
             (Hint::Flash, "writing the update target failed"),
             (Hint::Schedule, "marking it for MCUboot failed"),
             (Hint::Cancelled, "the download was cancelled"),
             (Hint::BadResponse, "response was malformed"),
             (Hint::SeeLog, "see the log"),
-            (Hint::RedirectsOff, "following redirects is off"),
+            (Hint::RedirectsOff, "redirects are off"),
             (Hint::RedirectLoop, "a redirect loop?"),
             (Hint::RedirectToHttp, "from https to http"),
             (Hint::SizePastTrailer, "trailer start"),
-            (Hint::RetriesOut5xx, "the retries ran out; try again"),
+            (Hint::RetriesOut5xx, "the retries ran out: try again"),
         ] {
             assert!(h.words().0.contains(says), "{h:?}: {:?}", h.words());
         }
@@ -802,35 +804,35 @@ mod tests {
         };
         let cases = [
             (tls(TcpProbe::PortOpen, "certificate verify failed"),
-             "stage=tls error=ECONNREFUSED (connection refused) sec_tags_tried=1003 offset=4096 detail=\"certificate verify failed\" hint: TCP to fota.test:8443 works but the TLS handshake was refused with sec_tag 1003: the CA stored under that tag does not validate the server's certificate chain; provision the server's root CA (Amazon Root CA 1 for S3) under the tag or add a fallback tag"),
+             "stage=tls error=ECONNREFUSED (connection refused) sec_tags_tried=1003 offset=4096 detail=\"certificate verify failed\" hint: TLS handshake with fota.test:8443 refused with sec_tag 1003 (plain TCP to it works): the CA under that tag does not validate the server's certificate chain; provision its root CA (Amazon Root CA 1 for S3) under the tag or add a fallback tag"),
             (tls(TcpProbe::NotDone, ""),
-             "stage=tls error=ECONNREFUSED (connection refused) sec_tags_tried=1003 offset=4096 hint: the TLS handshake with fota.test:8443 was refused with sec_tag 1003: the CA stored under that tag does not validate the server's certificate chain; provision the server's root CA (Amazon Root CA 1 for S3) under the tag or add a fallback tag"),
+             "stage=tls error=ECONNREFUSED (connection refused) sec_tags_tried=1003 offset=4096 hint: TLS handshake with fota.test:8443 refused with sec_tag 1003: the CA under that tag does not validate the server's certificate chain; provision its root CA (Amazon Root CA 1 for S3) under the tag or add a fallback tag"),
             (tls(TcpProbe::PortOpen, "hostname mismatch: fota.test"),
-             "stage=tls error=ECONNREFUSED (connection refused) sec_tags_tried=1003 offset=4096 detail=\"hostname mismatch: fota.test\" hint: TCP to fota.test:8443 works but the TLS handshake was refused with sec_tag 1003: the server's certificate is not issued for fota.test; use the host name the certificate names, or a certificate that names this host"),
+             "stage=tls error=ECONNREFUSED (connection refused) sec_tags_tried=1003 offset=4096 detail=\"hostname mismatch: fota.test\" hint: TLS handshake with fota.test:8443 refused with sec_tag 1003 (plain TCP to it works): the server's certificate is not issued for fota.test: use its host name in the URL, or a certificate for this host"),
             (diag(Stage::Tls, Errno::Inval),
-             "stage=tls error=EINVAL (invalid argument) offset=4096 hint: an https URL needs a sec_tag holding the server's root CA"),
+             "stage=tls error=EINVAL (invalid argument) offset=4096 hint: https needs a sec_tag holding the server's root CA"),
             (diag(Stage::Tls, Errno::NotSup),
-             "stage=tls error=ENOTSUP (not supported) offset=4096 hint: this platform cannot check an IP address against the server's certificate: use the host name in the URL (CONFIG_FOTA_RS_ALLOW_TLS_IP_LITERAL allows it unchecked)"),
+             "stage=tls error=ENOTSUP (not supported) offset=4096 hint: this platform cannot check a certificate for an IP address: use the host name in the URL (CONFIG_FOTA_RS_ALLOW_TLS_IP_LITERAL allows it unchecked)"),
             ({ let mut d = diag(Stage::Connect, Errno::ConnRefused); d.tcp_probe = TcpProbe::Refused; d },
-             "stage=connect error=ECONNREFUSED (connection refused) offset=4096 hint: nothing accepts TCP connections on fota.test:8443 (checked with a plain TCP connect), so this is not a certificate problem: check the URL's port and the server"),
+             "stage=connect error=ECONNREFUSED (connection refused) offset=4096 hint: nothing accepts TCP connections on fota.test:8443 (checked with plain TCP): not a certificate problem; check the URL's port and the server"),
             (diag(Stage::Dns, Errno::HostUnreach),
-             "stage=dns error=EHOSTUNREACH (host name did not resolve) offset=4096 hint: fota.test did not resolve: check the host name, the PDN and that the network is up"),
+             "stage=dns error=EHOSTUNREACH (host name did not resolve) offset=4096 hint: check the host name fota.test, the PDN and that the network is up"),
             (http(Errno::Access, 403),
-             "stage=http error=EACCES (access denied) http_status=403 offset=4096 hint: the server refused access: a pre-signed URL may have expired; request a new one"),
+             "stage=http error=EACCES (access denied) http_status=403 offset=4096 hint: a pre-signed URL may have expired: request a new one"),
             (http(Errno::NoEnt, 404),
-             "stage=http error=ENOENT (not found) http_status=404 offset=4096 hint: the file is not on the server: check the path"),
+             "stage=http error=ENOENT (not found) http_status=404 offset=4096 hint: not on the server: check the path"),
             (http(Errno::Range, 416),
-             "stage=http error=ERANGE (response does not match the requested range) http_status=416 offset=4096 hint: the server did not honour the byte range asked for (or the file changed during the download)"),
+             "stage=http error=ERANGE (response does not match the range) http_status=416 offset=4096 hint: the server did not honour the range, or the file changed during the download"),
             (diag(Stage::Image, Errno::IlSeq),
-             "stage=image error=EILSEQ (image integrity check failed) offset=4096 hint: the image failed verification (SHA-256, TLVs or length): it was corrupted in transit or is not a signed MCUboot image; nothing was scheduled"),
+             "stage=image error=EILSEQ (image integrity check failed) offset=4096 hint: bad SHA-256, TLVs or length: corrupted in transit or not a signed MCUboot image; nothing was scheduled"),
             (diag(Stage::Image, Errno::NoExec),
-             "stage=image error=ENOEXEC (image type does not match the expected type) offset=4096 hint: the image type is not the one expected by the caller"),
+             "stage=image error=ENOEXEC (unexpected image type) offset=4096 hint: not the type the caller expects"),
             (diag(Stage::Image, Errno::FileTooBig),
-             "stage=image error=EFBIG (image larger than the slot) offset=4096 hint: the image is larger than the secondary slot minus MCUboot's trailer: build a smaller image or enlarge the slot"),
+             "stage=image error=EFBIG (image larger than the slot) offset=4096 hint: it must fit the secondary slot minus MCUboot's trailer: shrink the image or enlarge the slot"),
             (diag(Stage::Image, Errno::NotSup),
-             "stage=image error=ENOTSUP (not supported) offset=4096 hint: this device cannot install this image type: MCUboot images go to the secondary slot, modem deltas need the platform's modem target, full modem images an external-flash target"),
+             "stage=image error=ENOTSUP (not supported) offset=4096 hint: cannot install this image type here: MCUboot images need the secondary slot, modem deltas the platform's modem target, full modem images an external-flash target"),
             (diag(Stage::Image, Errno::Access),
-             "stage=image error=EACCES (access denied) offset=4096 hint: the running image is not confirmed, so the secondary slot holds the previous image, MCUboot's only way back; confirm the running image first (boot_write_img_confirmed), or allow the overwrite (CONFIG_FOTA_RS_ALLOW_UNCONFIRMED_OVERWRITE); the slot was not touched"),
+             "stage=image error=EACCES (access denied) offset=4096 hint: the running image is unconfirmed and the secondary slot holds MCUboot's way back: call boot_write_img_confirmed() first or set CONFIG_FOTA_RS_ALLOW_UNCONFIRMED_OVERWRITE; slot untouched"),
         ];
         for (d, want) in cases {
             assert_eq!(line(&d, Form::Compact), want);
@@ -906,7 +908,7 @@ mod tests {
         );
         assert_eq!(
             expanded(&line(&d, Form::Compact)),
-            "stage=http error=ETIMEDOUT (timed out) sec_tags_tried=7 offset=4096 hint: no data from fota.test within the socket timeout: check coverage, or raise the timeout"
+            "stage=http error=ETIMEDOUT (timed out) sec_tags_tried=7 offset=4096 hint: no data from fota.test within the socket timeout: check coverage or raise the timeout"
         );
         let mut d = diag(Stage::Http, Errno::Again);
         d.note = Some(Hint::RetriesOut5xx);
@@ -954,13 +956,13 @@ mod tests {
         });
         assert_eq!(
             line(&d, Form::Compact),
-            std::format!("stage=image error=ENOEXEC (image type does not match the expected type) offset=4096 check=version refused=not_newer image=1.2.0+0 running=1.3.0+0{CHECK_HINT}")
+            std::format!("stage=image error=ENOEXEC (unexpected image type) offset=4096 check=version refused=not_newer image=1.2.0+0 running=1.3.0+0{CHECK_HINT}")
         );
         let mut d = diag(Stage::Image, Errno::NoExec);
         d.check.set(refusals()[10]);
         assert_eq!(
             line(&d, Form::Compact),
-            std::format!("stage=image error=ENOEXEC (image type does not match the expected type) offset=4096 check=layout refused=linked_elsewhere linked_for=0x00020200 needed=0x00010200 primary=0x00010000 header=0x00000200 reset=0x00020a01 code=0x00010200..0x00014000{CHECK_HINT}")
+            std::format!("stage=image error=ENOEXEC (unexpected image type) offset=4096 check=layout refused=linked_elsewhere linked_for=0x00020200 needed=0x00010200 primary=0x00010000 header=0x00000200 reset=0x00020a01 code=0x00010200..0x00014000{CHECK_HINT}")
         );
     }
 

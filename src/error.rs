@@ -183,9 +183,9 @@ const PLAIN_DESCRIPTIONS: &str = "invalid argument\0\
     not found\0\
     not supported\0\
     access denied\0\
-    response does not match the requested range\0\
+    response does not match the range\0\
     image integrity check failed\0\
-    image type does not match the expected type\0";
+    unexpected image type\0";
 
 /// The descriptions of the other errnos, in the order of their
 /// discriminants (`log-text` builds and host tools).
@@ -312,13 +312,13 @@ mod tests {
             (NotSup, "not supported", true),
             (NoMem, "out of buffer space", false),
             (Access, "access denied", true),
-            (Range, "response does not match the requested range", true),
+            (Range, "response does not match the range", true),
             (Canceled, "cancelled", false),
             (IlSeq, "image integrity check failed", true),
             (MsgSize, "message too large for the transport", false),
             (ConnAborted, "connection aborted", false),
             (NetUnreach, "network unreachable", false),
-            (NoExec, "image type does not match the expected type", true),
+            (NoExec, "unexpected image type", true),
             (Fault, "internal error", false),
         ];
         assert_eq!(words.len(), Fault as usize);
