@@ -1,28 +1,29 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# scripts/check-footprint.sh: issue 5's footprint targets hold on the
-# Cortex-M33, at the two ends of what Kconfig selects, each linked by
-# scripts/size.sh:
+# scripts/check-footprint.sh: the footprint targets hold on the Cortex-M33,
+# at the two ends of what Kconfig selects and at its defaults, each linked
+# by scripts/size.sh:
 #
-#   default build (the Kconfig defaults: scripts/size.sh) and the build
-#   with every optional part (log records up to INF, log text):
+#   default build (the Kconfig defaults of issue 16's application: INF
+#   records as ids, the failure line's words for the failures people meet):
+#       no panic path; static RAM at most 4 KiB; flash at most 24 KiB
+#   the build with every optional part (log records up to INF, log text):
 #       no panic path; static RAM at most 4 KiB
 #   minimal build (no optional part, no log record):
 #       no panic path; static RAM at most 4 KiB; flash at most 20 KiB
 #
-# A change that crosses the flash budget of the minimal build fails here,
-# not in a later measurement (docs/performance.md has the figures and what
-# each optional part weighs). The flash target is the engine's, the code
-# every build carries (docs/performance.md, "The 20 KiB target decided");
-# the other two carry parts and log records on top (figures in
-# docs/performance.md).
+# A change that crosses a flash budget fails here, not in a later
+# measurement (docs/performance.md has the figures and what each optional
+# part weighs). The 20 KiB target is the engine's, the code every build
+# carries (docs/performance.md, "The 20 KiB target decided"); the 24 KiB
+# one is issue 16's, for what an application gets without choosing.
 #
 # Not checked: the `signature` feature (Kconfig FOTA_RS_SIGNATURE), whose
 # p256/elliptic-curve dependencies carry their own panic paths.
 #
-# The budgets are tests/size/report.py's (20480 and 4096 bytes), read back
-# from its JSON report, which has a flash budget for the minimal build only;
+# The budgets are tests/size/report.py's (20480, 24576 and 4096 bytes), read
+# back from its JSON report, which has a flash budget for those two builds;
 # FLASH_BUDGET, RAM_BUDGET in the environment lower them (to see this check
 # fail).
 set -euo pipefail
@@ -62,7 +63,7 @@ for cfg in "" every-part minimal; do
 		echo "footprint: FAILED: $name build: flash $flash bytes, budget $flash_budget (over by $((flash - flash_budget)))"
 		fail=1
 	fi
-	[ "$flash_budget" = None ] || engine_budget=$flash_budget
+	[ "$flash_budget" = None ] || budgets="${budgets:+$budgets, }$name build within $flash_budget"
 done
 [ "$fail" = 0 ] || exit 1
-echo "footprint: OK (minimal build within $engine_budget bytes of flash; all three builds within $ram_budget bytes of static RAM, no panic path)"
+echo "footprint: OK (flash: $budgets bytes; all three builds within $ram_budget bytes of static RAM, no panic path)"

@@ -33,9 +33,10 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-# The flash target is the engine's, what every build carries: the minimal
-# build is held to it, others only report their size.
-ENGINE_BUILD=()
+# The flash budgets (tests/size/report.py): the engine's 20 KiB for the
+# minimal build, what every build carries; issue 16's 24 KiB for the build
+# the Kconfig defaults give. Other builds only report their size.
+FLASH_TARGET=()
 # The Cargo features cmake/fota_rs_rust.cmake passes for the Kconfig defaults
 # of issue 16's application: an nRF9160 with the modem library and MCUboot,
 # log level INF, no settings subsystem (so no progress save: it depends on
@@ -44,10 +45,13 @@ ENGINE_BUILD=()
 # the Kconfig defaults it starts from.
 KCONFIG_DEFAULT_FEATURES=modem-delta,b1,image-checks,redirects,log-max-info
 case "${SIZE_CARGO_FLAGS:-}" in
-"") SIZE_CARGO_FLAGS="--no-default-features --features $KCONFIG_DEFAULT_FEATURES" ;;
+"")
+	SIZE_CARGO_FLAGS="--no-default-features --features $KCONFIG_DEFAULT_FEATURES"
+	FLASH_TARGET=(--flash-target kconfig-default)
+	;;
 minimal)
 	SIZE_CARGO_FLAGS="--no-default-features --features log-off"
-	ENGINE_BUILD=(--engine-build)
+	FLASH_TARGET=(--flash-target engine)
 	;;
 every-part) SIZE_CARGO_FLAGS="" ;;
 esac
@@ -117,5 +121,5 @@ grep -q 'Tag_ABI_VFP_args: VFP registers' <<<"$attrs" || die "fota.elf is not ha
 
 python3 "$ROOT/tests/size/report.py" --elf "$OUT/fota.elf" --map "$OUT/fota.map" \
 	--baseline-elf "$OUT/base.elf" --baseline-map "$OUT/base.map" --su "$OUT" \
-	--tools "$PREFIX" --json "$OUT/report.json" "${ENGINE_BUILD[@]}" | tee "$OUT/report.txt"
+	--tools "$PREFIX" --json "$OUT/report.json" "${FLASH_TARGET[@]}" | tee "$OUT/report.txt"
 tail -n 1 "$OUT/report.txt" >"$OUT/summary.txt"
