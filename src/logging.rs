@@ -230,6 +230,14 @@ impl<'a, 'b: 'a> From<&'a crate::text::Hex<'b>> for Arg<'a> {
     }
 }
 
+/// A fixed text by its code: a number in an id line, the text in words
+/// ([`crate::records::write_words`]).
+impl From<crate::records::Code> for Arg<'_> {
+    fn from(c: crate::records::Code) -> Self {
+        Arg::Num(c.0.into())
+    }
+}
+
 impl<'a> From<&'a str> for Arg<'a> {
     fn from(s: &'a str) -> Self {
         Arg::Str(s)

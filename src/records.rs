@@ -20,17 +20,37 @@ pub struct Record {
     pub message: &'static str,
     /// Names of the values, in the order the call site passes them.
     pub keys: &'static [&'static str],
+    /// For each key, the texts its value is one of, with their codes;
+    /// empty for a key whose value is free. An id line carries such a
+    /// value as its code's number ([`Code`]), the words carry the text.
+    pub words: &'static [&'static [(u8, &'static str)]],
 }
 
+/// A value that is one of its key's fixed texts (`why{...}` in the
+/// table), by its code: the number in an id line, the text in words. The codes
+/// are stable like the ids: never renumber one, add new ones at the end.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Code(pub u8);
+
 macro_rules! records {
-    ($($name:ident = $id:literal $level:ident $message:literal [$($key:ident)*];)*) => {
+    ($($name:ident = $id:literal $level:ident $message:literal
+        [$($key:ident $({$($code:literal $cname:ident $word:literal)*})?)*];)*) => {
         $(
             pub const $name: Record = Record {
                 id: $id,
                 level: Level::$level,
                 message: $message,
                 keys: &[$(stringify!($key)),*],
+                words: &[$(&[$($(($code, $word)),*)?]),*],
             };
+            /// The codes of this record's fixed texts (empty when it has none).
+            #[allow(non_snake_case)]
+            pub mod $name {
+                $($($(
+                    #[doc = $word]
+                    pub const $cname: super::Code = super::Code($code);
+                )*)?)*
+            }
         )*
         /// Every record (the decoder's table).
         #[cfg(any(feature = "log-text", test))]
@@ -70,7 +90,11 @@ records! {
     UPGRADE_REQUESTED = 25 Info "Upgrade requested" [swap];
     B1_NOT_AVAILABLE = 26 Error "\"s0 s1\" file form needs CONFIG_FOTA_RS_B1_IMAGES and the active B1 slot from the port" [error];
     // src/engine/pipeline.rs
-    PIPELINE_STOPPED = 27 Info "no more pipelined requests" [why host];
+    PIPELINE_STOPPED = 27 Info "no more pipelined requests" [why{
+        1 NO_RESPONSE "no response to pipelined requests"
+        2 BROKE "the connection broke with pipelined requests in flight"
+        3 MISMATCH "a response did not match its pipelined request"
+    } host];
     FRAG_FIT_SIZED = 28 Debug "ranges sized to the response buffer" [head range];
     FRAG_FIT_MISSED = 29 Warn "a response did not fit the buffer (FOTA_RS_FRAG_FIT)" [head fit];
     OTHER_RANGE = 30 Error "server sent another range" [asked first last];
@@ -153,10 +177,22 @@ pub fn by_id(id: u16) -> Option<&'static Record> {
 #[cfg(any(feature = "log-text", test))]
 pub fn write_words(out: &mut dyn crate::text::Out, record: &Record, values: &[Arg<'_>]) {
     out.put(record.message);
-    for (key, value) in record.keys.iter().zip(values) {
+    for (i, (key, value)) in record.keys.iter().zip(values).enumerate() {
         out.text(" ").text(key).text("=");
-        value.write(out);
+        match (value, record.words.get(i)) {
+            (&Arg::Num(code), Some(words)) => match word(words, code) {
+                Some(text) => out.put(text),
+                None => value.write(out),
+            },
+            _ => value.write(out),
+        }
     }
+}
+
+/// The text of a fixed-text value's code.
+#[cfg(any(feature = "log-text", test))]
+fn word(words: &[(u8, &'static str)], code: u32) -> Option<&'static str> {
+    words.iter().find(|w| u32::from(w.0) == code).map(|w| w.1)
 }
 
 /// Most values a record has (a check in the tests keeps it so).
@@ -218,16 +254,45 @@ fn parse(line: &str) -> Option<(&'static Record, heapless::Vec<Arg<'_>, MAX_KEYS
     match (record.keys.len(), rest) {
         (0, None) => {}
         (n, Some(mut rest)) if n > 0 => {
-            for _ in 1..n {
-                let (value, tail) = crate::url::split_once_byte(rest, b' ')?;
+            for i in 0..n {
+                let words = record.words.get(i).copied().unwrap_or(&[]);
+                let (value, tail) = next_value(rest, words, i + 1 == n)?;
                 values.push(Arg::Str(value)).ok()?;
                 rest = tail;
             }
-            values.push(Arg::Str(rest)).ok()?;
         }
         _ => return None,
     }
     Some((record, values))
+}
+
+/// The next value of an id line and what follows it: up to the next
+/// space, or the rest of the line for the last value. A key with fixed
+/// texts gets the text of its `#N`, and also takes its text as builds
+/// before the codes wrote it (spaces and all, where a space-separated
+/// split would cut it).
+#[cfg(any(feature = "log-text", test))]
+fn next_value<'a>(
+    rest: &'a str,
+    words: &[(u8, &'static str)],
+    last: bool,
+) -> Option<(&'a str, &'a str)> {
+    for &(_, text) in words {
+        match rest.strip_prefix(text) {
+            Some("") if last => return Some((text, "")),
+            Some(after) if !last && after.starts_with(' ') => {
+                return Some((text, after.get(1..).unwrap_or("")));
+            }
+            _ => {}
+        }
+    }
+    let (value, tail) = if last {
+        (rest, "")
+    } else {
+        crate::url::split_once_byte(rest, b' ')?
+    };
+    let coded = value.parse().ok().and_then(|c| word(words, c));
+    Some((coded.unwrap_or(value), tail))
 }
 
 #[cfg(test)]
@@ -235,7 +300,7 @@ mod tests {
     use super::*;
     extern crate std;
     use crate::text::Out;
-    use std::string::String;
+    use std::string::{String, ToString};
     use std::vec::Vec;
 
     struct S(String);
@@ -342,6 +407,69 @@ mod tests {
                 words.0["[00:00:01.000,000] <inf> fota_rs: ".len()..]
             );
         }
+    }
+
+    /// A value that is one of its key's fixed texts: its code in the id
+    /// line gives the text, as the words a `log-text` build writes; the
+    /// text itself, as builds before the codes sent it (spaces and all),
+    /// decodes to the same words.
+    #[test]
+    fn fixed_texts_decode_to_their_words() {
+        let mut coded = 0;
+        for r in ALL {
+            assert_eq!(r.words.len(), r.keys.len(), "{}", r.message);
+            for (i, words) in r.words.iter().enumerate() {
+                let mut codes: Vec<u8> = words.iter().map(|w| w.0).collect();
+                codes.sort_unstable();
+                codes.dedup();
+                assert_eq!(codes.len(), words.len(), "{}: a code twice", r.message);
+                for &(code, text) in words.iter() {
+                    assert!(code > 0 && !text.is_empty());
+                    let others = ["fota.example.com", "12288", "x", "y"];
+                    let mut values: Vec<Arg> = (0..r.keys.len())
+                        .map(|k| Arg::Str(others[k % others.len()]))
+                        .collect();
+                    values[i] = Arg::from(Code(code));
+                    let want: Vec<String> = r
+                        .keys
+                        .iter()
+                        .enumerate()
+                        .map(|(k, key)| {
+                            let v = if k == i {
+                                text
+                            } else {
+                                others[k % others.len()]
+                            };
+                            std::format!("{key}={v}")
+                        })
+                        .collect();
+                    let want = std::format!("<inf> fota_rs: {} {}", r.message, want.join(" "));
+                    let mut words = S(String::from("<inf> fota_rs: "));
+                    write_words(&mut words, r, &values);
+                    assert_eq!(words.0, want);
+                    let mut ids = S(String::new());
+                    write_ids(&mut ids, r.id, &values);
+                    assert_eq!(ids.0.split(' ').nth(i + 1), Some(&*code.to_string()));
+                    assert_eq!(expanded(&std::format!("<inf> fota_rs: {}", ids.0)), want);
+                    values[i] = Arg::Str(text);
+                    let mut old = S(String::new());
+                    write_ids(&mut old, r.id, &values);
+                    assert_eq!(expanded(&std::format!("<inf> fota_rs: {}", old.0)), want);
+                    coded += 1;
+                }
+            }
+        }
+        assert!(coded >= 3, "{coded} fixed texts");
+        assert_eq!(
+            expanded("<inf> fota_rs: #27 2 fota.example.com"),
+            "<inf> fota_rs: no more pipelined requests \
+             why=the connection broke with pipelined requests in flight host=fota.example.com"
+        );
+        // An unknown code stays a number.
+        assert_eq!(
+            expanded("#27 9 h"),
+            "no more pipelined requests why=9 host=h"
+        );
     }
 
     #[test]

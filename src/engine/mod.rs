@@ -26,6 +26,7 @@ use crate::error::{Errno, Error, Stage};
 use crate::image::{ImageSet, ImageType};
 use crate::mcuboot::PROGRESS_KEY;
 use crate::port::{Handle, Port};
+use crate::records::PIPELINE_STOPPED;
 use crate::url::{Limits, Url};
 use core::sync::atomic::{AtomicBool, Ordering};
 use pipeline::InFlight;
@@ -518,9 +519,9 @@ impl Engine {
                 // in flight, the rest of this download asks one at a time.
                 if e.errno.is_transient() && self.in_flight.len() > 1 {
                     self.stop_pipelining(if e.errno == Errno::TimedOut {
-                        "no response to pipelined requests"
+                        PIPELINE_STOPPED::NO_RESPONSE
                     } else {
-                        "the connection broke with pipelined requests in flight"
+                        PIPELINE_STOPPED::BROKE
                     });
                 }
                 // The same failure is what a modem shows for a response
@@ -557,7 +558,7 @@ impl Engine {
                 }
                 Err(e) if e.errno == Errno::Range && self.pipeline_broken => {
                     self.pipeline_broken = false;
-                    self.stop_pipelining("a response did not match its pipelined request");
+                    self.stop_pipelining(PIPELINE_STOPPED::MISMATCH);
                     self.close(port);
                     continue;
                 }
