@@ -87,7 +87,7 @@ records! {
     DELTA_HANDED_OVER = 22 Info "Modem delta handed over; the modem applies it at its next start" [bytes];
     IMAGE_VERIFIED = 23 Info "Image verified, SHA-256 matches" [version bytes];
     UPGRADE_REFUSED = 24 Error "Upgrade refused" [check refused];
-    UPGRADE_REQUESTED = 25 Info "Upgrade requested" [swap];
+    UPGRADE_REQUESTED = 25 Info "Upgrade requested" [swap{1 TEST "test" 2 PERMANENT "permanent"}];
     B1_NOT_AVAILABLE = 26 Error "\"s0 s1\" file form needs CONFIG_FOTA_RS_B1_IMAGES and the active B1 slot from the port" [error];
     // src/engine/pipeline.rs
     PIPELINE_STOPPED = 27 Info "no more pipelined requests" [why{

@@ -26,7 +26,7 @@ use crate::error::{Errno, Error, Stage};
 use crate::image::{ImageSet, ImageType};
 use crate::mcuboot::PROGRESS_KEY;
 use crate::port::{Handle, Port};
-use crate::records::PIPELINE_STOPPED;
+use crate::records::{PIPELINE_STOPPED, UPGRADE_REQUESTED};
 use crate::url::{Limits, Url};
 use core::sync::atomic::{AtomicBool, Ordering};
 use pipeline::InFlight;
@@ -657,9 +657,9 @@ impl Engine {
         crate::logging::info!(
             UPGRADE_REQUESTED,
             swap = if self.cfg.permanent {
-                "permanent"
+                UPGRADE_REQUESTED::PERMANENT
             } else {
-                "test"
+                UPGRADE_REQUESTED::TEST
             }
         );
         Ok(Finished {
