@@ -63,7 +63,12 @@ records! {
     NO_SIGNATURE_SUPPORT = 1 Error "a verification key is configured but this build has no signature support (FOTA_RS_SIGNATURE)" [];
     BAD_VERIFY_KEY = 2 Error "verification key is not a P-256 SubjectPublicKeyInfo DER (imgtool getpub)" [];
     URL_LIMITS = 3 Error "URL limits outside 1 ..= the built-in capacity" [host_max path_max host_cap path_cap];
-    PART_LEFT_OUT = 4 Error "the configuration asks for a part this build leaves out" [set];
+    PART_LEFT_OUT = 4 Error "the configuration asks for a part this build leaves out" [set{
+        1 MAX_REDIRECTS "CONFIG_FOTA_RS_MAX_REDIRECTS"
+        2 PROGRESS_SAVE "CONFIG_FOTA_RS_PROGRESS_SAVE"
+        3 FRAG_FIT "CONFIG_FOTA_RS_FRAG_FIT"
+        4 IMAGE_CHECKS "CONFIG_FOTA_RS_CHECK_LAYOUT / CONFIG_FOTA_RS_ALLOW_DOWNGRADE"
+    }];
     CANCELLED = 5 Info "Download cancelled" [];
     FAILED = 6 Error "Download failed" [diag];
     // src/checks.rs
@@ -464,6 +469,10 @@ mod tests {
             expanded("<inf> fota_rs: #27 2 fota.example.com"),
             "<inf> fota_rs: no more pipelined requests \
              why=the connection broke with pipelined requests in flight host=fota.example.com"
+        );
+        assert_eq!(
+            expanded("#4 3"),
+            "the configuration asks for a part this build leaves out set=CONFIG_FOTA_RS_FRAG_FIT"
         );
         // An unknown code stays a number.
         assert_eq!(

@@ -117,18 +117,20 @@ impl Config {
     }
 
     /// The first part this configuration asks for that the build leaves out
-    /// (a cargo feature it was built without), as the Kconfig option to set.
-    pub fn needs_left_out(&self) -> Option<&'static str> {
+    /// (a cargo feature it was built without), as the Kconfig option to set
+    /// (a fixed text of the `PART_LEFT_OUT` record).
+    pub fn needs_left_out(&self) -> Option<crate::records::Code> {
+        use crate::records::PART_LEFT_OUT as SET;
         if self.max_redirects > 0 && !cfg!(feature = "redirects") {
-            Some("CONFIG_FOTA_RS_MAX_REDIRECTS")
+            Some(SET::MAX_REDIRECTS)
         } else if self.progress_save && !cfg!(feature = "progress-save") {
-            Some("CONFIG_FOTA_RS_PROGRESS_SAVE")
+            Some(SET::PROGRESS_SAVE)
         } else if self.frag_fit > 0 && !cfg!(feature = "frag-fit") {
-            Some("CONFIG_FOTA_RS_FRAG_FIT")
+            Some(SET::FRAG_FIT)
         } else if (self.checks.layout || !self.checks.allow_downgrade)
             && !cfg!(feature = "image-checks")
         {
-            Some("CONFIG_FOTA_RS_CHECK_LAYOUT / CONFIG_FOTA_RS_ALLOW_DOWNGRADE")
+            Some(SET::IMAGE_CHECKS)
         } else {
             None
         }
