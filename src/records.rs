@@ -117,7 +117,12 @@ records! {
     RESUMING = 41 Info "Resuming (hash rebuilt from flash)" [offset total];
     // src/engine/sink.rs
     UNCONFIRMED_OVERWRITE = 42 Error "the running image is not confirmed, and the slot holds the previous image MCUboot would revert to; confirm the running image first (boot_write_img_confirmed) or allow the overwrite (CONFIG_FOTA_RS_ALLOW_UNCONFIRMED_OVERWRITE)" [];
-    NEEDS_EXTERNAL_FLASH = 43 Error "this image type needs an external-flash target, which this device does not have" [image];
+    // The image codes are `enum fota_rs_image_type`'s (`ImageType`).
+    NEEDS_EXTERNAL_FLASH = 43 Error "this image type needs an external-flash target, which this device does not have" [image{
+        1 MCUBOOT "MCUboot"
+        2 MODEM_DELTA "modem delta"
+        3 FULL_MODEM "full modem"
+    }];
     NO_DELTA_TARGET = 44 Error "no modem delta target (CONFIG_FOTA_RS_TARGET_MODEM_DELTA, or the platform has none)" [];
     DELTA_CONTINUED = 45 Info "The modem holds part of this delta; continuing from there" [bytes];
     DELTA_ERASING = 46 Info "Erasing the modem's firmware update area" [];
@@ -479,6 +484,28 @@ mod tests {
             expanded("#27 9 h"),
             "no more pipelined requests why=9 host=h"
         );
+    }
+
+    /// NEEDS_EXTERNAL_FLASH sends the found type's `ImageType` number.
+    #[test]
+    fn image_codes_are_the_image_types() {
+        use crate::image::ImageType;
+        for (t, code, name) in [
+            (ImageType::Mcuboot, NEEDS_EXTERNAL_FLASH::MCUBOOT, "MCUboot"),
+            (
+                ImageType::ModemDelta,
+                NEEDS_EXTERNAL_FLASH::MODEM_DELTA,
+                "modem delta",
+            ),
+            (
+                ImageType::FullModem,
+                NEEDS_EXTERNAL_FLASH::FULL_MODEM,
+                "full modem",
+            ),
+        ] {
+            assert_eq!(Code(t as u8), code);
+            assert_eq!(word(NEEDS_EXTERNAL_FLASH.words[0], t as u32), Some(name));
+        }
     }
 
     #[test]

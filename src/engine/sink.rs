@@ -119,7 +119,10 @@ impl Sink {
                     return Ok(());
                 }
                 _ => {
-                    crate::logging::error!(NEEDS_EXTERNAL_FLASH, image = found.name());
+                    crate::logging::error!(
+                        NEEDS_EXTERNAL_FLASH,
+                        image = crate::records::Code(found as u8)
+                    );
                     return Err(img(Errno::NotSup));
                 }
             }
