@@ -151,8 +151,12 @@ impl Arg<'_> {
             Arg::Version(v) => crate::checks::put_version(out, v),
             Arg::Refusal(c) => c.write_text(out),
             Arg::Failure(d, u) => d.write_text(out, u),
+            // Only the signature record has them: no hex writer here
+            // in builds without it.
             Arg::Hex(b) => {
-                out.hex(b);
+                if cfg!(feature = "signature") {
+                    out.hex(b);
+                }
             }
         }
     }
