@@ -10,6 +10,9 @@
 //! the same text a `log-text` build hands its port. Ids are never reused
 //! or renumbered: a log taken from an older firmware decodes with a newer
 //! table. A new record takes the next free id; a removed one leaves a gap.
+//! A key whose value is one of a few fixed texts lists them with codes
+//! (`why{1 NO_RESPONSE "..."}`): the device sends the code, the words
+//! the text ([`Code`]).
 
 use crate::logging::{Arg, Level};
 
@@ -20,10 +23,15 @@ pub struct Record {
     pub message: &'static str,
     /// Names of the values, in the order the call site passes them.
     pub keys: &'static [&'static str],
-    /// For each key, the texts its value is one of, with their codes;
-    /// empty for a key whose value is free. An id line carries such a
-    /// value as its code's number ([`Code`]), the words carry the text.
-    pub words: &'static [&'static [(u8, &'static str)]],
+}
+
+/// A fixed text of a record's value ([`FIXED`]).
+pub struct Fixed {
+    pub id: u16,
+    /// The key's place in the record's keys.
+    pub key: u8,
+    pub code: u8,
+    pub text: &'static str,
 }
 
 /// A value that is one of its key's fixed texts (`why{...}` in the
@@ -41,7 +49,6 @@ macro_rules! records {
                 level: Level::$level,
                 message: $message,
                 keys: &[$(stringify!($key)),*],
-                words: &[$(&[$($(($code, $word)),*)?]),*],
             };
             /// The codes of this record's fixed texts (empty when it has none).
             #[allow(non_snake_case)]
@@ -55,6 +62,15 @@ macro_rules! records {
         /// Every record (the decoder's table).
         #[cfg(any(feature = "log-text", test))]
         pub static ALL: &[Record] = &[$($name),*];
+        /// Every fixed text of a value, of every record (a table of its
+        /// own: a field in [`Record`] would cost every record a slice).
+        #[cfg(any(feature = "log-text", test))]
+        pub static FIXED: &[Fixed] = &[$($($($(Fixed {
+            id: $id,
+            key: key_index(&$name, stringify!($key)),
+            code: $code,
+            text: $word,
+        },)*)?)*)*];
     };
 }
 
@@ -151,6 +167,19 @@ pub(crate) const fn check(record: &Record, level: Level, keys: &[&str]) {
     }
 }
 
+/// The place of `key` in the record's keys (checked while compiling).
+#[cfg(any(feature = "log-text", test))]
+const fn key_index(record: &Record, key: &str) -> u8 {
+    let mut i = 0;
+    while i < record.keys.len() {
+        if same(record.keys[i], key) {
+            return i as u8;
+        }
+        i += 1;
+    }
+    panic!("no such key")
+}
+
 const fn same(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {
@@ -189,8 +218,8 @@ pub fn write_words(out: &mut dyn crate::text::Out, record: &Record, values: &[Ar
     out.put(record.message);
     for (i, (key, value)) in record.keys.iter().zip(values).enumerate() {
         out.text(" ").text(key).text("=");
-        match (value, record.words.get(i)) {
-            (&Arg::Num(code), Some(words)) => match word(words, code) {
+        match value {
+            &Arg::Num(code) => match fixed_text(record, i, code) {
                 Some(text) => out.put(text),
                 None => value.write(out),
             },
@@ -199,10 +228,21 @@ pub fn write_words(out: &mut dyn crate::text::Out, record: &Record, values: &[Ar
     }
 }
 
+/// The fixed texts of a record's key (by its place).
+#[cfg(any(feature = "log-text", test))]
+pub fn fixed_texts(record: &Record, key: usize) -> impl Iterator<Item = &'static Fixed> {
+    let id = record.id;
+    FIXED
+        .iter()
+        .filter(move |f| f.id == id && usize::from(f.key) == key)
+}
+
 /// The text of a fixed-text value's code.
 #[cfg(any(feature = "log-text", test))]
-fn word(words: &[(u8, &'static str)], code: u32) -> Option<&'static str> {
-    words.iter().find(|w| u32::from(w.0) == code).map(|w| w.1)
+fn fixed_text(record: &Record, key: usize, code: u32) -> Option<&'static str> {
+    fixed_texts(record, key)
+        .find(|f| u32::from(f.code) == code)
+        .map(|f| f.text)
 }
 
 /// Most values a record has (a check in the tests keeps it so).
@@ -265,8 +305,7 @@ fn parse(line: &str) -> Option<(&'static Record, heapless::Vec<Arg<'_>, MAX_KEYS
         (0, None) => {}
         (n, Some(mut rest)) if n > 0 => {
             for i in 0..n {
-                let words = record.words.get(i).copied().unwrap_or(&[]);
-                let (value, tail) = next_value(rest, words, i + 1 == n)?;
+                let (value, tail) = next_value(rest, record, i, i + 1 == n)?;
                 values.push(Arg::Str(value)).ok()?;
                 rest = tail;
             }
@@ -284,10 +323,11 @@ fn parse(line: &str) -> Option<(&'static Record, heapless::Vec<Arg<'_>, MAX_KEYS
 #[cfg(any(feature = "log-text", test))]
 fn next_value<'a>(
     rest: &'a str,
-    words: &[(u8, &'static str)],
+    record: &Record,
+    key: usize,
     last: bool,
 ) -> Option<(&'a str, &'a str)> {
-    for &(_, text) in words {
+    for &Fixed { text, .. } in fixed_texts(record, key) {
         match rest.strip_prefix(text) {
             Some("") if last => return Some((text, "")),
             Some(after) if !last && after.starts_with(' ') => {
@@ -301,7 +341,7 @@ fn next_value<'a>(
     } else {
         crate::url::split_once_byte(rest, b' ')?
     };
-    let coded = value.parse().ok().and_then(|c| word(words, c));
+    let coded = value.parse().ok().and_then(|c| fixed_text(record, key, c));
     Some((coded.unwrap_or(value), tail))
 }
 
@@ -426,14 +466,18 @@ mod tests {
     #[test]
     fn fixed_texts_decode_to_their_words() {
         let mut coded = 0;
+        for f in FIXED {
+            let r = by_id(f.id).unwrap();
+            assert!(usize::from(f.key) < r.keys.len(), "{}", r.message);
+        }
         for r in ALL {
-            assert_eq!(r.words.len(), r.keys.len(), "{}", r.message);
-            for (i, words) in r.words.iter().enumerate() {
-                let mut codes: Vec<u8> = words.iter().map(|w| w.0).collect();
+            for i in 0..r.keys.len() {
+                let mut codes: Vec<u8> = fixed_texts(r, i).map(|f| f.code).collect();
+                let n = codes.len();
                 codes.sort_unstable();
                 codes.dedup();
-                assert_eq!(codes.len(), words.len(), "{}: a code twice", r.message);
-                for &(code, text) in words.iter() {
+                assert_eq!(codes.len(), n, "{}: a code twice", r.message);
+                for &Fixed { code, text, .. } in fixed_texts(r, i) {
                     assert!(code > 0 && !text.is_empty());
                     let others = ["fota.example.com", "12288", "x", "y"];
                     let mut values: Vec<Arg> = (0..r.keys.len())
@@ -504,7 +548,7 @@ mod tests {
             ),
         ] {
             assert_eq!(Code(t as u8), code);
-            assert_eq!(word(NEEDS_EXTERNAL_FLASH.words[0], t as u32), Some(name));
+            assert_eq!(fixed_text(&NEEDS_EXTERNAL_FLASH, 0, t as u32), Some(name));
         }
     }
 

@@ -744,7 +744,7 @@ fn fota_rs_log_expands_the_failure_line() {
 #[test]
 fn fota_rs_log_gives_fixed_texts_their_words() {
     use fota_rs::logging::Arg;
-    use fota_rs::records::{write_ids, Code, ALL};
+    use fota_rs::records::{by_id, write_ids, Code, FIXED};
     struct S(String);
     impl fota_rs::text::Out for S {
         fn put(&mut self, s: &str) {
@@ -753,35 +753,33 @@ fn fota_rs_log_gives_fixed_texts_their_words() {
     }
     let (mut input, mut want) = (String::new(), String::new());
     let mut coded = 0;
-    for r in ALL {
-        for (i, words) in r.words.iter().enumerate() {
-            for &(code, text) in words.iter() {
-                let other = |k: usize| format!("v{k}");
-                let others: Vec<String> = (0..r.keys.len()).map(other).collect();
-                let mut values: Vec<Arg> = others.iter().map(|v| Arg::Str(v)).collect();
-                for form in [Arg::from(Code(code)), Arg::Str(text)] {
-                    values[i] = form;
-                    let mut ids = S(String::new());
-                    write_ids(&mut ids, r.id, &values);
-                    input += &format!("[00:00:03.000,000] <inf> fota_rs: {}\n", ids.0);
-                    let pairs: Vec<String> = r
-                        .keys
-                        .iter()
-                        .enumerate()
-                        .map(|(k, key)| {
-                            let v = if k == i { text.to_string() } else { other(k) };
-                            format!("{key}={v}")
-                        })
-                        .collect();
-                    want += &format!(
-                        "[00:00:03.000,000] <inf> fota_rs: {} {}\n",
-                        r.message,
-                        pairs.join(" ")
-                    );
-                }
-                coded += 1;
-            }
+    for f in FIXED {
+        let (r, code, text) = (by_id(f.id).unwrap(), f.code, f.text);
+        let i = usize::from(f.key);
+        let other = |k: usize| format!("v{k}");
+        let others: Vec<String> = (0..r.keys.len()).map(other).collect();
+        let mut values: Vec<Arg> = others.iter().map(|v| Arg::Str(v)).collect();
+        for form in [Arg::from(Code(code)), Arg::Str(text)] {
+            values[i] = form;
+            let mut ids = S(String::new());
+            write_ids(&mut ids, r.id, &values);
+            input += &format!("[00:00:03.000,000] <inf> fota_rs: {}\n", ids.0);
+            let pairs: Vec<String> = r
+                .keys
+                .iter()
+                .enumerate()
+                .map(|(k, key)| {
+                    let v = if k == i { text.to_string() } else { other(k) };
+                    format!("{key}={v}")
+                })
+                .collect();
+            want += &format!(
+                "[00:00:03.000,000] <inf> fota_rs: {} {}\n",
+                r.message,
+                pairs.join(" ")
+            );
         }
+        coded += 1;
     }
     assert!(coded >= 3, "{coded} fixed texts");
     assert!(input.contains("fota_rs: #27 1 v1\n"), "{input}");
