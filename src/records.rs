@@ -171,13 +171,14 @@ pub(crate) const fn check(record: &Record, level: Level, keys: &[&str]) {
 #[cfg(any(feature = "log-text", test))]
 const fn key_index(record: &Record, key: &str) -> u8 {
     let mut i = 0;
-    while i < record.keys.len() {
-        if same(record.keys[i], key) {
-            return i as u8;
-        }
+    while i < record.keys.len() && !same(record.keys[i], key) {
         i += 1;
     }
-    panic!("no such key")
+    assert!(
+        i < record.keys.len(),
+        "a fixed text of a key the record lacks"
+    );
+    i as u8
 }
 
 const fn same(a: &str, b: &str) -> bool {
