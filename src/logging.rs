@@ -122,7 +122,7 @@ pub enum Arg<'a> {
     Url(&'a crate::url::Url),
     /// A tag list ([`crate::diag::put_tags`]).
     Tags(&'a [i32]),
-    Version(crate::version::Version),
+    Version(&'a crate::version::Version),
     /// A refused check, in this build's form.
     Refusal(&'a crate::checks::CheckError),
     /// The failure line ([`crate::diag::Diag::write_text`]).
@@ -210,9 +210,9 @@ impl<'a, 'b: 'a> From<&'a crate::diag::Tags<'b>> for Arg<'a> {
     }
 }
 
-impl From<&crate::version::Version> for Arg<'_> {
-    fn from(v: &crate::version::Version) -> Self {
-        Arg::Version(*v)
+impl<'a> From<&'a crate::version::Version> for Arg<'a> {
+    fn from(v: &'a crate::version::Version) -> Self {
+        Arg::Version(v)
     }
 }
 
