@@ -272,7 +272,7 @@ impl CheckError {
 }
 
 /// "major.minor.revision+build", as imgtool prints it.
-pub(crate) fn put_version(w: &mut dyn Out, v: Version) {
+pub(crate) fn put_version(w: &mut dyn Out, v: &Version) {
     w.dec(v.major)
         .text(".")
         .dec(v.minor)
@@ -378,9 +378,9 @@ impl CheckError {
             }
             CheckError::NotNewer { image, running } => {
                 w.put(" image=");
-                put_version(w, image);
+                put_version(w, &image);
                 w.put(" running=");
-                put_version(w, running);
+                put_version(w, &running);
                 return;
             }
             CheckError::WrongKey { image_key, key } => {
@@ -582,9 +582,9 @@ impl CheckError {
             }
             CheckError::NotNewer { image, running } => {
                 w.put("image version ");
-                put_version(w, image);
+                put_version(w, &image);
                 w.put(" is not newer than the running ");
-                put_version(w, running);
+                put_version(w, &running);
                 " (allow downgrades to install it)"
             }
             CheckError::HashMismatch => {

@@ -27,15 +27,6 @@ impl ImageType {
             _ => None,
         }
     }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            ImageType::Any => "any",
-            ImageType::Mcuboot => "MCUboot",
-            ImageType::ModemDelta => "modem delta",
-            ImageType::FullModem => "full modem",
-        }
-    }
 }
 
 fn le32(b: &[u8], at: usize) -> Option<u32> {

@@ -72,13 +72,32 @@ pub fn enabled(level: Level) -> bool {
 
 /// Hands one record to the port's logger when its level is on at run
 /// time. Not inlined, and the run-time level is read here rather than at
-/// each call site, which only stores its values and calls.
+/// each call site, which only stores its values and calls. The record is
+/// its level and id in one number ([`packed`]): one argument to load.
 #[inline(never)]
-pub fn emit(level: Level, id: u16, values: &[Arg<'_>]) {
+pub fn emit(record: u32, values: &[Arg<'_>]) {
+    let (level, id) = unpacked(record);
     if level as u8 > MAX.load(Ordering::Relaxed) {
         return;
     }
     crate::ffi::LOGGER.log(level, id, values);
+}
+
+/// A record's id and level as [`emit`] takes them, one number: below 256,
+/// which a call site loads with one 16-bit instruction, for ids below 64.
+pub const fn packed(level: Level, id: u16) -> u32 {
+    (id as u32) << 2 | (level as u32 - 1)
+}
+
+/// The level and id of a [`packed`] record.
+fn unpacked(record: u32) -> (Level, u16) {
+    let level = match record & 3 {
+        0 => Level::Error,
+        1 => Level::Warn,
+        2 => Level::Info,
+        _ => Level::Debug,
+    };
+    (level, (record >> 2) as u16)
 }
 
 /// Whether a `log-text` build hands its port id lines, as a device build
@@ -122,7 +141,7 @@ pub enum Arg<'a> {
     Url(&'a crate::url::Url),
     /// A tag list ([`crate::diag::put_tags`]).
     Tags(&'a [i32]),
-    Version(crate::version::Version),
+    Version(&'a crate::version::Version),
     /// A refused check, in this build's form.
     Refusal(&'a crate::checks::CheckError),
     /// The failure line ([`crate::diag::Diag::write_text`]).
@@ -151,8 +170,12 @@ impl Arg<'_> {
             Arg::Version(v) => crate::checks::put_version(out, v),
             Arg::Refusal(c) => c.write_text(out),
             Arg::Failure(d, u) => d.write_text(out, u),
+            // Only the signature record has them: no hex writer here
+            // in builds without it.
             Arg::Hex(b) => {
-                out.hex(b);
+                if cfg!(feature = "signature") {
+                    out.hex(b);
+                }
             }
         }
     }
@@ -206,9 +229,9 @@ impl<'a, 'b: 'a> From<&'a crate::diag::Tags<'b>> for Arg<'a> {
     }
 }
 
-impl From<&crate::version::Version> for Arg<'_> {
-    fn from(v: &crate::version::Version) -> Self {
-        Arg::Version(*v)
+impl<'a> From<&'a crate::version::Version> for Arg<'a> {
+    fn from(v: &'a crate::version::Version) -> Self {
+        Arg::Version(v)
     }
 }
 
@@ -230,6 +253,14 @@ impl<'a, 'b: 'a> From<&'a crate::text::Hex<'b>> for Arg<'a> {
     }
 }
 
+/// A fixed text by its code: a number in an id line, the text in words
+/// ([`crate::records::write_words`]).
+impl From<crate::records::Code> for Arg<'_> {
+    fn from(c: crate::records::Code) -> Self {
+        Arg::Num(c.0.into())
+    }
+}
+
 impl<'a> From<&'a str> for Arg<'a> {
     fn from(s: &'a str) -> Self {
         Arg::Str(s)
@@ -246,11 +277,11 @@ macro_rules! record {
         );
         // The static level is a constant: records above it compile to nothing.
         if $crate::logging::compiled($crate::logging::Level::$level) {
-            $crate::logging::emit(
+            const RECORD: u32 = $crate::logging::packed(
                 $crate::logging::Level::$level,
                 $crate::records::$name.id,
-                &[$($crate::logging::Arg::from($value)),*],
             );
+            $crate::logging::emit(RECORD, &[$($crate::logging::Arg::from($value)),*]);
         }
     }};
 }
@@ -271,3 +302,18 @@ macro_rules! debug {
 
 // `warn` itself would clash with the built-in attribute in this `use`.
 pub(crate) use {debug, error, info, record, warning as warn};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_packed_record_gives_back_its_level_and_id() {
+        for level in [Level::Error, Level::Warn, Level::Info, Level::Debug] {
+            for id in [1, 47, 63, 64, 1000, u16::MAX] {
+                assert_eq!(unpacked(packed(level, id)), (level, id));
+            }
+        }
+        assert!(packed(Level::Debug, 63) < 256);
+    }
+}

@@ -10,6 +10,9 @@
 //! the same text a `log-text` build hands its port. Ids are never reused
 //! or renumbered: a log taken from an older firmware decodes with a newer
 //! table. A new record takes the next free id; a removed one leaves a gap.
+//! A key whose value is one of a few fixed texts lists them with codes
+//! (`why{1 NO_RESPONSE "..."}`): the device sends the code, the words
+//! the text ([`Code`]).
 
 use crate::logging::{Arg, Level};
 
@@ -22,8 +25,24 @@ pub struct Record {
     pub keys: &'static [&'static str],
 }
 
+/// A fixed text of a record's value ([`FIXED`]).
+pub struct Fixed {
+    pub id: u16,
+    /// The key's place in the record's keys.
+    pub key: u8,
+    pub code: u8,
+    pub text: &'static str,
+}
+
+/// A value that is one of its key's fixed texts (`why{...}` in the
+/// table), by its code: the number in an id line, the text in words. The codes
+/// are stable like the ids: never renumber one, add new ones at the end.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Code(pub u8);
+
 macro_rules! records {
-    ($($name:ident = $id:literal $level:ident $message:literal [$($key:ident)*];)*) => {
+    ($($name:ident = $id:literal $level:ident $message:literal
+        [$($key:ident $({$($code:literal $cname:ident $word:literal)*})?)*];)*) => {
         $(
             pub const $name: Record = Record {
                 id: $id,
@@ -31,10 +50,27 @@ macro_rules! records {
                 message: $message,
                 keys: &[$(stringify!($key)),*],
             };
+            /// The codes of this record's fixed texts (empty when it has none).
+            #[allow(non_snake_case)]
+            pub mod $name {
+                $($($(
+                    #[doc = $word]
+                    pub const $cname: super::Code = super::Code($code);
+                )*)?)*
+            }
         )*
         /// Every record (the decoder's table).
         #[cfg(any(feature = "log-text", test))]
         pub static ALL: &[Record] = &[$($name),*];
+        /// Every fixed text of a value, of every record (a table of its
+        /// own: a field in [`Record`] would cost every record a slice).
+        #[cfg(any(feature = "log-text", test))]
+        pub static FIXED: &[Fixed] = &[$($($($(Fixed {
+            id: $id,
+            key: key_index(&$name, stringify!($key)),
+            code: $code,
+            text: $word,
+        },)*)?)*)*];
     };
 }
 
@@ -43,7 +79,12 @@ records! {
     NO_SIGNATURE_SUPPORT = 1 Error "a verification key is configured but this build has no signature support (FOTA_RS_SIGNATURE)" [];
     BAD_VERIFY_KEY = 2 Error "verification key is not a P-256 SubjectPublicKeyInfo DER (imgtool getpub)" [];
     URL_LIMITS = 3 Error "URL limits outside 1 ..= the built-in capacity" [host_max path_max host_cap path_cap];
-    PART_LEFT_OUT = 4 Error "the configuration asks for a part this build leaves out" [set];
+    PART_LEFT_OUT = 4 Error "the configuration asks for a part this build leaves out" [set{
+        1 MAX_REDIRECTS "CONFIG_FOTA_RS_MAX_REDIRECTS"
+        2 PROGRESS_SAVE "CONFIG_FOTA_RS_PROGRESS_SAVE"
+        3 FRAG_FIT "CONFIG_FOTA_RS_FRAG_FIT"
+        4 IMAGE_CHECKS "CONFIG_FOTA_RS_CHECK_LAYOUT / CONFIG_FOTA_RS_ALLOW_DOWNGRADE"
+    }];
     CANCELLED = 5 Info "Download cancelled" [];
     FAILED = 6 Error "Download failed" [diag];
     // src/checks.rs
@@ -67,10 +108,14 @@ records! {
     DELTA_HANDED_OVER = 22 Info "Modem delta handed over; the modem applies it at its next start" [bytes];
     IMAGE_VERIFIED = 23 Info "Image verified, SHA-256 matches" [version bytes];
     UPGRADE_REFUSED = 24 Error "Upgrade refused" [check refused];
-    UPGRADE_REQUESTED = 25 Info "Upgrade requested" [swap];
+    UPGRADE_REQUESTED = 25 Info "Upgrade requested" [swap{1 TEST "test" 2 PERMANENT "permanent"}];
     B1_NOT_AVAILABLE = 26 Error "\"s0 s1\" file form needs CONFIG_FOTA_RS_B1_IMAGES and the active B1 slot from the port" [error];
     // src/engine/pipeline.rs
-    PIPELINE_STOPPED = 27 Info "no more pipelined requests" [why host];
+    PIPELINE_STOPPED = 27 Info "no more pipelined requests" [why{
+        1 NO_RESPONSE "no response to pipelined requests"
+        2 BROKE "the connection broke with pipelined requests in flight"
+        3 MISMATCH "a response did not match its pipelined request"
+    } host];
     FRAG_FIT_SIZED = 28 Debug "ranges sized to the response buffer" [head range];
     FRAG_FIT_MISSED = 29 Warn "a response did not fit the buffer (FOTA_RS_FRAG_FIT)" [head fit];
     OTHER_RANGE = 30 Error "server sent another range" [asked first last];
@@ -88,7 +133,12 @@ records! {
     RESUMING = 41 Info "Resuming (hash rebuilt from flash)" [offset total];
     // src/engine/sink.rs
     UNCONFIRMED_OVERWRITE = 42 Error "the running image is not confirmed, and the slot holds the previous image MCUboot would revert to; confirm the running image first (boot_write_img_confirmed) or allow the overwrite (CONFIG_FOTA_RS_ALLOW_UNCONFIRMED_OVERWRITE)" [];
-    NEEDS_EXTERNAL_FLASH = 43 Error "this image type needs an external-flash target, which this device does not have" [image];
+    // The image codes are `enum fota_rs_image_type`'s (`ImageType`).
+    NEEDS_EXTERNAL_FLASH = 43 Error "this image type needs an external-flash target, which this device does not have" [image{
+        1 MCUBOOT "MCUboot"
+        2 MODEM_DELTA "modem delta"
+        3 FULL_MODEM "full modem"
+    }];
     NO_DELTA_TARGET = 44 Error "no modem delta target (CONFIG_FOTA_RS_TARGET_MODEM_DELTA, or the platform has none)" [];
     DELTA_CONTINUED = 45 Info "The modem holds part of this delta; continuing from there" [bytes];
     DELTA_ERASING = 46 Info "Erasing the modem's firmware update area" [];
@@ -115,6 +165,20 @@ pub(crate) const fn check(record: &Record, level: Level, keys: &[&str]) {
         );
         i += 1;
     }
+}
+
+/// The place of `key` in the record's keys (checked while compiling).
+#[cfg(any(feature = "log-text", test))]
+const fn key_index(record: &Record, key: &str) -> u8 {
+    let mut i = 0;
+    while i < record.keys.len() && !same(record.keys[i], key) {
+        i += 1;
+    }
+    assert!(
+        i < record.keys.len(),
+        "a fixed text of a key the record lacks"
+    );
+    i as u8
 }
 
 const fn same(a: &str, b: &str) -> bool {
@@ -153,10 +217,33 @@ pub fn by_id(id: u16) -> Option<&'static Record> {
 #[cfg(any(feature = "log-text", test))]
 pub fn write_words(out: &mut dyn crate::text::Out, record: &Record, values: &[Arg<'_>]) {
     out.put(record.message);
-    for (key, value) in record.keys.iter().zip(values) {
+    for (i, (key, value)) in record.keys.iter().zip(values).enumerate() {
         out.text(" ").text(key).text("=");
-        value.write(out);
+        match value {
+            &Arg::Num(code) => match fixed_text(record, i, code) {
+                Some(text) => out.put(text),
+                None => value.write(out),
+            },
+            _ => value.write(out),
+        }
     }
+}
+
+/// The fixed texts of a record's key (by its place).
+#[cfg(any(feature = "log-text", test))]
+pub fn fixed_texts(record: &Record, key: usize) -> impl Iterator<Item = &'static Fixed> {
+    let id = record.id;
+    FIXED
+        .iter()
+        .filter(move |f| f.id == id && usize::from(f.key) == key)
+}
+
+/// The text of a fixed-text value's code.
+#[cfg(any(feature = "log-text", test))]
+fn fixed_text(record: &Record, key: usize, code: u32) -> Option<&'static str> {
+    fixed_texts(record, key)
+        .find(|f| u32::from(f.code) == code)
+        .map(|f| f.text)
 }
 
 /// Most values a record has (a check in the tests keeps it so).
@@ -218,16 +305,45 @@ fn parse(line: &str) -> Option<(&'static Record, heapless::Vec<Arg<'_>, MAX_KEYS
     match (record.keys.len(), rest) {
         (0, None) => {}
         (n, Some(mut rest)) if n > 0 => {
-            for _ in 1..n {
-                let (value, tail) = crate::url::split_once_byte(rest, b' ')?;
+            for i in 0..n {
+                let (value, tail) = next_value(rest, record, i, i + 1 == n)?;
                 values.push(Arg::Str(value)).ok()?;
                 rest = tail;
             }
-            values.push(Arg::Str(rest)).ok()?;
         }
         _ => return None,
     }
     Some((record, values))
+}
+
+/// The next value of an id line and what follows it: up to the next
+/// space, or the rest of the line for the last value. A key with fixed
+/// texts gets the text of its `#N`, and also takes its text as builds
+/// before the codes wrote it (spaces and all, where a space-separated
+/// split would cut it).
+#[cfg(any(feature = "log-text", test))]
+fn next_value<'a>(
+    rest: &'a str,
+    record: &Record,
+    key: usize,
+    last: bool,
+) -> Option<(&'a str, &'a str)> {
+    for &Fixed { text, .. } in fixed_texts(record, key) {
+        match rest.strip_prefix(text) {
+            Some("") if last => return Some((text, "")),
+            Some(after) if !last && after.starts_with(' ') => {
+                return Some((text, after.get(1..).unwrap_or("")));
+            }
+            _ => {}
+        }
+    }
+    let (value, tail) = if last {
+        (rest, "")
+    } else {
+        crate::url::split_once_byte(rest, b' ')?
+    };
+    let coded = value.parse().ok().and_then(|c| fixed_text(record, key, c));
+    Some((coded.unwrap_or(value), tail))
 }
 
 #[cfg(test)]
@@ -235,7 +351,7 @@ mod tests {
     use super::*;
     extern crate std;
     use crate::text::Out;
-    use std::string::String;
+    use std::string::{String, ToString};
     use std::vec::Vec;
 
     struct S(String);
@@ -341,6 +457,99 @@ mod tests {
                 expanded(&ids.0),
                 words.0["[00:00:01.000,000] <inf> fota_rs: ".len()..]
             );
+        }
+    }
+
+    /// A value that is one of its key's fixed texts: its code in the id
+    /// line gives the text, as the words a `log-text` build writes; the
+    /// text itself, as builds before the codes sent it (spaces and all),
+    /// decodes to the same words.
+    #[test]
+    fn fixed_texts_decode_to_their_words() {
+        let mut coded = 0;
+        for f in FIXED {
+            let r = by_id(f.id).unwrap();
+            assert!(usize::from(f.key) < r.keys.len(), "{}", r.message);
+        }
+        for r in ALL {
+            for i in 0..r.keys.len() {
+                let mut codes: Vec<u8> = fixed_texts(r, i).map(|f| f.code).collect();
+                let n = codes.len();
+                codes.sort_unstable();
+                codes.dedup();
+                assert_eq!(codes.len(), n, "{}: a code twice", r.message);
+                for &Fixed { code, text, .. } in fixed_texts(r, i) {
+                    assert!(code > 0 && !text.is_empty());
+                    let others = ["fota.example.com", "12288", "x", "y"];
+                    let mut values: Vec<Arg> = (0..r.keys.len())
+                        .map(|k| Arg::Str(others[k % others.len()]))
+                        .collect();
+                    values[i] = Arg::from(Code(code));
+                    let want: Vec<String> = r
+                        .keys
+                        .iter()
+                        .enumerate()
+                        .map(|(k, key)| {
+                            let v = if k == i {
+                                text
+                            } else {
+                                others[k % others.len()]
+                            };
+                            std::format!("{key}={v}")
+                        })
+                        .collect();
+                    let want = std::format!("<inf> fota_rs: {} {}", r.message, want.join(" "));
+                    let mut words = S(String::from("<inf> fota_rs: "));
+                    write_words(&mut words, r, &values);
+                    assert_eq!(words.0, want);
+                    let mut ids = S(String::new());
+                    write_ids(&mut ids, r.id, &values);
+                    assert_eq!(ids.0.split(' ').nth(i + 1), Some(&*code.to_string()));
+                    assert_eq!(expanded(&std::format!("<inf> fota_rs: {}", ids.0)), want);
+                    values[i] = Arg::Str(text);
+                    let mut old = S(String::new());
+                    write_ids(&mut old, r.id, &values);
+                    assert_eq!(expanded(&std::format!("<inf> fota_rs: {}", old.0)), want);
+                    coded += 1;
+                }
+            }
+        }
+        assert!(coded >= 3, "{coded} fixed texts");
+        assert_eq!(
+            expanded("<inf> fota_rs: #27 2 fota.example.com"),
+            "<inf> fota_rs: no more pipelined requests \
+             why=the connection broke with pipelined requests in flight host=fota.example.com"
+        );
+        assert_eq!(
+            expanded("#4 3"),
+            "the configuration asks for a part this build leaves out set=CONFIG_FOTA_RS_FRAG_FIT"
+        );
+        // An unknown code stays a number.
+        assert_eq!(
+            expanded("#27 9 h"),
+            "no more pipelined requests why=9 host=h"
+        );
+    }
+
+    /// NEEDS_EXTERNAL_FLASH sends the found type's `ImageType` number.
+    #[test]
+    fn image_codes_are_the_image_types() {
+        use crate::image::ImageType;
+        for (t, code, name) in [
+            (ImageType::Mcuboot, NEEDS_EXTERNAL_FLASH::MCUBOOT, "MCUboot"),
+            (
+                ImageType::ModemDelta,
+                NEEDS_EXTERNAL_FLASH::MODEM_DELTA,
+                "modem delta",
+            ),
+            (
+                ImageType::FullModem,
+                NEEDS_EXTERNAL_FLASH::FULL_MODEM,
+                "full modem",
+            ),
+        ] {
+            assert_eq!(Code(t as u8), code);
+            assert_eq!(fixed_text(&NEEDS_EXTERNAL_FLASH, 0, t as u32), Some(name));
         }
     }
 

@@ -736,6 +736,56 @@ fn fota_rs_log_expands_the_failure_line() {
     assert!(decoded.contains("no data from fota.example.com within the socket timeout"));
 }
 
+/// A record value that is one of its key's fixed texts (the reason
+/// pipelining stopped, ...): a device build sends its code, fota-rs-log
+/// gives the text, the line a `log-text` build writes. A log of a build
+/// that sent the text itself decodes to the same line.
+#[test]
+fn fota_rs_log_gives_fixed_texts_their_words() {
+    use fota_rs::logging::Arg;
+    use fota_rs::records::{by_id, write_ids, Code, FIXED};
+    struct S(String);
+    impl fota_rs::text::Out for S {
+        fn put(&mut self, s: &str) {
+            self.0.push_str(s);
+        }
+    }
+    let (mut input, mut want) = (String::new(), String::new());
+    let mut coded = 0;
+    for f in FIXED {
+        let (r, code, text) = (by_id(f.id).unwrap(), f.code, f.text);
+        let i = usize::from(f.key);
+        let other = |k: usize| format!("v{k}");
+        let others: Vec<String> = (0..r.keys.len()).map(other).collect();
+        let mut values: Vec<Arg> = others.iter().map(|v| Arg::Str(v)).collect();
+        for form in [Arg::from(Code(code)), Arg::Str(text)] {
+            values[i] = form;
+            let mut ids = S(String::new());
+            write_ids(&mut ids, r.id, &values);
+            input += &format!("[00:00:03.000,000] <inf> fota_rs: {}\n", ids.0);
+            let pairs: Vec<String> = r
+                .keys
+                .iter()
+                .enumerate()
+                .map(|(k, key)| {
+                    let v = if k == i { text.to_string() } else { other(k) };
+                    format!("{key}={v}")
+                })
+                .collect();
+            want += &format!(
+                "[00:00:03.000,000] <inf> fota_rs: {} {}\n",
+                r.message,
+                pairs.join(" ")
+            );
+        }
+        coded += 1;
+    }
+    assert!(coded >= 3, "{coded} fixed texts");
+    assert!(input.contains("fota_rs: #27 1 v1\n"), "{input}");
+    assert!(want.contains("why=no response to pipelined requests host=v1\n"));
+    assert_eq!(fota_rs_log(&input), want);
+}
+
 /// Console text through the fota-rs-log binary; it must exit 0.
 fn fota_rs_log(input: &str) -> String {
     use std::io::Write;

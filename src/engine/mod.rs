@@ -26,6 +26,7 @@ use crate::error::{Errno, Error, Stage};
 use crate::image::{ImageSet, ImageType};
 use crate::mcuboot::PROGRESS_KEY;
 use crate::port::{Handle, Port};
+use crate::records::{PIPELINE_STOPPED, UPGRADE_REQUESTED};
 use crate::url::{Limits, Url};
 use core::sync::atomic::{AtomicBool, Ordering};
 use pipeline::InFlight;
@@ -116,18 +117,20 @@ impl Config {
     }
 
     /// The first part this configuration asks for that the build leaves out
-    /// (a cargo feature it was built without), as the Kconfig option to set.
-    pub fn needs_left_out(&self) -> Option<&'static str> {
+    /// (a cargo feature it was built without), as the Kconfig option to set
+    /// (a fixed text of the `PART_LEFT_OUT` record).
+    pub fn needs_left_out(&self) -> Option<crate::records::Code> {
+        use crate::records::PART_LEFT_OUT as SET;
         if self.max_redirects > 0 && !cfg!(feature = "redirects") {
-            Some("CONFIG_FOTA_RS_MAX_REDIRECTS")
+            Some(SET::MAX_REDIRECTS)
         } else if self.progress_save && !cfg!(feature = "progress-save") {
-            Some("CONFIG_FOTA_RS_PROGRESS_SAVE")
+            Some(SET::PROGRESS_SAVE)
         } else if self.frag_fit > 0 && !cfg!(feature = "frag-fit") {
-            Some("CONFIG_FOTA_RS_FRAG_FIT")
+            Some(SET::FRAG_FIT)
         } else if (self.checks.layout || !self.checks.allow_downgrade)
             && !cfg!(feature = "image-checks")
         {
-            Some("CONFIG_FOTA_RS_CHECK_LAYOUT / CONFIG_FOTA_RS_ALLOW_DOWNGRADE")
+            Some(SET::IMAGE_CHECKS)
         } else {
             None
         }
@@ -516,9 +519,9 @@ impl Engine {
                 // in flight, the rest of this download asks one at a time.
                 if e.errno.is_transient() && self.in_flight.len() > 1 {
                     self.stop_pipelining(if e.errno == Errno::TimedOut {
-                        "no response to pipelined requests"
+                        PIPELINE_STOPPED::NO_RESPONSE
                     } else {
-                        "the connection broke with pipelined requests in flight"
+                        PIPELINE_STOPPED::BROKE
                     });
                 }
                 // The same failure is what a modem shows for a response
@@ -555,7 +558,7 @@ impl Engine {
                 }
                 Err(e) if e.errno == Errno::Range && self.pipeline_broken => {
                     self.pipeline_broken = false;
-                    self.stop_pipelining("a response did not match its pipelined request");
+                    self.stop_pipelining(PIPELINE_STOPPED::MISMATCH);
                     self.close(port);
                     continue;
                 }
@@ -653,9 +656,9 @@ impl Engine {
         crate::logging::info!(
             UPGRADE_REQUESTED,
             swap = if self.cfg.permanent {
-                "permanent"
+                UPGRADE_REQUESTED::PERMANENT
             } else {
-                "test"
+                UPGRADE_REQUESTED::TEST
             }
         );
         Ok(Finished {

@@ -106,7 +106,7 @@ impl InFlight {
 
 impl Engine {
     /// The server mishandled pipelined requests: one at a time from now on.
-    pub(super) fn stop_pipelining(&mut self, why: &str) {
+    pub(super) fn stop_pipelining(&mut self, why: crate::records::Code) {
         if self.depth_cap > 1 {
             crate::logging::info!(PIPELINE_STOPPED, why = why, host = self.url.host.as_str());
         }

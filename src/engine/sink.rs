@@ -121,7 +121,10 @@ impl Sink {
                     write_delta(port, d, 0, &self.first)?;
                 }
                 _ => {
-                    crate::logging::error!(NEEDS_EXTERNAL_FLASH, image = found.name());
+                    crate::logging::error!(
+                        NEEDS_EXTERNAL_FLASH,
+                        image = crate::records::Code(found as u8)
+                    );
                     return Err(img(Errno::NotSup));
                 }
             }
