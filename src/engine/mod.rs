@@ -664,9 +664,8 @@ impl Engine {
         })
     }
 
-    // One copy: inlined in `run_inner` and `exchange`, each had the port
-    // call's code.
-    #[inline(never)]
+    // Left to the compiler: `#[inline(never)]` (one copy for `run_inner`
+    // and `exchange`) measured 14 bytes more on the merged tree.
     fn past_deadline<P: Port>(&self, port: &mut P) -> bool {
         self.deadline != 0 && port.uptime_ms() >= self.deadline
     }
