@@ -366,8 +366,12 @@ impl Engine {
     /// the return value of `fota_download_start`, as NCS callers expect.
     pub fn start<P: Port>(&mut self, port: &mut P, req: &Request) -> Result<(), Error> {
         self.close(port);
-        self.diag = Diag::new();
-        self.sink = Sink::new(req.expected);
+        // From constants, which are zero but for padding: the compiler
+        // clears the fields in place, where a value built at run time (the
+        // request's image types) was built on the stack and copied in.
+        self.diag = const { Diag::new() };
+        self.sink = const { Sink::new(ImageSet::ANY) };
+        self.sink.expected = req.expected;
         self.filled = 0;
         self.ranged = true;
         self.depth_cap = self.cfg.pipeline_depth.clamp(1, MAX_PIPELINE as u8);
