@@ -114,6 +114,9 @@ impl Engine {
     }
 
     /// The next request to send on this connection, if the pipeline has room.
+    // Inlined in its one caller (`fill_pipeline`): the `Option<Asked>`
+    // needs no trip through memory.
+    #[inline(always)]
     pub(super) fn plan_request(&self) -> Option<Asked> {
         if !(self.url.is_tls() && self.ranged) {
             // One streamed GET; after a failure it resumes with an open range.
