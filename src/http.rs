@@ -555,6 +555,9 @@ pub fn parse_u64(v: &[u8]) -> Option<u64> {
     Some(n)
 }
 
+// Inlined in its one caller, `advance` (itself inlined on the device): its
+// `Result<u64, _>` no longer goes through memory.
+#[inline(always)]
 fn parse_chunk_size(line: &[u8]) -> Result<u64, Errno> {
     let size = split_once(line, b';').map_or(line, |(size, _)| size);
     let size = trim(size);
