@@ -553,6 +553,9 @@ impl Engine {
         }
     }
 
+    // Inlined in its one caller (`exchange`): measured 30 bytes less than
+    // the call once the parser was inlined there (14 more before).
+    #[inline(always)]
     pub(super) fn end_of_response<P: Port>(
         &mut self,
         port: &mut P,
