@@ -690,6 +690,9 @@ impl Engine {
 
 /// NCS's dual-image form for the B1 bootloader: `file` is "s0.bin s1.bin"
 /// and the image for the slot that is not running is downloaded.
+// Inlined in its one caller (`start`): its `Result<&str, _>` no longer
+// goes through memory.
+#[inline(always)]
 fn select_b1_image<'a, P: Port>(port: &mut P, file: &'a str) -> Result<&'a str, Errno> {
     let Some((s0, s1)) = crate::url::split_once_byte(file, b' ') else {
         return Ok(file);
