@@ -423,6 +423,9 @@ impl Engine {
 
     /// Validate a response head against the request. Returns true when the
     /// body is to be skipped (redirects).
+    // Inlined in its one caller (`exchange`): 44 bytes less once the
+    // parser and `end_of_response` were inlined there (0 before).
+    #[inline(always)]
     pub(super) fn check_head(&mut self, hd: &Head, asked: Asked) -> Result<bool, Error> {
         let off = u64::from(self.sink.offset);
         // Every refusal here is the HTTP stage's: one exit builds the error
