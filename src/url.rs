@@ -490,6 +490,9 @@ impl Url {
 
     /// The URL with credential-bearing query parameters redacted, for logs
     /// and diagnostics (a pre-signed URL is a credential).
+    // Inlined in its one caller of an id build (`logging::Arg::write`,
+    // itself inlined in `records::write_ids`): 36 bytes less than the call.
+    #[inline(always)]
     pub fn write_redacted(&self, w: &mut dyn Out) {
         w.text(self.scheme.as_str()).text("://");
         self.write_authority(w);
