@@ -497,7 +497,8 @@ impl SlotWriter {
             return Err(Errno::IlSeq);
         }
         let header = ImageHeader::parse(&self.first)?;
-        let digest = self.hasher.clone().finalize();
+        // The hasher is spent: the image is complete.
+        let digest = self.hasher.finalize();
         check_sha256(port, &header, hashed, self.total, &digest)?;
         // Everything between the image and the end of the slot must read
         // erased, so MCUboot sees no stale trailer and the check is exact.

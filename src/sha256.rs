@@ -81,8 +81,10 @@ impl Sha256 {
         crate::bytes::copy(&mut self.buf, blocks.remainder());
     }
 
-    /// The digest of everything passed to [`Sha256::update`].
-    pub fn finalize(mut self) -> [u8; 32] {
+    /// The digest of everything passed to [`Sha256::update`]; the hasher
+    /// is spent (clone it to go on). In place: taken by value, each call
+    /// copied the 104-byte hasher.
+    pub fn finalize(&mut self) -> [u8; 32] {
         let used = self.buffered();
         // The message, 0x80, zeros, and the length in bits (big endian) in
         // the last 8 bytes of the last block: a second block when fewer than
@@ -194,7 +196,7 @@ mod tests {
                     mid = Some((at, h.clone()));
                 }
             }
-            if let Some((m, c)) = mid {
+            if let Some((m, mut c)) = mid {
                 assert_eq!(c.finalize(), reference(&data[..m]), "prefix {m} of {len}");
             }
             assert_eq!(h.finalize(), reference(&data), "length {len}");

@@ -114,6 +114,9 @@ impl Engine {
     }
 
     /// The next request to send on this connection, if the pipeline has room.
+    // Inlined in its one caller (`fill_pipeline`): the `Option<Asked>`
+    // needs no trip through memory.
+    #[inline(always)]
     pub(super) fn plan_request(&self) -> Option<Asked> {
         if !(self.url.is_tls() && self.ranged) {
             // One streamed GET; after a failure it resumes with an open range.
@@ -309,11 +312,10 @@ impl Engine {
             self.fill_pipeline(port, h)?;
         }
         // Responses come strictly in the order of the requests.
-        let range = self
+        let asked = self
             .in_flight
             .front()
-            .ok_or(Error::new(Stage::Http, Errno::Fault))?
-            .range();
+            .ok_or(Error::new(Stage::Http, Errno::Fault))?;
         let mut parser = ResponseParser::new();
         // A head was read: the parser keeps it for the end of the response.
         let mut have_head = false;
@@ -335,7 +337,7 @@ impl Engine {
                     if hd.status == 206 {
                         self.fit_response(used, hd.content_length);
                     }
-                    discard = self.check_head(hd, range)?;
+                    discard = self.check_head(hd, asked)?;
                 }
                 HttpEvent::Body { start, end } => {
                     if !discard {
@@ -421,22 +423,26 @@ impl Engine {
 
     /// Validate a response head against the request. Returns true when the
     /// body is to be skipped (redirects).
-    pub(super) fn check_head(&mut self, hd: &Head, asked: Option<Range>) -> Result<bool, Error> {
+    // Inlined in its one caller (`exchange`): 44 bytes less once the
+    // parser and `end_of_response` were inlined there (0 before).
+    #[inline(always)]
+    pub(super) fn check_head(&mut self, hd: &Head, asked: Asked) -> Result<bool, Error> {
         let off = u64::from(self.sink.offset);
         // Every refusal here is the HTTP stage's: one exit builds the error
         // (`set_total` builds its own, an image error among them).
         let errno = 'refused: {
             match hd.status {
                 206 => {
-                    let (Some(asked), Some(ContentRange { first, last, total })) =
-                        (asked, hd.content_range)
-                    else {
+                    let Some(ContentRange { first, last, total }) = hd.content_range else {
                         break 'refused Errno::BadMsg;
                     };
+                    if asked.first == Asked::OPEN {
+                        break 'refused Errno::BadMsg;
+                    }
                     // A range asked before the size was known may reach past
                     // the end: the server answers up to the last byte.
                     let at_end = total.is_some_and(|t| last + 1 == t);
-                    let asked_last = asked.last.map(u64::from);
+                    let asked_last = (asked.last != Asked::OPEN).then_some(u64::from(asked.last));
                     let exact = u64::from(asked.first) == first
                         && asked_last.map_or(true, |l| l == last || (l > last && at_end));
                     if self.depth_cap > 1 && !exact {
@@ -467,7 +473,7 @@ impl Engine {
                         crate::logging::error!(RANGE_ANSWERED_200, asked = off);
                         break 'refused Errno::Range;
                     }
-                    if asked.is_some() {
+                    if asked.first != Asked::OPEN {
                         crate::logging::info!(RANGE_IGNORED);
                     }
                     self.ranged = false;
@@ -550,6 +556,9 @@ impl Engine {
         }
     }
 
+    // Inlined in its one caller (`exchange`): measured 30 bytes less than
+    // the call once the parser was inlined there (14 more before).
+    #[inline(always)]
     pub(super) fn end_of_response<P: Port>(
         &mut self,
         port: &mut P,
