@@ -372,8 +372,12 @@ impl Engine {
         // From constants, which are zero but for padding: the compiler
         // clears the fields in place, where a value built at run time (the
         // request's image types) was built on the stack and copied in.
-        self.diag = const { Diag::new() };
-        self.sink = const { Sink::new(ImageSet::ANY) };
+        // (Named constants, not `const {}` blocks: those need Rust 1.79,
+        // the crate's rust-version is 1.77.)
+        const FRESH_DIAG: Diag = Diag::new();
+        const FRESH_SINK: Sink = Sink::new(ImageSet::ANY);
+        self.diag = FRESH_DIAG;
+        self.sink = FRESH_SINK;
         self.sink.expected = req.expected;
         self.filled = 0;
         self.ranged = true;
